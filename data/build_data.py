@@ -1,0 +1,42 @@
+"""Rebuild the default layers in this folder from the public reference data.
+
+Run from the project root with the reference data beside it::
+
+    python data/build_data.py ../shared/data
+
+Only needed to refresh ``data/``; ``siting solve`` reads the files written here and never the
+reference folder. What each output keeps, and from where, is in ``data/README.md``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+FUELS = {"Hydro": "hydro", "Solar": "solar", "Wind": "wind", "Geothermal": "geothermal",
+         "Nuclear": "nuclear"}
+
+
+def main(shared: Path, out: Path) -> None:
+    plants = pd.read_csv(shared / "energy_gppd" / "plants.csv")
+    plants = plants[plants["primary_fuel"].isin(FUELS)].copy()
+    plants["fuel"] = plants["primary_fuel"].map(FUELS)
+    plants = plants.rename(columns={"gppd_idnr": "source_id"})
+    plants[["source_id", "name", "country", "fuel", "capacity_mw", "latitude", "longitude",
+            "estimated_generation_gwh_2017"]].to_csv(out / "energy_sources.csv", index=False)
+
+    cities = pd.read_csv(shared / "demand_cities" / "cities.csv")
+    cities = cities.rename(columns={"geonameid": "region_id", "country_iso3": "country"})
+    cities[["region_id", "name", "country", "continent", "latitude", "longitude",
+            "population"]].to_csv(out / "cities.csv", index=False)
+
+    pops = pd.read_csv(shared / "cloud_regions" / "cloud_regions.csv")
+    pops["pop_id"] = pops["provider"] + ":" + pops["region_id"]
+    pops[["pop_id", "display_name", "geography", "latitude", "longitude"]].to_csv(
+        out / "pops.csv", index=False)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data"), Path(__file__).parent)

@@ -1,0 +1,121 @@
+"""Command line: ``siting solve`` and ``siting validate`` (thin: no model logic here)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from .errors import NoSolutionError, SitingError
+from .scenario import load_scenario
+
+EXIT_BAD_INPUT, EXIT_NOT_WITHIN_GAP, EXIT_NO_SOLUTION = 2, 3, 4
+
+
+class _Progress:
+    def __init__(self, quiet: bool):
+        self.t0, self.quiet = time.perf_counter(), quiet
+
+    def __call__(self, msg: str) -> None:
+        if not self.quiet:
+            click.echo(f"[{time.perf_counter() - self.t0:6.1f} s] {msg}", err=True)
+
+
+def _fail(exc: Exception, code: int):
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(code)
+
+
+@click.group()
+@click.version_option(package_name="siting")
+def main():
+    """Site AI compute colonies near remote energy: where, how big, which cooling and backhaul."""
+
+
+@main.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
+              help="Output folder (default: results/<scenario name>).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override any scenario field, e.g. --set demand.latency_ms=50.")
+@click.option("--time-limit", type=float, default=None, help="Solver time limit, seconds.")
+@click.option("--mip-gap", type=float, default=None, help="Relative MIP gap to stop at.")
+@click.option("--threads", type=int, default=None, help="Solver threads.")
+@click.option("--seed", type=int, default=None, help="Solver random seed.")
+@click.option("--log", is_flag=True, help="Show the HiGHS log.")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, quiet):
+    """Solve SCENARIO (default: the built-in models/default.yaml) and write the plan."""
+    from .pipeline import solve_scenario
+    from .results import check_writable
+
+    extra = [f"solver.{k}={v}" for k, v in (("time_limit_s", time_limit), ("mip_gap", mip_gap),
+                                            ("threads", threads), ("seed", seed)) if v is not None]
+    progress = _Progress(quiet)
+    try:
+        sc = load_scenario(scenario, list(overrides) + extra)
+        out = Path(out) if out else Path("results") / sc.name
+        check_writable(out)
+        progress(f"scenario '{sc.name}'")
+        run = solve_scenario(sc, progress=progress, log=log)
+        progress("writing outputs")
+        run.write(out)
+    except NoSolutionError as exc:
+        _fail(exc, EXIT_NO_SOLUTION)
+    except SitingError as exc:
+        _fail(exc, EXIT_BAD_INPUT)
+    click.echo(_summary_text(run.plan, out))
+    rep = run.plan.report
+    if not rep.proven_optimal and (rep.gap is None or rep.gap > sc.solver.mip_gap + 1e-12):
+        click.echo(f"warning: plan not proven within the {sc.solver.mip_gap:.2%} gap "
+                   f"(termination: {rep.termination})", err=True)
+        sys.exit(EXIT_NOT_WITHIN_GAP)
+
+
+def _summary_text(plan, out: Path) -> str:
+    s, rep = plan.summary, plan.report
+    gap = "n/a" if rep.gap is None else f"{rep.gap:.3%}"
+    state = "optimal within gap" if rep.proven_optimal else f"NOT proven optimal ({rep.termination})"
+    lines = [
+        f"scenario {s['scenario']}: {state}; PV cost {rep.objective:,.0f} M$, "
+        f"bound {rep.best_bound:,.0f} M$, gap {gap}",
+        f"size: {s['size']['candidates']} candidates, {s['size']['regions']} regions, "
+        f"{s['size']['arcs']:,} arcs, {rep.n_variables:,} variables ({rep.n_integer:,} integer), "
+        f"{rep.n_constraints:,} constraints",
+        f"times: build {rep.build_s:.1f} s, compile {rep.compile_s:.1f} s, solve {rep.solve_s:.1f} s",
+        f"plan: {s['plan']['sites']} sites, {s['plan']['it_mw']:,.0f} MW IT, inference "
+        f"{s['plan']['inference_mw']:,.0f} MW ({s['plan']['satellite_share']:.1%} by satellite), "
+        f"training {s['plan']['training_mw']:,.0f} MW, unmet {s['plan']['unmet_mw']:,.1f} MW",
+        "",
+        f"{'site':28} {'fuel':8} {'IT MW':>7} {'cooling':13} {'$/MWh':>6} {'backhaul':15} {'PV M$':>9}",
+    ]
+    for r in plan.sites.sort_values("it_mw", ascending=False).itertuples():
+        lines.append(f"{str(r.name)[:28]:28} {str(getattr(r, 'fuel', ''))[:8]:8} {r.it_mw:7.0f} "
+                     f"{r.cooling:13} {getattr(r, 'price_usd_per_mwh', float('nan')):6.1f} "
+                     f"{r.backhaul:15} {r.total_musd:9,.0f}")
+    lines.append(f"\nwrote {out}/ (sites.csv, assignments.csv, regions.csv, costs.csv, "
+                 "summary.json, sites.geojson, links.geojson, map.html)")
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE")
+def validate(scenario, overrides):
+    """Check SCENARIO and its layers without solving; report sizes and problems."""
+    from .inputs import from_layers
+
+    try:
+        sc = load_scenario(scenario, list(overrides))
+        inp = from_layers(sc)
+    except SitingError as exc:
+        _fail(exc, EXIT_BAD_INPUT)
+    click.echo(f"scenario '{sc.name}' is valid")
+    for note in inp.notes:
+        click.echo(f"  {note}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+"""Domain errors: every bad input ends in one of these, naming the field, the row and the rule."""
+
+from __future__ import annotations
+
+__all__ = ["SitingError", "InputError", "ScenarioError", "NoSolutionError"]
+
+
+class SitingError(ValueError):
+    """Base of every error the tool reports to a user (a ``ValueError``)."""
+
+
+class InputError(SitingError):
+    """A layer breaks a rule: names the layer, the field, the row id and the rule."""
+
+    def __init__(self, layer: str, field: str, rule: str, row=None):
+        self.layer, self.field, self.rule, self.row = layer, field, rule, row
+        where = f"{layer}: field '{field}'" + (f", row {row!r}" if row is not None else "")
+        super().__init__(f"{where}: {rule}")
+
+
+class ScenarioError(SitingError):
+    """A scenario file or override breaks the schema (unknown key, out-of-range value, ...)."""
+
+
+class NoSolutionError(SitingError):
+    """The solver ended without any plan (infeasible, or no incumbent within the limits)."""

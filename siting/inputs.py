@@ -1,0 +1,281 @@
+"""Layers + scenario -> SitingInputs: the only seam between geography and the model.
+
+``SitingInputs`` holds plain tables and arrays: candidate sites, demand regions, the sparse
+eligible (region, site, link) arcs and every cost coefficient as a present value (M$). Two ways
+in: :func:`from_layers` (the geography: merging, distances, round-trip times, prices) and
+:func:`from_cost_matrix` (plain arrays, e.g. a textbook facility-location instance).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import costs, physics
+from .errors import InputError
+from .layers import read_demand, read_energy_sources, read_pops
+from .merge import greedy_cluster
+from .scenario import Scenario
+
+__all__ = ["SitingInputs", "from_layers", "from_cost_matrix", "LINKS"]
+
+LINKS = ("fiber", "satellite", "direct")  # "direct": no backhaul decision (plain arrays)
+
+
+@dataclass
+class SitingInputs:
+    """Everything the model needs, as arrays; money as present value in M$.
+
+    sites: site_id, name, firm_mw, max_it_mw (+ descriptive columns), positional index 0..K-1.
+    regions: region_id, name, inference_mw, latency_ms, positional index 0..R-1.
+    arcs: region, site (positions), link (one of LINKS), rtt_ms, cost_musd_per_mw.
+    cooling: cooling, pue, carries_training, carries_inference, positional index 0..C-1.
+    *_cost_musd: {component: array}; it per MW IT (K x C), site per open site (K),
+    fiber per lateral (K), sat per backhaul unit (K).
+    """
+
+    sites: pd.DataFrame
+    regions: pd.DataFrame
+    arcs: pd.DataFrame
+    cooling: pd.DataFrame
+    it_cost_musd: dict[str, np.ndarray]
+    site_cost_musd: dict[str, np.ndarray]
+    fiber_cost_musd: dict[str, np.ndarray]
+    sat_unit_cost_musd: dict[str, np.ndarray]
+    sat_unit_gbps: float = 10.0
+    gbps_per_mw: float = 1.0
+    training_mw: float = 0.0
+    training_min_cluster_mw: float = 0.0
+    module_mw: float | None = None
+    resilience_max_share: float = 1.0
+    unmet_cost_musd_per_mw: float | None = None
+    max_sites: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def size(self) -> dict[str, int]:
+        return {"candidates": len(self.sites), "regions": len(self.regions),
+                "arcs": len(self.arcs), "cooling_options": len(self.cooling)}
+
+
+def from_cost_matrix(fixed_cost, capacity, demand, cost, *, cost_is_total=True,
+                     resilience_max_share=1.0, unmet_cost=None) -> SitingInputs:
+    """Capacitated facility location from arrays (the spopt ``from_cost_matrix`` way in).
+
+    ``cost[i, j]`` is the cost of serving all of customer j's demand from site i when
+    ``cost_is_total`` (OR-Library convention), else a cost per unit served; ``inf``/NaN marks
+    a pair that may not be used. Only the families that apply get switched on: no cooling
+    choice, no modules, no backhaul, no training.
+    """
+    fixed_cost = np.asarray(fixed_cost, float)
+    capacity = np.asarray(capacity, float)
+    demand = np.asarray(demand, float)
+    cost = np.asarray(cost, float)
+    k, r = cost.shape
+    if fixed_cost.shape != (k,) or capacity.shape != (k,) or demand.shape != (r,):
+        raise InputError("cost_matrix", "shape", f"cost is {cost.shape}, fixed cost "
+                         f"{fixed_cost.shape}, capacity {capacity.shape}, demand {demand.shape}")
+    site_idx, region_idx = np.nonzero(np.isfinite(cost))
+    unit = cost[site_idx, region_idx] / (demand[region_idx] if cost_is_total else 1.0)
+    arcs = pd.DataFrame({"region": region_idx, "site": site_idx, "link": "direct",
+                         "rtt_ms": 0.0, "cost_musd_per_mw": unit})
+    arcs = arcs.sort_values(["region", "site"], kind="stable").reset_index(drop=True)
+    sites = pd.DataFrame({"site_id": np.arange(k), "name": [f"site {i}" for i in range(k)],
+                          "firm_mw": capacity, "max_it_mw": capacity})
+    regions = pd.DataFrame({"region_id": np.arange(r), "name": [f"region {j}" for j in range(r)],
+                            "inference_mw": demand, "latency_ms": np.inf})
+    cooling = pd.DataFrame({"cooling": ["none"], "pue": [1.0], "carries_training": [True],
+                            "carries_inference": [True]})
+    zeros = np.zeros(k)
+    return SitingInputs(sites, regions, arcs, cooling, {"capex": np.zeros((k, 1))},
+                        {"fixed": fixed_cost}, {"capex": zeros}, {"capex": zeros},
+                        resilience_max_share=resilience_max_share, unmet_cost_musd_per_mw=unmet_cost)
+
+
+def _plant_table(plants: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
+    fuels = sc.energy.fuels
+    unknown = ~plants["fuel"].isin(list(fuels))
+    if unknown.any():
+        row = plants.index[np.argmax(unknown.to_numpy())]
+        raise InputError("energy_sources", "fuel", f"unknown fuel {plants.loc[row, 'fuel']!r} "
+                         f"(known: {', '.join(fuels)})", row)
+    par = pd.DataFrame({n: f.model_dump() for n, f in fuels.items()}).T.loc[plants["fuel"]]
+    gen = plants.get("estimated_generation_gwh_2017", pd.Series(np.nan, index=plants.index))
+    cf = costs.capacity_factor(gen.to_numpy(), plants["capacity_mw"].to_numpy())
+    price = costs.price_by_capacity_factor(
+        par["price_usd_per_mwh"].to_numpy(float), par["ref_capacity_factor"].to_numpy(float), cf,
+        sc.energy.price_clamp_low, sc.energy.price_clamp_high)
+    if "price_usd_per_mwh" in plants:  # a user's own price overrides the estimate
+        own = plants["price_usd_per_mwh"].to_numpy(float)
+        price = np.where(np.isfinite(own), own, price)
+    firm = (plants["capacity_mw"].to_numpy() * par["firm_fraction"].to_numpy(float)
+            * sc.facility.power_share_available)
+    return pd.DataFrame({"source_id": plants["source_id"].to_numpy(),
+                         "name": plants["name"].astype(str).to_numpy(),
+                         "fuel": plants["fuel"].to_numpy(),
+                         "country": plants.get("country", pd.Series("", index=plants.index)).to_numpy(),
+                         "longitude": plants["longitude"].to_numpy(),
+                         "latitude": plants["latitude"].to_numpy(),
+                         "capacity_mw": plants["capacity_mw"].to_numpy(), "firm_mw": firm,
+                         "capacity_factor": cf, "price_usd_per_mwh": price,
+                         "gco2_per_kwh": par["lifecycle_gco2_per_kwh"].to_numpy(float)})
+
+
+def _merge_rows(table: pd.DataFrame, label: np.ndarray, weight: str, sums: list[str],
+                means: list[str]) -> pd.DataFrame:
+    """One row per cluster: the seed's descriptive fields, summed and weight-averaged numbers."""
+    t = table.assign(_label=label)
+    w = t[weight].to_numpy()
+    grouped = t.groupby("_label", sort=False)
+    out = t.loc[t.index[label == np.arange(len(t))]].set_index("_label")
+    out[sums] = grouped[sums].sum()
+    for col in means:
+        vals = t[col].to_numpy(float)
+        ok = np.isfinite(vals)
+        num = pd.Series(np.where(ok, vals * w, 0.0)).groupby(label).sum()
+        den = pd.Series(np.where(ok, w, 0.0)).groupby(label).sum()
+        out[col] = (num / den.where(den > 0)).reindex(out.index).to_numpy()
+    out["n_merged"] = grouped.size()
+    return out.reset_index(drop=True)
+
+
+def _candidate_sites(sc: Scenario, notes: list[str]) -> pd.DataFrame:
+    plants = _plant_table(read_energy_sources(sc.layers.energy_sources), sc)
+    label = greedy_cluster(plants["longitude"], plants["latitude"], plants["firm_mw"],
+                           sc.candidates.merge_km)
+    sites = _merge_rows(plants, label, "firm_mw", ["capacity_mw", "firm_mw"],
+                        ["price_usd_per_mwh", "gco2_per_kwh", "capacity_factor"])
+    n_merged = len(sites)
+    sites = sites[sites["firm_mw"] >= sc.candidates.min_firm_mw]
+    sites = sites.sort_values("firm_mw", ascending=False, kind="stable").head(sc.candidates.max_count)
+    notes.append(f"energy: {len(plants)} plants merged within {sc.candidates.merge_km:g} km into "
+                 f"{n_merged} sources; kept the {len(sites)} with firm power >= "
+                 f"{sc.candidates.min_firm_mw:g} MW (largest first, at most {sc.candidates.max_count})")
+    return sites.rename(columns={"source_id": "site_id"}).reset_index(drop=True)
+
+
+def _demand_regions(sc: Scenario, notes: list[str]) -> pd.DataFrame:
+    d = sc.demand
+    cities = read_demand(sc.layers.demand).reset_index(drop=True)
+    if "inference_mw" not in cities:
+        cities["inference_mw"] = cities["population"] * d.inference_w_per_person / 1e6
+    if "latency_ms" not in cities:
+        cities["latency_ms"] = d.latency_ms
+    cities["latency_ms"] = cities["latency_ms"].fillna(d.latency_ms)
+    label = greedy_cluster(cities["longitude"], cities["latitude"], cities["population"], d.merge_km)
+    regions = _merge_rows(cities.drop(columns="geometry"), label, "population",
+                          ["population", "inference_mw"], [])
+    regions["latency_ms"] = cities.groupby(label)["latency_ms"].min().reindex(
+        label[label == np.arange(len(cities))]).to_numpy()
+    n_merged, total = len(regions), regions["population"].sum()
+    regions = regions[regions["population"] >= d.min_population]
+    regions = regions.sort_values("population", ascending=False, kind="stable").head(d.max_regions)
+    notes.append(f"demand: {len(cities)} places merged within {d.merge_km:g} km into {n_merged} "
+                 f"regions; kept {len(regions)} with >= {d.min_population:,.0f} people "
+                 f"({regions['population'].sum() / total:.0%} of the population)")
+    return regions.reset_index(drop=True)
+
+
+def _arcs(sites, regions, pops, sc: Scenario) -> pd.DataFrame:
+    net = sc.network
+    d_site_pop = physics.pairwise_km(sites["longitude"], sites["latitude"],
+                                     pops["longitude"], pops["latitude"])
+    nearest = d_site_pop.argmin(axis=1)
+    sites["pop_id"] = pops["pop_id"].to_numpy()[nearest]
+    sites["lateral_km"] = d_site_pop[np.arange(len(sites)), nearest]
+    d_region_site = physics.pairwise_km(regions["longitude"], regions["latitude"],
+                                        sites["longitude"], sites["latitude"])
+    d_region_pop = physics.pairwise_km(regions["longitude"], regions["latitude"],
+                                       pops["longitude"].to_numpy()[nearest],
+                                       pops["latitude"].to_numpy()[nearest])
+    rtt = {"fiber": physics.rtt_fiber_ms(
+               d_region_pop, sites["lateral_km"].to_numpy()[None, :],
+               refractive_index=net.fiber_refractive_index,
+               internet_stretch=net.fiber_internet_stretch,
+               lateral_stretch=net.fiber_lateral_stretch, overhead_ms=net.fiber_overhead_ms),
+           "satellite": physics.rtt_leo_ms(
+               d_region_site, altitude_km=net.leo_altitude_km, slant_factor=net.leo_slant_factor,
+               isl_stretch=net.leo_isl_stretch, overhead_ms=net.leo_overhead_ms)}
+    allowed = {"fiber": net.allow_fiber, "satellite": net.allow_satellite}
+    limit = regions["latency_ms"].to_numpy()[:, None]
+    parts = []
+    for link, matrix in rtt.items():
+        r, k = np.nonzero((matrix <= limit) & allowed[link])
+        parts.append(pd.DataFrame({"region": r, "site": k, "link": link, "rtt_ms": matrix[r, k],
+                                   "distance_km": d_region_site[r, k]}))
+    arcs = pd.concat(parts, ignore_index=True).sort_values(["region", "site", "link"], kind="stable")
+    arcs["cost_musd_per_mw"] = 0.0
+    return arcs.reset_index(drop=True)
+
+
+def _cooling_table(sc: Scenario) -> pd.DataFrame:
+    c = pd.DataFrame({n: t.model_dump() for n, t in sc.cooling.items()}).T
+    c = c.rename_axis("cooling").reset_index()
+    c["carries_training"] = c["rack_kw"].astype(float) >= sc.facility.training_rack_kw
+    c["carries_inference"] = c["rack_kw"].astype(float) >= sc.facility.inference_rack_kw
+    return c
+
+
+def _cost_tables(sites, cooling, sc: Scenario):
+    """Present-value cost coefficients (M$) per component; the model only sums them."""
+    m, f, net = sc.money, sc.facility, sc.network
+    pvf = float(costs.pv_annuity_factor(m.discount_rate, m.lifetime_years))
+    cap = lambda capex, life: costs.pv_of_capex(capex, m.discount_rate, life, m.lifetime_years)  # noqa: E731
+    capex = cooling["capex_musd_per_mw"].to_numpy(float)[None, :]
+    pue = cooling["pue"].to_numpy(float)[None, :]
+    mwh_per_mw = f.utilisation * costs.HOURS_PER_YEAR
+    price = sites["price_usd_per_mwh"].to_numpy(float)[:, None]
+    gco2 = sites["gco2_per_kwh"].to_numpy(float)[:, None]
+    ones = np.ones((len(sites), 1))
+    land = f.land_acres_per_mw * f.land_usd_per_acre / 1e6
+    it = {"building": cap(capex, m.building_life_years) * ones,
+          "land": cap(land, m.building_life_years) * np.ones_like(pue * ones),
+          "om": capex * f.om_share_per_year * pvf * ones,
+          "staff": f.staff_fte_per_mw * f.staff_usd_per_fte_year * pvf / 1e6 * np.ones_like(pue * ones),
+          "energy": pue * mwh_per_mw * price * pvf / 1e6,
+          "carbon": pue * mwh_per_mw * gco2 / 1e3 * sc.energy.carbon_price_usd_per_tco2 * pvf / 1e6}
+    k = len(sites)
+    site = {"site_fixed": cap(np.full(k, f.site_fixed_musd), m.building_life_years),
+            "staff": np.full(k, f.staff_fte_per_site * f.staff_usd_per_fte_year * pvf / 1e6)}
+    fiber_capex = net.fiber_build_usd_per_km * net.fiber_lateral_stretch * sites["lateral_km"].to_numpy() / 1e6
+    fiber = {"fiber_capex": cap(fiber_capex, net.fiber_life_years),
+             "fiber_om": fiber_capex * net.fiber_om_share_per_year * pvf}
+    terminals = np.ceil(net.sat_unit_gbps / net.sat_terminal_gbps)
+    sat = {"sat_terminals": np.full(k, cap(terminals * net.sat_terminal_usd / 1e6,
+                                             net.sat_terminal_life_years)),
+           "sat_fees": np.full(k, net.sat_unit_gbps * net.sat_price_musd_per_gbps_year * pvf)}
+    return it, site, fiber, sat
+
+
+def from_layers(sc: Scenario) -> SitingInputs:
+    """Read the scenario's layers and turn them into model inputs (geography happens here)."""
+    notes: list[str] = []
+    sites = _candidate_sites(sc, notes)
+    regions = _demand_regions(sc, notes)
+    pops = read_pops(sc.layers.pops).reset_index(drop=True)
+    if sites.empty:
+        raise InputError("energy_sources", "firm_mw", "no candidate site is left after merging "
+                         f"and the minimum firm power of {sc.candidates.min_firm_mw:g} MW")
+    if regions.empty:
+        raise InputError("demand", "population", "no demand region is left after merging and "
+                         f"the minimum population of {sc.demand.min_population:,.0f}")
+    cooling = _cooling_table(sc)
+    sites["max_it_mw"] = sites["firm_mw"] / cooling["pue"].astype(float).min()
+    arcs = _arcs(sites, regions, pops, sc)
+    n_pairs = len(sites) * len(regions)
+    notes.append(f"arcs: {len(arcs)} of {2 * n_pairs} (region, site, link) combinations are "
+                 f"within their region's latency limit")
+    it, site, fiber, sat = _cost_tables(sites, cooling, sc)
+    d, f = sc.demand, sc.facility
+    mwh_per_mw_pv = (f.utilisation * costs.HOURS_PER_YEAR
+                     * float(costs.pv_annuity_factor(sc.money.discount_rate, sc.money.lifetime_years)))
+    unmet = (None if d.unmet_penalty_usd_per_mwh is None
+             else d.unmet_penalty_usd_per_mwh * mwh_per_mw_pv / 1e6)
+    return SitingInputs(sites, regions, arcs, cooling, it, site, fiber, sat,
+                        sat_unit_gbps=sc.network.sat_unit_gbps,
+                        gbps_per_mw=sc.network.inference_gbps_per_mw,
+                        training_mw=d.training_mw, training_min_cluster_mw=d.training_min_cluster_mw,
+                        module_mw=f.module_mw, resilience_max_share=d.resilience_max_share,
+                        unmet_cost_musd_per_mw=unmet, max_sites=f.max_sites, notes=notes)

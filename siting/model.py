@@ -1,0 +1,258 @@
+"""SitingInputs -> Pyomo ConcreteModel, one ``add_<family>`` function per constraint family.
+
+Index sets are flat and sparse: arcs are positions 0..A-1 of ``inputs.arcs`` (only
+latency-eligible arcs exist), per-site-and-cooling variables are flat ``k * C + c``. Every rule
+reads index lists precomputed with numpy; no rule filters a cross product.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression
+
+from .inputs import SitingInputs
+
+__all__ = ["build_model", "FAMILIES", "ModelIndex"]
+
+
+def _groups(keys: np.ndarray, n: int) -> list[np.ndarray]:
+    """Positions of ``keys`` grouped by key value 0..n-1 (stable)."""
+    order = np.argsort(keys, kind="stable")
+    return np.split(order, np.searchsorted(keys[order], np.arange(1, n)))
+
+
+def _lin(coefs, variables, constant=0.0):
+    """A linear expression from parallel lists (fast path: no operator overloading)."""
+    return LinearExpression(constant=constant, linear_coefs=list(map(float, coefs)),
+                            linear_vars=list(variables))
+
+
+@dataclass
+class ModelIndex:
+    """Sparse index lists computed once from the inputs, before the model exists."""
+
+    K: int
+    R: int
+    C: int
+    A: int
+    by_region: list[np.ndarray]
+    by_site: list[np.ndarray]
+    pair_arcs: list[np.ndarray]  # arcs of each (region, site) pair needing a linking row
+    fiber_arcs: np.ndarray
+    sat_by_site: list[np.ndarray]
+    fiber_sites: np.ndarray
+    sat_sites: np.ndarray
+    max_it: np.ndarray
+    serve_ub: np.ndarray
+
+    @classmethod
+    def of(cls, inp: SitingInputs) -> ModelIndex:
+        arcs = inp.arcs
+        K, R, C, A = len(inp.sites), len(inp.regions), len(inp.cooling), len(arcs)
+        region, site = arcs["region"].to_numpy(), arcs["site"].to_numpy()
+        link = arcs["link"].to_numpy()
+        pair = region.astype(np.int64) * K + site
+        _, pair_id = np.unique(pair, return_inverse=True)
+        pairs = _groups(pair_id, int(pair_id.max()) + 1 if A else 0)
+        pair_arcs = [p for p in pairs if not (link[p] == "fiber").all()]
+        sat = np.flatnonzero(link == "satellite")
+        demand = inp.regions["inference_mw"].to_numpy(float)
+        return cls(K, R, C, A, _groups(region, R), _groups(site, K), pair_arcs,
+                   np.flatnonzero(link == "fiber"), [sat[site[sat] == k] for k in range(K)]
+                   if sat.size else [np.empty(0, int)] * K,
+                   np.unique(site[link == "fiber"]), np.unique(site[sat]),
+                   inp.sites["max_it_mw"].to_numpy(float),
+                   inp.resilience_max_share * demand[region])
+
+
+def add_variables(m, inp: SitingInputs, ix: ModelIndex) -> None:
+    """Decisions: open, modules, cooling, IT MW, serve (eligible arcs only), training, backhaul."""
+    m.open = pyo.Var(range(ix.K), domain=pyo.Binary)
+    m.it = pyo.Var(range(ix.K * ix.C), domain=pyo.NonNegativeReals,
+                   bounds=lambda _, i: (0, ix.max_it[i // ix.C]))
+    m.serve = pyo.Var(range(ix.A), domain=pyo.NonNegativeReals,
+                      bounds=lambda _, a: (0, ix.serve_ub[a]))
+    if inp.module_mw:
+        m.modules = pyo.Var(range(ix.K), domain=pyo.NonNegativeIntegers,
+                            bounds=lambda _, k: (0, np.floor(ix.max_it[k] / inp.module_mw + 1e-9)))
+    if ix.C > 1:
+        m.cool = pyo.Var(range(ix.K * ix.C), domain=pyo.Binary)
+    if inp.training_mw > 0:
+        m.train = pyo.Var(range(ix.K), domain=pyo.NonNegativeReals,
+                          bounds=lambda _, k: (0, min(ix.max_it[k], inp.training_mw)))
+        m.hosts_training = pyo.Var(range(ix.K), domain=pyo.Binary)
+    m.fiber = pyo.Var(ix.fiber_sites.tolist(), domain=pyo.Binary)
+    sat_ub = np.ceil(inp.gbps_per_mw * ix.max_it / inp.sat_unit_gbps)
+    m.sat_units = pyo.Var(ix.sat_sites.tolist(), domain=pyo.NonNegativeIntegers,
+                          bounds=lambda _, k: (0, sat_ub[k]))
+    if inp.unmet_cost_musd_per_mw is not None:
+        m.unmet = pyo.Var(range(ix.R), domain=pyo.NonNegativeReals)
+
+
+def _it_sum(m, ix: ModelIndex, k: int, cols=None, coefs=None):
+    cols = range(ix.C) if cols is None else cols
+    coefs = [1.0] * len(cols) if coefs is None else coefs
+    return [m.it[k * ix.C + c] for c in cols], list(coefs)
+
+
+def add_demand(m, inp: SitingInputs, ix: ModelIndex) -> None:
+    """sum_{k,b} serve[r,k,b] + unmet[r] = inference_mw[r]   for every region r."""
+    demand = inp.regions["inference_mw"].to_numpy(float)
+    slack = hasattr(m, "unmet")
+
+    def rule(m, r):
+        vs = [m.serve[a] for a in ix.by_region[r]] + ([m.unmet[r]] if slack else [])
+        if not vs:
+            return pyo.Constraint.Infeasible if demand[r] > 0 else pyo.Constraint.Skip
+        return _lin([1.0] * len(vs), vs) == demand[r]
+    m.demand = pyo.Constraint(range(ix.R), rule=rule)
+
+
+def add_training(m, inp: SitingInputs, ix: ModelIndex) -> None:
+    """sum_k train[k] = training_mw;  L hosts[k] <= train[k] <= U_k hosts[k]."""
+    if not hasattr(m, "train"):
+        return
+    m.training_total = pyo.Constraint(expr=_lin([1.0] * ix.K, m.train.values()) == inp.training_mw)
+    ub = np.minimum(ix.max_it, inp.training_mw)
+    m.training_upper = pyo.Constraint(
+        range(ix.K), rule=lambda m, k: m.train[k] <= ub[k] * m.hosts_training[k])
+    m.training_cluster = pyo.Constraint(
+        range(ix.K), rule=lambda m, k: m.train[k] >= inp.training_min_cluster_mw * m.hosts_training[k])
+
+
+def add_capacity(m, inp: SitingInputs, ix: ModelIndex) -> None:
+    """sum_{r,b} serve[r,k,b] + train[k] <= sum_c it[k,c]   for every site k."""
+    training = hasattr(m, "train")
+
+    def rule(m, k):
+        vs, cs = _it_sum(m, ix, k)
+        vs += [m.serve[a] for a in ix.by_site[k]] + ([m.train[k]] if training else [])
+        cs = [-c for c in cs] + [1.0] * (len(vs) - len(cs))
+        return _lin(cs, vs) <= 0
+    m.capacity = pyo.Constraint(range(ix.K), rule=rule)
+
+
+def add_modules(m, inp: SitingInputs, ix: ModelIndex) -> None:
+    """sum_c it[k,c] = module_mw * modules[k]   (IT capacity comes in whole modules)."""
+    if not hasattr(m, "modules"):
+        return
+
+    def rule(m, k):
+        vs, cs = _it_sum(m, ix, k)
+        return _lin(cs + [-inp.module_mw], vs + [m.modules[k]]) == 0
+    m.module_build = pyo.Constraint(range(ix.K), rule=rule)
+
+
+def add_cooling(m, inp: SitingInputs, ix: ModelIndex) -> None:
+    """sum_c cool[k,c] = open[k];  it[k,c] <= M_k cool[k,c]   (one technology per open site)."""
+    if not hasattr(m, "cool"):
+        m.cooling_link = pyo.Constraint(range(ix.K), rule=lambda m, k: m.it[k] <= ix.max_it[k] * m.open[k])
+        return
+    C = ix.C
+    m.one_cooling = pyo.Constraint(range(ix.K), rule=lambda m, k: _lin(
+        [1.0] * C + [-1.0], [m.cool[k * C + c] for c in range(C)] + [m.open[k]]) == 0)
+    m.cooling_link = pyo.Constraint(range(ix.K * C), rule=lambda m, i: _lin(
+        [1.0, -ix.max_it[i // C]], [m.it[i], m.cool[i]]) <= 0)
+
+
+def add_cooling_density(m, inp: SitingInputs, ix: ModelIndex) -> None:
+    """train[k] <= sum_{c carries training} it[k,c];  sum serve[.,k,.] <= sum_{c carries inference} it[k,c]."""
+    cool = inp.cooling
+    train_c = np.flatnonzero(cool["carries_training"].to_numpy(bool))
+    inf_c = np.flatnonzero(cool["carries_inference"].to_numpy(bool))
+    if hasattr(m, "train") and len(train_c) < ix.C:
+        def rule_t(m, k):
+            vs, cs = _it_sum(m, ix, k, train_c)
+            return _lin([-c for c in cs] + [1.0], vs + [m.train[k]]) <= 0
+        m.training_density = pyo.Constraint(range(ix.K), rule=rule_t)
+        if hasattr(m, "cool"):
+            m.training_cooling = pyo.Constraint(range(ix.K), rule=lambda m, k: _lin(
+                [-1.0] * len(train_c) + [1.0],
+                [m.cool[k * ix.C + c] for c in train_c] + [m.hosts_training[k]]) <= 0)
+    if len(inf_c) < ix.C:
+        def rule_i(m, k):
+            vs, cs = _it_sum(m, ix, k, inf_c)
+            arcs = ix.by_site[k]
+            return _lin([-c for c in cs] + [1.0] * len(arcs), vs + [m.serve[a] for a in arcs]) <= 0
+        m.inference_density = pyo.Constraint(range(ix.K), rule=rule_i)
+
+
+def add_power(m, inp: SitingInputs, ix: ModelIndex) -> None:
+    """sum_c pue[c] * it[k,c] <= firm_mw[k] * open[k]   (firm power of the site's source)."""
+    pue = inp.cooling["pue"].to_numpy(float)
+    firm = inp.sites["firm_mw"].to_numpy(float)
+
+    def rule(m, k):
+        vs, cs = _it_sum(m, ix, k, coefs=pue)
+        return _lin(cs + [-firm[k]], vs + [m.open[k]]) <= 0
+    m.power = pyo.Constraint(range(ix.K), rule=rule)
+
+
+def add_backhaul(m, inp: SitingInputs, ix: ModelIndex) -> None:
+    """fiber[k] <= open[k];  serve[r,k,fiber] <= alpha D_r fiber[k];  g sum_r serve[r,k,sat] <= u sat_units[k]."""
+    site = inp.arcs["site"].to_numpy()
+    m.fiber_open = pyo.Constraint(ix.fiber_sites.tolist(), rule=lambda m, k: m.fiber[k] <= m.open[k])
+    m.fiber_link = pyo.Constraint(ix.fiber_arcs.tolist(), rule=lambda m, a: _lin(
+        [1.0, -ix.serve_ub[a]], [m.serve[a], m.fiber[int(site[a])]]) <= 0)
+
+    def rule_sat(m, k):
+        arcs = ix.sat_by_site[k]
+        return _lin([inp.gbps_per_mw] * len(arcs) + [-inp.sat_unit_gbps],
+                    [m.serve[a] for a in arcs] + [m.sat_units[k]]) <= 0
+    m.sat_capacity = pyo.Constraint(ix.sat_sites.tolist(), rule=rule_sat)
+
+
+def add_resilience(m, inp: SitingInputs, ix: ModelIndex) -> None:
+    """sum_b serve[r,k,b] <= alpha D_r open[k]   (strong linking; no site serves > alpha of r)."""
+    site = inp.arcs["site"].to_numpy()
+
+    def rule(m, p):
+        arcs = ix.pair_arcs[p]
+        return _lin([1.0] * len(arcs) + [-ix.serve_ub[arcs[0]]],
+                    [m.serve[a] for a in arcs] + [m.open[int(site[arcs[0]])]]) <= 0
+    m.resilience = pyo.Constraint(range(len(ix.pair_arcs)), rule=rule)
+
+
+def add_max_sites(m, inp: SitingInputs, ix: ModelIndex) -> None:
+    """sum_k open[k] <= max_sites   (optional)."""
+    if inp.max_sites is not None:
+        m.max_sites = pyo.Constraint(expr=_lin([1.0] * ix.K, m.open.values()) <= inp.max_sites)
+
+
+def add_objective(m, inp: SitingInputs, ix: ModelIndex) -> None:
+    """min PV lifetime cost: site + IT (by cooling) + fiber + satellite + arc + unmet (M$)."""
+    site_c = sum(inp.site_cost_musd.values())
+    it_c = sum(inp.it_cost_musd.values()).ravel()
+    fiber_c = sum(inp.fiber_cost_musd.values())
+    sat_c = sum(inp.sat_unit_cost_musd.values())
+    arc_c = inp.arcs["cost_musd_per_mw"].to_numpy(float)
+    coefs = list(site_c) + list(it_c)
+    vs = list(m.open.values()) + list(m.it.values())
+    coefs += list(fiber_c[ix.fiber_sites]) + list(sat_c[ix.sat_sites])
+    vs += list(m.fiber.values()) + list(m.sat_units.values())
+    nz = np.flatnonzero(arc_c)
+    coefs += list(arc_c[nz])
+    vs += [m.serve[a] for a in nz]
+    if hasattr(m, "unmet"):
+        coefs += [inp.unmet_cost_musd_per_mw] * ix.R
+        vs += list(m.unmet.values())
+    m.cost = pyo.Objective(expr=_lin(coefs, vs), sense=pyo.minimize)
+
+
+FAMILIES = (add_demand, add_training, add_capacity, add_modules, add_cooling,
+            add_cooling_density, add_power, add_backhaul, add_resilience, add_max_sites)
+
+
+def build_model(inp: SitingInputs) -> pyo.ConcreteModel:
+    """Build the siting MILP from inputs: variables, every constraint family, objective."""
+    ix = ModelIndex.of(inp)
+    m = pyo.ConcreteModel(name="siting")
+    m._index = ix
+    add_variables(m, inp, ix)
+    for family in FAMILIES:
+        family(m, inp, ix)
+    add_objective(m, inp, ix)
+    return m
