@@ -54,6 +54,11 @@ class SitingInputs:
     max_sites: int | None = None
     notes: list[str] = field(default_factory=list)
 
+    def __post_init__(self):
+        a = self.arcs
+        self.arcs = a.astype({"region": "int64", "site": "int64", "rtt_ms": float,
+                              "cost_musd_per_mw": float})
+
     @property
     def size(self) -> dict[str, int]:
         return {"candidates": len(self.sites), "regions": len(self.regions),

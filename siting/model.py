@@ -52,7 +52,8 @@ class ModelIndex:
     def of(cls, inp: SitingInputs) -> ModelIndex:
         arcs = inp.arcs
         K, R, C, A = len(inp.sites), len(inp.regions), len(inp.cooling), len(arcs)
-        region, site = arcs["region"].to_numpy(), arcs["site"].to_numpy()
+        region = arcs["region"].to_numpy(dtype=np.int64)
+        site = arcs["site"].to_numpy(dtype=np.int64)
         link = arcs["link"].to_numpy()
         pair = region.astype(np.int64) * K + site
         _, pair_id = np.unique(pair, return_inverse=True)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .diagnose import diagnose
 from .errors import NoSolutionError
 from .inputs import SitingInputs, from_layers
 from .model import build_model
@@ -38,6 +39,9 @@ def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario
                  description: str = "", progress: Callable[[str], None] | None = None) -> Plan:
     """Build and solve the model for ready inputs; raise :class:`NoSolutionError` if no plan."""
     say = progress or (lambda _m: None)
+    problems = diagnose(inp)
+    if problems:
+        raise NoSolutionError("the scenario cannot be met:\n  " + "\n  ".join(problems))
     t0 = time.perf_counter()
     model = build_model(inp)
     build_s = time.perf_counter() - t0

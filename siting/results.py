@@ -44,11 +44,14 @@ class Plan:
 def _site_costs(inp: SitingInputs, sol: Solution, it: np.ndarray) -> pd.DataFrame:
     """Per-site PV cost of every component (M$), from the same coefficient tables as the model."""
     K = len(inp.sites)
-    parts = {name: c * sol["open"] for name, c in inp.site_cost_musd.items()}
-    parts |= {name: (c * it).sum(axis=1) for name, c in inp.it_cost_musd.items()}
     fiber, sat = sol.by_key("fiber", K), sol.by_key("sat_units", K)
-    parts |= {name: c * fiber for name, c in inp.fiber_cost_musd.items()}
-    parts |= {name: c * sat for name, c in inp.sat_unit_cost_musd.items()}
+    parts: dict[str, np.ndarray] = {}
+    for table, level in ((inp.site_cost_musd, sol["open"]), (inp.fiber_cost_musd, fiber),
+                         (inp.sat_unit_cost_musd, sat)):
+        for name, c in table.items():
+            parts[name] = parts.get(name, 0.0) + c * level
+    for name, c in inp.it_cost_musd.items():
+        parts[name] = parts.get(name, 0.0) + (c * it).sum(axis=1)
     return pd.DataFrame(parts)
 
 

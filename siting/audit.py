@@ -1,0 +1,74 @@
+"""Recompute every constraint from a plan's output tables, independently of the model code.
+
+``audit(plan, inputs)`` returns a list of violations (empty when the plan keeps every rule).
+It reads only the tables a user sees (sites, assignments, regions, costs) plus the scenario
+parameters in the inputs; it never looks at the Pyomo model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["audit"]
+
+
+def audit(plan, inp, tol: float = 1e-5) -> list[str]:
+    bad: list[str] = []
+    s, a, r = plan.sites, plan.assignments, plan.regions
+    cool = inp.cooling.set_index("cooling")
+    close = lambda x, y: abs(x - y) <= tol * max(1.0, abs(x), abs(y))  # noqa: E731
+
+    # demand: served + unmet = inference demand, for every region
+    served = a.groupby("region_id")["mw"].sum().reindex(r["region_id"]).fillna(0.0).to_numpy()
+    for rid, srv, un, dem in zip(r["region_id"], served, r["unmet_mw"], r["inference_mw"]):
+        if not close(srv + un, dem):
+            bad.append(f"demand: region {rid} served {srv:.6g} + unmet {un:.6g} != {dem:.6g}")
+    # latency: every used arc within the region's limit
+    for row in a[a["rtt_ms"] > a["latency_limit_ms"] + tol].itertuples():
+        bad.append(f"latency: {row.region_id} <- {row.site_id} {row.rtt_ms:.2f} ms > limit")
+    # resilience: no site serves more than alpha of a region
+    share = a.groupby(["region_id", "site_id"])["share_of_region"].sum()
+    for key, v in share[share > inp.resilience_max_share + tol].items():
+        bad.append(f"resilience: {key} share {v:.4f} > {inp.resilience_max_share}")
+    by_site = a.groupby("site_id")["mw"].sum()
+    sat_by_site = a[a["link"] == "satellite"].groupby("site_id")["mw"].sum()
+    fiber_users = set(a.loc[a["link"] == "fiber", "site_id"])
+    pue_of = cool["pue"].astype(float)
+    for row in s.itertuples():
+        inf_mw = by_site.get(row.site_id, 0.0)
+        if not close(inf_mw, row.inference_mw):
+            bad.append(f"tables: site {row.site_id} inference {row.inference_mw} != assignments {inf_mw}")
+        if inf_mw + row.training_mw > row.it_mw + tol * max(1, row.it_mw):
+            bad.append(f"capacity: site {row.site_id} load {inf_mw + row.training_mw:.6g} > IT {row.it_mw:.6g}")
+        power = pue_of[row.cooling] * row.it_mw
+        if power > row.firm_mw + tol * max(1, row.firm_mw) or not close(power, row.power_used_mw):
+            bad.append(f"power: site {row.site_id} uses {power:.6g} MW of firm {row.firm_mw:.6g}")
+        if inp.module_mw:
+            n = row.it_mw / inp.module_mw
+            if abs(n - round(n)) > 1e-6:
+                bad.append(f"modules: site {row.site_id} IT {row.it_mw} is not whole modules")
+        if row.site_id in fiber_users and not row.fiber:
+            bad.append(f"backhaul: site {row.site_id} serves over fiber without a lateral")
+        need = inp.gbps_per_mw * sat_by_site.get(row.site_id, 0.0)
+        if need > row.sat_gbps + tol * max(1.0, need):
+            bad.append(f"backhaul: site {row.site_id} needs {need:.6g} Gbps, has {row.sat_gbps}")
+        carries = cool.loc[row.cooling]
+        if row.training_mw > tol and not carries["carries_training"]:
+            bad.append(f"cooling: site {row.site_id} trains on {row.cooling}")
+        if inf_mw > tol and not carries["carries_inference"]:
+            bad.append(f"cooling: site {row.site_id} serves inference on {row.cooling}")
+        if row.training_mw > tol and row.training_mw < inp.training_min_cluster_mw - tol:
+            bad.append(f"training: site {row.site_id} cluster {row.training_mw} below the minimum")
+    if not close(s["training_mw"].sum() if len(s) else 0.0, inp.training_mw):
+        bad.append(f"training: total {s['training_mw'].sum()} != {inp.training_mw}")
+    if inp.max_sites is not None and len(s) > inp.max_sites:
+        bad.append(f"max_sites: {len(s)} open > {inp.max_sites}")
+    if plan.report.objective is not None and not close(plan.costs["pv_musd"].sum(), plan.report.objective):
+        bad.append(f"objective: cost table sums to {plan.costs['pv_musd'].sum():.6f}, "
+                   f"solver reports {plan.report.objective:.6f}")
+    if isinstance(r, pd.DataFrame) and (r["unmet_mw"] < -tol).any():
+        bad.append("demand: negative unmet demand")
+    if np.any(a["mw"] < -tol):
+        bad.append("assignments: negative flow")
+    return bad

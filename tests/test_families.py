@@ -1,0 +1,156 @@
+"""One hand-solved instance per constraint family, where that family binds.
+
+Each expected optimum is worked out in the comment above the assertion, from the instance's
+numbers alone; every plan is also audited constraint by constraint from its output tables.
+"""
+
+import pandas as pd
+import pytest
+from helpers import solve, tiny
+
+from siting.audit import audit
+from siting.errors import NoSolutionError
+from siting.model import FAMILIES, build_model
+
+
+def check(inp, expected):
+    plan = solve(inp)
+    assert plan.report.proven_optimal
+    assert plan.report.objective == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    assert audit(plan, inp) == []
+    return plan
+
+
+def test_demand_picks_the_cheaper_site():
+    # one region of 100 MW; site 0: 10 + 2/MW, site 1: 30 + 1/MW -> 10+200=210 vs 30+100=130
+    inp = tiny([500, 500], [100], [(0, 0, "direct", 1), (0, 1, "direct", 1)],
+               site_fixed=[10, 30], per_mw=[2, 1])
+    plan = check(inp, 130.0)
+    assert plan.sites["site_id"].tolist() == ["S1"]
+
+
+def test_latency_rules_out_the_cheap_far_site():
+    # the cheap site 1 has no eligible arc (its RTT is over the limit): only site 0 can serve
+    inp = tiny([500, 500], [100], [(0, 0, "direct", 40)], site_fixed=[10, 30], per_mw=[2, 1])
+    check(inp, 210.0)
+
+
+def test_power_caps_a_site():
+    # cheap site 0 has 60 MW of firm power (PUE 1): 10 + 60*1 + 30 + 40*2 = 180
+    inp = tiny([60, 500], [100], [(0, 0, "direct", 1), (0, 1, "direct", 1)],
+               site_fixed=[10, 30], per_mw=[1, 2])
+    plan = check(inp, 180.0)
+    assert plan.sites.set_index("site_id")["power_used_mw"]["S0"] == pytest.approx(60)
+
+
+def test_power_counts_pue():
+    # PUE 1.25 on 100 MW firm: 80 MW IT at site 0 (10 + 80), the rest at site 1 (30 + 2*20)
+    cooling = pd.DataFrame({"cooling": ["warm"], "pue": [1.25], "carries_training": [True],
+                            "carries_inference": [True]})
+    inp = tiny([100, 500], [100], [(0, 0, "direct", 1), (0, 1, "direct", 1)],
+               site_fixed=[10, 30], per_mw=[1, 2], cooling=cooling)
+    check(inp, 160.0)
+
+
+def test_cooling_choice_flips_with_energy_price():
+    # per MW: capex + pue * energy price. cheap energy (1/MW per unit PUE): evaporative
+    # 11 + 1.2*1 = 12.2 beats liquid 12 + 1.1*1 = 13.1; dear energy (20): 11+24=35 vs 12+22=34
+    cooling = pd.DataFrame({"cooling": ["evaporative", "liquid"], "pue": [1.2, 1.1],
+                            "carries_training": [False, True], "carries_inference": [True, True]})
+    for price, tech, per_mw in ((1.0, "evaporative", 12.2), (20.0, "liquid", 34.0)):
+        cost = [[11 + 1.2 * price, 12 + 1.1 * price]]
+        inp = tiny([1000], [100], [(0, 0, "direct", 1)], site_fixed=[5], per_mw=cost, cooling=cooling)
+        plan = check(inp, 5 + 100 * per_mw)
+        assert plan.sites["cooling"].tolist() == [tech]
+
+
+def test_training_needs_dense_cooling():
+    # training 50 MW may not sit on evaporative (40 kW racks) even though it is cheaper:
+    # one site, liquid is forced: 5 + (50 + 10 inference) * 13
+    cooling = pd.DataFrame({"cooling": ["evaporative", "liquid"], "pue": [1.0, 1.0],
+                            "carries_training": [False, True], "carries_inference": [True, True]})
+    inp = tiny([1000], [10], [(0, 0, "direct", 1)], site_fixed=[5], per_mw=[[12, 13]],
+               cooling=cooling, training_mw=50)
+    plan = check(inp, 5 + 60 * 13)
+    assert plan.sites["cooling"].tolist() == ["liquid"]
+
+
+def test_training_minimum_cluster():
+    # 150 MW training, clusters >= 80 MW; site 0 cheap (1/MW) but only 90 MW of power,
+    # site 1 dear (2/MW). Without a cluster minimum: 90 at site 0 and 60 at site 1 ->
+    # 10 + 90 + 10 + 120 = 230. With it, 60 at site 1 is too small and site 0 cannot host
+    # >= 80 while leaving >= 80 to site 1 -> all 150 at site 1: 10 + 300 = 310.
+    args = dict(site_fixed=[10, 10], per_mw=[1, 2], training_mw=150)
+    check(tiny([90, 500], [0.001], [], **args, unmet_cost_musd_per_mw=0.0), 230.0)
+    check(tiny([90, 500], [0.001], [], **args, training_min_cluster_mw=80,
+               unmet_cost_musd_per_mw=0.0), 310.0)
+
+
+def test_modules_round_capacity_up():
+    # 60 MW in 25 MW modules -> 75 MW built: 10 + 75 * 2
+    inp = tiny([500], [60], [(0, 0, "direct", 1)], site_fixed=[10], per_mw=[2], module_mw=25)
+    plan = check(inp, 160.0)
+    assert plan.sites["modules"].tolist() == [3]
+
+
+def test_fiber_lateral_or_satellite_units():
+    # 15 MW over one site: fiber lateral costs 40 once; satellite costs 10 per 10-Gbps unit
+    # at 1 Gbps/MW -> 2 units = 20 < 40: satellite. Fiber at 15 would win instead.
+    arcs = [(0, 0, "fiber", 30), (0, 0, "satellite", 40)]
+    common = dict(site_fixed=[0], per_mw=[1], sat_unit_cost=10, sat_unit_gbps=10, gbps_per_mw=1)
+    plan = check(tiny([500], [15], arcs, fiber_cost=40, **common), 15 + 20)
+    assert plan.sites["backhaul"].tolist() == ["satellite"]
+    assert plan.sites["sat_units"].tolist() == [2]
+    plan = check(tiny([500], [15], arcs, fiber_cost=15, **common), 15 + 15)
+    assert plan.sites["backhaul"].tolist() == ["fiber"]
+
+
+def test_resilience_share_forces_a_second_site():
+    # alpha = 1/2: no site serves more than 50 of the 100 MW -> both open: 10+50 + 30+100 = 190
+    arcs = [(0, 0, "direct", 1), (0, 1, "direct", 1)]
+    inp = tiny([500, 500], [100], arcs, site_fixed=[10, 30], per_mw=[1, 2],
+               resilience_max_share=0.5)
+    plan = check(inp, 190.0)
+    assert sorted(plan.assignments["mw"]) == [50, 50]
+
+
+def test_unmet_demand_is_priced_when_nothing_can_serve():
+    # region 1 has no eligible arc: its 20 MW are unmet at 7/MW -> 10 + 100 + 140
+    inp = tiny([500], [100, 20], [(0, 0, "direct", 1)], site_fixed=[10], per_mw=[1],
+               unmet_cost_musd_per_mw=7.0)
+    plan = check(inp, 250.0)
+    assert plan.regions.set_index("region_id")["unmet_mw"].to_dict() == {"R0": 0, "R1": 20}
+
+
+def test_unserved_region_without_slack_has_no_plan():
+    inp = tiny([500], [100, 20], [(0, 0, "direct", 1)], site_fixed=[10], per_mw=[1])
+    with pytest.raises(NoSolutionError, match="region .R1. .region 1.: no candidate site"):
+        solve(inp)
+
+
+def test_max_sites():
+    # two regions each reachable only from its own site; one site allowed -> one unmet
+    arcs = [(0, 0, "direct", 1), (1, 1, "direct", 1)]
+    inp = tiny([500, 500], [10, 10], arcs, site_fixed=[1, 1], per_mw=[1, 2],
+               unmet_cost_musd_per_mw=100.0, max_sites=1)
+    check(inp, 1 + 10 + 100 * 10)
+
+
+def test_every_family_has_a_test():
+    names = {f.__name__.removeprefix("add_") for f in FAMILIES}
+    tested = {"demand", "training", "capacity", "modules", "cooling", "cooling_density", "power",
+              "backhaul", "resilience", "max_sites"}
+    assert names == tested
+
+
+def test_sparse_arcs_only_get_variables():
+    inp = tiny([500, 500], [100], [(0, 1, "direct", 1)], site_fixed=[1, 1], per_mw=[1, 1])
+    assert len(build_model(inp).serve) == 1
+
+
+def test_infeasible_by_power_is_reported_by_the_solver():
+    # each region reaches only its own site; site 0 has 50 MW for 100 MW of demand
+    arcs = [(0, 0, "direct", 1), (1, 1, "direct", 1)]
+    inp = tiny([50, 500], [100, 100], arcs, site_fixed=[1, 1], per_mw=[1, 1])
+    with pytest.raises(NoSolutionError, match="infeasible"):
+        solve(inp)
