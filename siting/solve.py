@@ -139,8 +139,15 @@ def compile_model(model: pyo.ConcreteModel) -> StandardForm:
                         lo, up, integer, columns, keys, time.perf_counter() - t0)
 
 
+_THREADS = {"in_use": None}
+
+
 def _highs(sf: StandardForm, opts: SolveOptions, *, relax=False, col_upper=None,
            time_limit=None) -> highspy.Highs:
+    if _THREADS["in_use"] not in (None, opts.threads):
+        # HiGHS keeps one global thread pool per process; a new thread count needs a new pool
+        highspy.Highs.resetGlobalScheduler(True)
+    _THREADS["in_use"] = opts.threads
     h = highspy.Highs()
     h.setOptionValue("output_flag", bool(opts.log))
     lp = highspy.HighsLp()
@@ -169,6 +176,8 @@ def _highs(sf: StandardForm, opts: SolveOptions, *, relax=False, col_upper=None,
 def _status(h: highspy.Highs) -> tuple[str, str, float | None, float | None, float | None, np.ndarray | None]:
     status = h.getModelStatus()
     term = _TERMINATION.get(status.name, status.name.removeprefix("k").lower())
+    if term == "notset":
+        term = "error"
     info = h.getInfo()
     has = info.primal_solution_status == 2  # kSolutionStatusFeasible
     x = np.asarray(h.getSolution().col_value, float) if has else None

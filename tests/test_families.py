@@ -154,3 +154,11 @@ def test_infeasible_by_power_is_reported_by_the_solver():
     inp = tiny([50, 500], [100, 100], arcs, site_fixed=[1, 1], per_mw=[1, 1])
     with pytest.raises(NoSolutionError, match="infeasible"):
         solve(inp)
+
+
+def test_thread_count_can_change_between_solves():
+    # HiGHS keeps one thread pool per process; a second solve with other threads must still run
+    from siting.solve import SolveOptions
+    inp = tiny([500], [10], [(0, 0, "direct", 1)], site_fixed=[1], per_mw=[1])
+    for threads in (2, 1, 2):
+        assert solve(inp, SolveOptions(mip_gap=0, threads=threads)).report.objective == 11
