@@ -228,6 +228,11 @@ def solve_model(model: pyo.ConcreteModel, opts: SolveOptions = SolveOptions(), *
             term, _, obj_r, _, _, start = _status(h)
             phases.append({"phase": "restricted_mip", "termination": term, "objective": obj_r,
                            "seconds": time.perf_counter() - t1})
+            gap = None if start is None else (obj_r - obj) / max(abs(obj_r), 1e-9)
+            if gap is not None and gap <= opts.mip_gap:
+                # the LP relaxation bounds the full MIP: the restricted plan is already proven
+                report = _report(sf, opts, phases, t0, "optimal", "optimal", obj_r, obj, max(gap, 0.0))
+                return report, _solution(sf, start)
     say("solving the full MIP" + (" from the restricted plan" if start is not None else ""))
     t2 = time.perf_counter()
     h = _highs(sf, opts, time_limit=left())
@@ -240,8 +245,12 @@ def solve_model(model: pyo.ConcreteModel, opts: SolveOptions = SolveOptions(), *
     report = _report(sf, opts, phases, t0, term, sol, obj, bound, gap)
     if x is None:
         return report, None
+    return report, _solution(sf, x)
+
+
+def _solution(sf: StandardForm, x: np.ndarray) -> Solution:
     values = {name: np.where(idx >= 0, x[np.maximum(idx, 0)], 0.0) for name, idx in sf.columns.items()}
-    return report, Solution(values, sf.keys)
+    return Solution(values, sf.keys)
 
 
 def _report(sf, opts, phases, t0, term, sol, obj, bound, gap) -> SolveReport:
