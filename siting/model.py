@@ -7,6 +7,8 @@ reads index lists precomputed with numpy; no rule filters a cross product.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,15 +57,16 @@ class ModelIndex:
         region = arcs["region"].to_numpy(dtype=np.int64)
         site = arcs["site"].to_numpy(dtype=np.int64)
         link = arcs["link"].to_numpy()
-        pair = region.astype(np.int64) * K + site
+        pair = region * K + site
         _, pair_id = np.unique(pair, return_inverse=True)
-        pairs = _groups(pair_id, int(pair_id.max()) + 1 if A else 0)
-        pair_arcs = [p for p in pairs if not (link[p] == "fiber").all()]
-        sat = np.flatnonzero(link == "satellite")
+        n_pairs = int(pair_id.max()) + 1 if A else 0
+        # a pair whose arcs are all fiber is already linked by its fiber rows
+        not_fiber = np.bincount(pair_id, link != "fiber", n_pairs) > 0
+        pair_arcs = [p for p, keep in zip(_groups(pair_id, n_pairs), not_fiber) if keep]
+        sat = link == "satellite"
         demand = inp.regions["inference_mw"].to_numpy(float)
         return cls(K, R, C, A, _groups(region, R), _groups(site, K), pair_arcs,
-                   np.flatnonzero(link == "fiber"), [sat[site[sat] == k] for k in range(K)]
-                   if sat.size else [np.empty(0, int)] * K,
+                   np.flatnonzero(link == "fiber"), _groups(np.where(sat, site, K), K + 1)[:K],
                    np.unique(site[link == "fiber"]), np.unique(site[sat]),
                    inp.sites["max_it_mw"].to_numpy(float),
                    inp.resilience_max_share * demand[region])
@@ -150,8 +153,7 @@ def add_modules(m, inp: SitingInputs, ix: ModelIndex) -> None:
 def add_cooling(m, inp: SitingInputs, ix: ModelIndex) -> None:
     """sum_c cool[k,c] = open[k];  it[k,c] <= M_k cool[k,c]   (one technology per open site)."""
     if not hasattr(m, "cool"):
-        m.cooling_link = pyo.Constraint(range(ix.K), rule=lambda m, k: m.it[k] <= ix.max_it[k] * m.open[k])
-        return
+        return  # one technology: the power row already gives it[k] <= firm[k]/pue * open[k]
     C = ix.C
     m.one_cooling = pyo.Constraint(range(ix.K), rule=lambda m, k: _lin(
         [1.0] * C + [-1.0], [m.cool[k * C + c] for c in range(C)] + [m.open[k]]) == 0)
@@ -252,8 +254,22 @@ def build_model(inp: SitingInputs) -> pyo.ConcreteModel:
     ix = ModelIndex.of(inp)
     m = pyo.ConcreteModel(name="siting")
     m._index = ix
-    add_variables(m, inp, ix)
-    for family in FAMILIES:
-        family(m, inp, ix)
-    add_objective(m, inp, ix)
+    with _no_gc():
+        add_variables(m, inp, ix)
+        for family in FAMILIES:
+            family(m, inp, ix)
+        add_objective(m, inp, ix)
     return m
+
+
+@contextlib.contextmanager
+def _no_gc():
+    """Pause the cyclic garbage collector: Pyomo components are many small objects, and
+    collection passes during a build cost more than the build (measured in bench/orlib_cap.py)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

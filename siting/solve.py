@@ -120,7 +120,10 @@ class StandardForm:
 def compile_model(model: pyo.ConcreteModel) -> StandardForm:
     """Compile a linear Pyomo model to :class:`StandardForm` (Pyomo's standard-form compiler)."""
     t0 = time.perf_counter()
-    info = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
+    from .model import _no_gc
+
+    with _no_gc():
+        info = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
     col_of = {id(v): j for j, v in enumerate(info.columns)}
     columns = {var.local_name: np.fromiter((col_of.get(id(v), -1) for v in var.values()), int)
                for var in model.component_objects(pyo.Var, active=True)}
