@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from pathlib import Path
@@ -11,7 +12,7 @@ import click
 from .errors import NoSolutionError, SitingError
 from .scenario import load_scenario
 
-EXIT_BAD_INPUT, EXIT_NOT_WITHIN_GAP, EXIT_NO_SOLUTION = 2, 3, 4
+EXIT_BAD_INPUT, EXIT_NOT_WITHIN_GAP, EXIT_NO_SOLUTION, EXIT_INTERRUPTED = 2, 3, 4, 130
 
 
 class _Progress:
@@ -21,6 +22,10 @@ class _Progress:
     def __call__(self, msg: str) -> None:
         if not self.quiet:
             click.echo(f"[{time.perf_counter() - self.t0:6.1f} s] {msg}", err=True)
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _fail(exc: Exception, code: int):
@@ -51,6 +56,7 @@ def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, qui
     from .pipeline import solve_scenario
     from .results import check_writable
 
+    signal.signal(signal.SIGTERM, _terminate)  # SIGTERM cleans up like Ctrl-C
     extra = [f"solver.{k}={v}" for k, v in (("time_limit_s", time_limit), ("mip_gap", mip_gap),
                                             ("threads", threads), ("seed", seed)) if v is not None]
     progress = _Progress(quiet)
@@ -66,6 +72,8 @@ def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, qui
         _fail(exc, EXIT_NO_SOLUTION)
     except SitingError as exc:
         _fail(exc, EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        _fail(f"interrupted: nothing written; {out or 'the output folder'} is as it was", EXIT_INTERRUPTED)
     click.echo(_summary_text(run.plan, out))
     rep = run.plan.report
     if not rep.proven_optimal and (rep.gap is None or rep.gap > sc.solver.mip_gap + 1e-12):

@@ -173,7 +173,15 @@ def _highs(sf: StandardForm, opts: SolveOptions, *, relax=False, col_upper=None,
     h.setOptionValue("mip_rel_gap", float(opts.mip_gap))
     h.setOptionValue("threads", int(opts.threads))
     h.setOptionValue("random_seed", int(opts.seed))
+    h.HandleKeyboardInterrupt = True  # Ctrl-C / SIGTERM cancel the solve instead of being held
     return h
+
+
+def _run(h: highspy.Highs) -> None:
+    """Run HiGHS so that Ctrl-C cancels it; an interrupted solve raises KeyboardInterrupt."""
+    h.solve()
+    if h.getModelStatus().name in ("kInterrupt", "kHighsInterrupt"):
+        raise KeyboardInterrupt("solve interrupted")
 
 
 def _status(h: highspy.Highs) -> tuple[str, str, float | None, float | None, float | None, np.ndarray | None]:
@@ -212,7 +220,7 @@ def solve_model(model: pyo.ConcreteModel, opts: SolveOptions = SolveOptions(), *
     if opts.strategy == "lp_start" and sf.integer.any() and cols.size:
         say("solving the LP relaxation")
         h = _highs(sf, opts, relax=True, time_limit=left())
-        h.run()
+        _run(h)
         term, _, obj, _, _, x = _status(h)
         phases.append({"phase": "lp_relaxation", "termination": term, "objective": obj,
                        "seconds": time.perf_counter() - t0})
@@ -227,7 +235,7 @@ def solve_model(model: pyo.ConcreteModel, opts: SolveOptions = SolveOptions(), *
                 "the LP opens")
             t1 = time.perf_counter()
             h = _highs(sf, opts, col_upper=ub, time_limit=min(opts.restricted_time_s, left()))
-            h.run()
+            _run(h)
             term, _, obj_r, _, _, start = _status(h)
             phases.append({"phase": "restricted_mip", "termination": term, "objective": obj_r,
                            "seconds": time.perf_counter() - t1})
@@ -241,7 +249,7 @@ def solve_model(model: pyo.ConcreteModel, opts: SolveOptions = SolveOptions(), *
     h = _highs(sf, opts, time_limit=left())
     if start is not None:
         h.setSolution(sf.A.shape[1], np.arange(sf.A.shape[1], dtype=np.int32), start)
-    h.run()
+    _run(h)
     term, sol, obj, bound, gap, x = _status(h)
     phases.append({"phase": "mip" if sf.integer.any() else "lp", "termination": term,
                    "objective": obj, "seconds": time.perf_counter() - t2})

@@ -1,0 +1,71 @@
+"""OR-Library CAP instances: our model reproduces the published optima (J.E. Beasley)."""
+
+import pandas as pd
+import pytest
+
+from siting.errors import InputError
+from siting.model import build_model
+from siting.orlib import read_cap
+from siting.solve import SolveOptions, solve_model
+
+EXACT = SolveOptions(time_limit_s=120, mip_gap=1e-9, threads=1, strategy="plain")
+SUBSET = ["cap41", "cap71", "cap101", "cap131"]
+
+
+@pytest.fixture
+def orlib(shared_data):
+    folder = shared_data / "orlib_cap"
+    return folder, pd.read_csv(folder / "optima.csv").set_index("instance")
+
+
+@pytest.mark.parametrize("name", SUBSET)
+def test_published_optimum(orlib, name):
+    folder, optima = orlib
+    row = optima.loc[name]
+    cap = None if pd.isna(row["capacity"]) else float(row["capacity"])
+    inst = read_cap(folder / row["file"], cap)
+    assert inst.cost.shape == (row["n_warehouses"], row["n_customers"])
+    report, _ = solve_model(build_model(inst.to_inputs()), EXACT)
+    assert report.proven_optimal
+    assert report.objective == pytest.approx(row["optimal_value"], rel=1e-6)
+
+
+def test_reader_matches_the_format(orlib):
+    folder, _ = orlib
+    inst = read_cap(folder / "cap41.txt")
+    assert inst.capacity.tolist() == [5000.0] * 16
+    assert sorted(inst.fixed_cost)[:2] == [0.0, 7500.0]  # one warehouse has fixed cost 0
+    assert inst.demand.sum() == 58268
+    assert inst.demand[0] == 146 and inst.cost[0, 0] == pytest.approx(6739.725)
+
+
+def test_capacity_word_needs_a_value(orlib):
+    folder, _ = orlib
+    with pytest.raises(InputError, match="capacity.*warehouse 1.*pass a capacity"):
+        read_cap(folder / "capa.txt")
+    assert read_cap(folder / "capa.txt", 8000).capacity.max() == 8000
+
+
+def test_truncated_file_is_named(tmp_path):
+    bad = tmp_path / "cut.txt"
+    bad.write_text("2 3\n10 5.\n10 6.\n4 1 2\n5 3 4\n")
+    msg = r"orlib cut.txt: field .data.: truncated: 12 numbers, 15 expected.*customer 3"
+    with pytest.raises(InputError, match=msg):
+        read_cap(bad)
+
+
+def test_non_numeric_file_is_named(tmp_path):
+    bad = tmp_path / "text.txt"
+    bad.write_text("2 2\n10 5.\n10 6.\n4 1 2\n5 3 x4\n")
+    with pytest.raises(InputError, match=r"field 'cost', row 'customer 2': not a number: 'x4'"):
+        read_cap(bad)
+    bad.write_text("2 2\n10 five\n10 6.\n4 1 2\n5 3 4\n")
+    with pytest.raises(InputError, match=r"field 'fixed_cost', row 'warehouse 1'"):
+        read_cap(bad)
+
+
+def test_negative_demand_is_refused(tmp_path):
+    bad = tmp_path / "neg.txt"
+    bad.write_text("1 2\n10 5.\n-4 1\n5 3\n")
+    with pytest.raises(InputError, match=r"field 'demand', row 'customer 1'"):
+        read_cap(bad)
