@@ -120,9 +120,18 @@ def validate(scenario, overrides):
         inp = from_layers(sc)
     except SitingError as exc:
         _fail(exc, EXIT_BAD_INPUT)
-    click.echo(f"scenario '{sc.name}' is valid")
+    from .diagnose import diagnose
+
+    findings = diagnose(inp)
+    errors = [f for f in findings if f.severity == "error"]
+    click.echo(f"scenario '{sc.name}' is {'valid' if not errors else 'INFEASIBLE'}: "
+               + ", ".join(f"{v} {k}" for k, v in inp.size.items()))
     for note in inp.notes:
         click.echo(f"  {note}")
+    for f in findings:
+        click.echo(f"  {f}")
+    if errors:
+        sys.exit(EXIT_NO_SOLUTION)
 
 
 if __name__ == "__main__":

@@ -205,6 +205,10 @@ def _arcs(sites, regions, pops, sc: Scenario) -> pd.DataFrame:
                isl_stretch=net.leo_isl_stretch, overhead_ms=net.leo_overhead_ms)}
     allowed = {"fiber": net.allow_fiber, "satellite": net.allow_satellite}
     limit = regions["latency_ms"].to_numpy()[:, None]
+    best = np.fmin(np.where(allowed["fiber"], rtt["fiber"], np.inf),
+                   np.where(allowed["satellite"], rtt["satellite"], np.inf))
+    regions["nearest_rtt_ms"] = best.min(axis=1)  # for diagnosis: what the limit would need
+    regions["nearest_site"] = sites["name"].to_numpy()[best.argmin(axis=1)]
     parts = []
     for link, matrix in rtt.items():
         r, k = np.nonzero((matrix <= limit) & allowed[link])

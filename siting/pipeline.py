@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from .diagnose import diagnose
 from .errors import NoSolutionError
@@ -39,9 +42,13 @@ def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario
                  description: str = "", progress: Callable[[str], None] | None = None) -> Plan:
     """Build and solve the model for ready inputs; raise :class:`NoSolutionError` if no plan."""
     say = progress or (lambda _m: None)
-    problems = diagnose(inp)
-    if problems:
-        raise NoSolutionError("the scenario cannot be met:\n  " + "\n  ".join(problems))
+    findings = diagnose(inp)
+    errors = [f.message for f in findings if f.severity == "error"]
+    for f in findings:
+        if f.severity != "error":
+            say(str(f))
+    if errors:
+        raise NoSolutionError("the scenario cannot be met:\n  " + "\n  ".join(errors))
     t0 = time.perf_counter()
     model = build_model(inp)
     build_s = time.perf_counter() - t0
@@ -49,13 +56,37 @@ def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario
     report, sol = solve_model(model, opts, progress=say)
     report.build_s = build_s
     if sol is None:
+        if report.termination.startswith("infeasible"):
+            raise NoSolutionError(explain_infeasible(inp, opts, say))
         raise NoSolutionError(
             f"no plan: the solver ended '{report.termination}' without a feasible solution"
-            + (" (the scenario is infeasible: enable demand.unmet_penalty_usd_per_mwh to see the "
-               "shortfall, or relax latency, resilience or training limits)"
-               if report.termination.startswith("infeasible") else
-               " (raise --time-limit)" if report.termination == "time_limit" else ""))
+            + (" (raise --time-limit)" if report.termination == "time_limit" else ""))
     return make_plan(inp, sol, report, scenario_name=name, description=description)
+
+
+def explain_infeasible(inp: SitingInputs, opts: SolveOptions, say) -> str:
+    """Re-solve with every region's demand made elastic and name the regions left short."""
+    big = 10.0 * (max(sum(inp.site_cost_musd.values()).max(initial=0.0)
+                      + sum(inp.fiber_cost_musd.values()).max(initial=0.0)
+                      + sum(inp.sat_unit_cost_musd.values()).max(initial=0.0), 1.0)
+                  + sum(inp.it_cost_musd.values()).max(initial=0.0)
+                  + np.max(inp.arcs["cost_musd_per_mw"].to_numpy(float), initial=0.0))
+    say("infeasible: re-solving with elastic demand to find what to relax")
+    report, sol = solve_model(build_model(dataclasses.replace(inp, unmet_cost_musd_per_mw=big)),
+                              dataclasses.replace(opts, strategy="plain"))
+    head = "the scenario is infeasible"
+    if sol is None:
+        return (f"{head}, even with every region's demand elastic: the training load "
+                f"({inp.training_mw:g} MW in clusters of >= {inp.training_min_cluster_mw:g} MW) "
+                "cannot be placed; lower demand.training_mw or the minimum cluster, or add power")
+    short = sol["unmet"]
+    reg = inp.regions
+    rows = [f"region {reg['region_id'].iloc[i]!r} ({reg['name'].iloc[i]}) short "
+            f"{short[i]:,.1f} of {reg['inference_mw'].iloc[i]:,.1f} MW"
+            for i in np.flatnonzero(short > 1e-6)]
+    return (f"{head}; with elastic demand these regions stay short:\n  " + "\n  ".join(rows)
+            + "\nrelax their latency limit or demand.resilience_max_share, add candidate power "
+              "near them, or set demand.unmet_penalty_usd_per_mwh to plan with a priced shortfall")
 
 
 def solve_scenario(sc: Scenario, *, progress: Callable[[str], None] | None = None,

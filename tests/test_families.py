@@ -152,7 +152,7 @@ def test_infeasible_by_power_is_reported_by_the_solver():
     # each region reaches only its own site; site 0 has 50 MW for 100 MW of demand
     arcs = [(0, 0, "direct", 1), (1, 1, "direct", 1)]
     inp = tiny([50, 500], [100, 100], arcs, site_fixed=[1, 1], per_mw=[1, 1])
-    with pytest.raises(NoSolutionError, match="infeasible"):
+    with pytest.raises(NoSolutionError, match=r"infeasible.*\n  region 'R0' \(region 0\) short 50.0 of 100.0 MW"):
         solve(inp)
 
 
@@ -162,3 +162,15 @@ def test_thread_count_can_change_between_solves():
     inp = tiny([500], [10], [(0, 0, "direct", 1)], site_fixed=[1], per_mw=[1])
     for threads in (2, 1, 2):
         assert solve(inp, SolveOptions(mip_gap=0, threads=threads)).report.objective == 11
+
+
+def test_training_that_fits_nowhere_is_explained():
+    # 300 MW of training in clusters of >= 200 MW; two sites of 150 MW each
+    inp = tiny([150, 150], [0.001], [(0, 0, "direct", 1)], site_fixed=[1, 1], per_mw=[1, 1],
+               training_mw=300, training_min_cluster_mw=200)
+    with pytest.raises(NoSolutionError, match="minimum cluster of 200 MW fits no single site"):
+        solve(inp)
+    # clusters of 100 MW fit, but 300 MW of training plus inference exceed 300 MW of power
+    inp.training_min_cluster_mw = 100
+    with pytest.raises(NoSolutionError, match="power: inference and training need 300.0 MW"):
+        solve(inp)
