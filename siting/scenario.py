@@ -216,7 +216,8 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | tuple =
         raise ScenarioError(f"{path}: not valid YAML ({exc})") from None
     if not isinstance(user, dict):
         raise ScenarioError(f"{path}: a scenario must be a mapping of keys to values")
-    for key, rel in (user.get("layers") or {}).items():
+    layers = user.get("layers")
+    for key, rel in (layers.items() if isinstance(layers, dict) else ()):
         if isinstance(rel, str):
             user["layers"][key] = str((path.parent / rel).resolve())
     tree = _merge(default_values(), user)
