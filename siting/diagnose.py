@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import show_id
 from .inputs import SitingInputs
 
 __all__ = ["Finding", "diagnose"]
@@ -21,7 +22,7 @@ class Finding:
 
 
 def _region(reg, i) -> str:
-    return f"region {reg['region_id'].iloc[i]!r} ({reg['name'].iloc[i]})"
+    return f"region {show_id(reg['region_id'].iloc[i])} ({reg['name'].iloc[i]})"
 
 
 def diagnose(inp: SitingInputs) -> list[Finding]:

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-__all__ = ["SitingError", "InputError", "ScenarioError", "NoSolutionError"]
+__all__ = ["SitingError", "InputError", "ScenarioError", "NoSolutionError", "show_id"]
+
+
+def show_id(value) -> str:
+    """A user's id as they wrote it (numpy scalars shown as plain numbers).
+
+    >>> import numpy as np
+    >>> show_id(np.int64(7)), show_id("a")
+    ('7', "'a'")
+    """
+    return repr(value.item() if hasattr(value, "item") else value)
 
 
 class SitingError(ValueError):
@@ -14,7 +24,7 @@ class InputError(SitingError):
 
     def __init__(self, layer: str, field: str, rule: str, row=None):
         self.layer, self.field, self.rule, self.row = layer, field, rule, row
-        where = f"{layer}: field '{field}'" + (f", row {row!r}" if row is not None else "")
+        where = f"{layer}: field '{field}'" + (f", row {show_id(row)}" if row is not None else "")
         super().__init__(f"{where}: {rule}")
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .diagnose import diagnose
-from .errors import NoSolutionError
+from .errors import NoSolutionError, show_id
 from .inputs import SitingInputs, from_layers
 from .model import build_model
 from .results import Plan, make_plan, write_outputs
@@ -81,7 +81,7 @@ def explain_infeasible(inp: SitingInputs, opts: SolveOptions, say) -> str:
                 "cannot be placed; lower demand.training_mw or the minimum cluster, or add power")
     short = sol["unmet"]
     reg = inp.regions
-    rows = [f"region {reg['region_id'].iloc[i]!r} ({reg['name'].iloc[i]}) short "
+    rows = [f"region {show_id(reg['region_id'].iloc[i])} ({reg['name'].iloc[i]}) short "
             f"{short[i]:,.1f} of {reg['inference_mw'].iloc[i]:,.1f} MW"
             for i in np.flatnonzero(short > 1e-6)]
     return (f"{head}; with elastic demand these regions stay short:\n  " + "\n  ".join(rows)
