@@ -188,13 +188,15 @@ def links_geojson(plan: Plan, inp: SitingInputs) -> dict:
 
 
 def check_writable(out: Path) -> None:
-    """Fail before any solving if the output folder cannot be created or written."""
+    """Create the output's parent folders; fail before any solving if it cannot be written."""
     out = Path(out)
     parent = out.resolve().parent
     if out.exists() and not out.is_dir():
         raise SitingError(f"--out {out}: exists and is not a folder")
-    if not parent.is_dir():
-        raise SitingError(f"--out {out}: parent folder {parent} does not exist")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SitingError(f"--out {out}: cannot create folder {parent} ({exc.strerror})") from None
     try:
         probe = tempfile.mkdtemp(prefix=f".{out.name}.probe-", dir=parent)
         os.rmdir(probe)

@@ -1,6 +1,7 @@
 """The CLI on the built-in default scenario, its outputs, and its error handling."""
 
 import json
+import os
 
 import pandas as pd
 import pytest
@@ -17,9 +18,15 @@ from siting.solve import SolveReport
 
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("cli") / "plan"
-    result = CliRunner().invoke(main, ["solve", "--out", str(out), "--quiet"])
-    return result, out
+    """The README's `siting solve`, with no arguments, from an empty working folder."""
+    cwd = tmp_path_factory.mktemp("cli")
+    here = os.getcwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(main, ["solve"])
+    finally:
+        os.chdir(here)
+    return result, cwd / "results" / "default"
 
 
 def test_default_scenario_solves_within_the_gap(default_run):
@@ -87,7 +94,7 @@ def test_unwritable_out_is_reported_before_solving(tmp_path):
     blocker.write_text("x")
     result = CliRunner().invoke(main, ["solve", "--out", str(blocker / "plan")])
     assert result.exit_code == 2
-    assert "does not exist" in result.output and "solving" not in result.output
+    assert "cannot create folder" in result.output and "solving" not in result.output
 
 
 def test_validate_reports_the_default_sizes():
