@@ -67,13 +67,13 @@ def make_plan(inp: SitingInputs, sol: Solution, report: SolveReport, *,
     sat_arc = (arcs["link"] == "satellite").to_numpy()
     train = sol["train"] if sol["train"].size else np.zeros(K)
     fiber = sol.by_key("fiber", K) > 0.5
-    units = np.round(sol.by_key("sat_units", K))
+    units = np.round(sol.by_key("sat_units", K)) + 0.0  # + 0.0 turns -0.0 into 0.0
     cool = (sol["cool"].reshape(K, C) if sol["cool"].size else it)
     cost = _site_costs(inp, sol, it)
     s = inp.sites.copy()
     s["open"] = sol["open"] > 0.5
     s["it_mw"] = it.sum(axis=1)
-    s["modules"] = np.round(sol["modules"]) if sol["modules"].size else np.nan
+    s["modules"] = np.round(sol["modules"]) + 0.0 if sol["modules"].size else np.nan
     s["cooling"] = np.where(s["open"], inp.cooling["cooling"].to_numpy()[cool.argmax(axis=1)], "")
     s["pue"] = np.where(s["open"], inp.cooling["pue"].to_numpy(float)[cool.argmax(axis=1)], np.nan)
     s["power_used_mw"] = (it * inp.cooling["pue"].to_numpy(float)).sum(axis=1)

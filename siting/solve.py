@@ -215,7 +215,7 @@ def solve_model(model: pyo.ConcreteModel, opts: SolveOptions = SolveOptions(), *
     t0 = time.perf_counter()
     phases: list[dict] = []
     left = lambda: max(opts.time_limit_s - (time.perf_counter() - t0), 1.0)  # noqa: E731
-    start = None
+    start, lp_bound = None, None
     cols = sf.columns.get(binary_to_restrict, np.zeros(0, int))
     if opts.strategy == "lp_start" and sf.integer.any() and cols.size:
         say("solving the LP relaxation")
@@ -226,6 +226,7 @@ def solve_model(model: pyo.ConcreteModel, opts: SolveOptions = SolveOptions(), *
                        "seconds": time.perf_counter() - t0})
         if term == "infeasible":
             return _report(sf, opts, phases, t0, term, "none", None, None, None), None
+        lp_bound = obj if term == "optimal" else None
         if x is not None:
             ub = sf.col_upper.copy()
             used = cols[cols >= 0]
@@ -253,6 +254,10 @@ def solve_model(model: pyo.ConcreteModel, opts: SolveOptions = SolveOptions(), *
     term, sol, obj, bound, gap, x = _status(h)
     phases.append({"phase": "mip" if sf.integer.any() else "lp", "termination": term,
                    "objective": obj, "seconds": time.perf_counter() - t2})
+    if lp_bound is not None and (bound is None or lp_bound > bound):
+        # a MIP stopped early may not have passed its root yet: the LP relaxation still bounds it
+        bound = lp_bound
+        gap = None if obj is None else max(obj - bound, 0.0) / max(abs(obj), 1e-9)
     report = _report(sf, opts, phases, t0, term, sol, obj, bound, gap)
     if x is None:
         return report, None

@@ -56,6 +56,7 @@ def test_time_limit_returns_the_incumbent_marked_not_optimal():
     assert rep.termination == "time_limit"
     assert rep.solution_status == "feasible" and not rep.proven_optimal
     assert rep.gap is not None and rep.gap > 0 and rep.best_bound < rep.objective
+    assert rep.best_bound >= rep.phases[0]["objective"] - 1e-6  # never weaker than the LP bound
     assert plan.summary["proven_optimal"] is False
 
 
