@@ -16,7 +16,7 @@ from siting.pipeline import solve_inputs
 from siting.solve import SolveOptions
 
 EXACT = SolveOptions(time_limit_s=30, mip_gap=0.0, threads=1, seed=0)
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
