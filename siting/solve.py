@@ -10,6 +10,7 @@ realistic instances"); ``plain`` runs HiGHS alone.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -143,6 +144,28 @@ def compile_model(model: pyo.ConcreteModel) -> StandardForm:
 
 
 _THREADS = {"in_use": None}
+
+
+def _without_banner() -> None:
+    """Create the process's first Highs object with stdout closed: HiGHS prints its banner
+    on the first construction only, and a CLI's output is no place for it."""
+    import ctypes
+
+    try:
+        saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    try:
+        os.dup2(null, 1)
+        highspy.Highs()
+        ctypes.CDLL(None).fflush(None)
+    finally:
+        os.dup2(saved, 1)
+        os.close(null)
+        os.close(saved)
+
+
+_without_banner()
 
 
 def _highs(sf: StandardForm, opts: SolveOptions, *, relax=False, col_upper=None,
