@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 from pyproj.exceptions import CRSError
+from shapely.validation import explain_validity
 
 from .errors import InputError
 
@@ -84,7 +85,8 @@ def _to_points(frame: pd.DataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
             if g is None or g.is_empty:
                 raise InputError(spec.name, "geometry", "empty or missing geometry", i)
             if not g.is_valid:
-                raise InputError(spec.name, "geometry", "invalid geometry", i)
+                raise InputError(spec.name, "geometry", f"invalid geometry ({explain_validity(g)}); "
+                                 "repair it first, e.g. with shapely.make_valid", i)
             if g.geom_type not in ("Point", "Polygon", "MultiPolygon"):
                 raise InputError(spec.name, "geometry", f"{g.geom_type} is not a point or polygon", i)
         if (geom.geom_type != "Point").any():

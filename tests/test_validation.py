@@ -125,3 +125,12 @@ def test_bad_layer_through_the_cli(tmp_path):
     assert result.exit_code == 2
     assert result.output.strip().splitlines()[-1].startswith("error: energy_sources: field 'latitude', row 'a'")
     assert "Traceback" not in result.output and not (tmp_path / "o").exists()
+
+
+def test_invalid_polygon_is_named_with_the_reason():
+    bowtie = Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])
+    gdf = gpd.GeoDataFrame({"region_id": ["r"], "name": ["R"], "population": [1e6]},
+                           geometry=[bowtie], crs="EPSG:4326")
+    with pytest.raises(InputError, match=r"demand: field 'geometry', row 'r': invalid geometry "
+                                         r"\(Self-intersection.*shapely.make_valid"):
+        read_demand(gdf)
