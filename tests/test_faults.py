@@ -26,8 +26,8 @@ def test_interrupt_during_solve_keeps_the_previous_output(tmp_path, sig):
     out = tmp_path / "plan"
     out.mkdir()
     (out / "sites.csv").write_text("previous plan\n")
-    # 50 ms scenario: tighter limits, a slower MIP; interrupt once the full MIP is running
-    proc = _start_solve(out, "--set", "demand.latency_ms=40", "--mip-gap", "0")
+    # interrupt a 0 %-gap solve (it would run for minutes) a second after HiGHS starts
+    proc = _start_solve(out, "--set", "demand.latency_ms=40", "--set", "solver.strategy=plain", "--mip-gap", "0")
     lines = []
     deadline = time.time() + 120
     for line in proc.stdout:
