@@ -48,7 +48,7 @@ def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario
         if f.severity != "error":
             say(str(f))
     if errors:
-        raise NoSolutionError("the scenario cannot be met:\n  " + "\n  ".join(errors))
+        raise NoSolutionError("the scenario cannot be met:\n  " + _lines(errors))
     t0 = time.perf_counter()
     model = build_model(inp)
     build_s = time.perf_counter() - t0
@@ -62,6 +62,12 @@ def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario
             f"no plan: the solver ended '{report.termination}' without a feasible solution"
             + (" (raise --time-limit)" if report.termination == "time_limit" else ""))
     return make_plan(inp, sol, report, scenario_name=name, description=description)
+
+
+def _lines(items: list[str], most: int = 12) -> str:
+    """One item per line, at most ``most`` of them and a count of the rest."""
+    shown = items[:most] + ([f"... and {len(items) - most} more"] if len(items) > most else [])
+    return "\n  ".join(shown)
 
 
 def explain_infeasible(inp: SitingInputs, opts: SolveOptions, say) -> str:
@@ -84,7 +90,7 @@ def explain_infeasible(inp: SitingInputs, opts: SolveOptions, say) -> str:
     rows = [f"region {show_id(reg['region_id'].iloc[i])} ({reg['name'].iloc[i]}) short "
             f"{short[i]:,.1f} of {reg['inference_mw'].iloc[i]:,.1f} MW"
             for i in np.flatnonzero(short > 1e-6)]
-    return (f"{head}; with elastic demand these regions stay short:\n  " + "\n  ".join(rows)
+    return (f"{head}; with elastic demand these regions stay short:\n  " + _lines(rows)
             + "\nrelax their latency limit or demand.resilience_max_share, add candidate power "
               "near them, or set demand.unmet_penalty_usd_per_mwh to plan with a priced shortfall")
 
