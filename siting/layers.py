@@ -78,7 +78,7 @@ def _check_crs(frame: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
 
 def _to_points(frame: pd.DataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
     ids = frame[spec.id_column].tolist()
-    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame:
+    if isinstance(frame, gpd.GeoDataFrame) and getattr(frame, "_geometry_column_name", None) in frame:
         gdf = _check_crs(frame, spec)
         geom = gdf.geometry
         for i, g in zip(ids, geom):
