@@ -87,9 +87,9 @@ def read_cap(path: str | Path, capacity: float | None = None) -> CapInstance:
     try:
         block = np.array(body, dtype=float).reshape(n, 1 + m)
     except ValueError:
-        k = next(i for i, t in enumerate(body) if not _is_number(t))
-        raise InputError(layer, "demand" if k % (1 + m) == 0 else "cost",
-                         f"not a number: {body[k]!r}", f"customer {k // (1 + m) + 1}") from None
+        for k, tok in enumerate(body):  # name the first bad token; _number raises on it
+            _number(tok, layer, "demand" if k % (1 + m) == 0 else "cost", f"customer {k // (1 + m) + 1}")
+        raise
     demand, cost = block[:, 0], block[:, 1:].T.copy()
     for name, arr, label in (("capacity", cap, "warehouse"), ("fixed_cost", fixed, "warehouse"),
                              ("demand", demand, "customer"), ("cost", cost.min(axis=0), "customer")):
@@ -102,10 +102,3 @@ def read_cap(path: str | Path, capacity: float | None = None) -> CapInstance:
         raise InputError(layer, "demand", "must be > 0", f"customer {j + 1}")
     return CapInstance(path.stem, cap, fixed, demand, cost)
 
-
-def _is_number(tok: str) -> bool:
-    try:
-        float(tok)
-        return True
-    except ValueError:
-        return False

@@ -74,8 +74,9 @@ def make_plan(inp: SitingInputs, sol: Solution, report: SolveReport, *,
     s["open"] = sol["open"] > 0.5
     s["it_mw"] = it.sum(axis=1)
     s["modules"] = np.round(sol["modules"]) + 0.0 if sol["modules"].size else np.nan
-    s["cooling"] = np.where(s["open"], inp.cooling["cooling"].to_numpy()[cool.argmax(axis=1)], "")
-    s["pue"] = np.where(s["open"], inp.cooling["pue"].to_numpy(float)[cool.argmax(axis=1)], np.nan)
+    chosen = cool.argmax(axis=1)
+    s["cooling"] = np.where(s["open"], inp.cooling["cooling"].to_numpy()[chosen], "")
+    s["pue"] = np.where(s["open"], inp.cooling["pue"].to_numpy(float)[chosen], np.nan)
     s["power_used_mw"] = (it * inp.cooling["pue"].to_numpy(float)).sum(axis=1)
     s["inference_mw"] = np.bincount(site_of, serve, K)
     s["training_mw"] = np.where(train > TOL, train, 0.0)

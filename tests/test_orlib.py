@@ -48,28 +48,17 @@ def test_capacity_word_needs_a_value(orlib):
     assert read_cap(folder / "capa.txt", 8000).capacity.max() == 8000
 
 
-def test_truncated_file_is_named(tmp_path):
-    bad = tmp_path / "cut.txt"
-    bad.write_text("2 3\n10 5.\n10 6.\n4 1 2\n5 3 4\n")
-    msg = r"orlib cut.txt: field .data.: truncated: 12 numbers, 15 expected.*customer 3"
-    with pytest.raises(InputError, match=msg):
-        read_cap(bad)
-
-
-def test_non_numeric_file_is_named(tmp_path):
-    bad = tmp_path / "text.txt"
-    bad.write_text("2 2\n10 5.\n10 6.\n4 1 2\n5 3 x4\n")
-    with pytest.raises(InputError, match=r"field 'cost', row 'customer 2': not a number: 'x4'"):
-        read_cap(bad)
-    bad.write_text("2 2\n10 five\n10 6.\n4 1 2\n5 3 4\n")
-    with pytest.raises(InputError, match=r"field 'fixed_cost', row 'warehouse 1'"):
-        read_cap(bad)
-
-
-def test_negative_demand_is_refused(tmp_path):
-    bad = tmp_path / "neg.txt"
-    bad.write_text("1 2\n10 5.\n-4 1\n5 3\n")
-    with pytest.raises(InputError, match=r"field 'demand', row 'customer 1'"):
+@pytest.mark.parametrize("text, message", [
+    ("2 3\n10 5.\n10 6.\n4 1 2\n5 3 4\n",
+     r"orlib bad.txt: field .data.: truncated: 12 numbers, 15 expected.*customer 3"),
+    ("2 2\n10 5.\n10 6.\n4 1 2\n5 3 x4\n", r"field 'cost', row 'customer 2': not a number: 'x4'"),
+    ("2 2\n10 five\n10 6.\n4 1 2\n5 3 4\n", r"field 'fixed_cost', row 'warehouse 1'"),
+    ("1 2\n10 5.\n-4 1\n5 3\n", r"field 'demand', row 'customer 1'"),
+], ids=["truncated", "non-numeric cost", "non-numeric fixed cost", "negative demand"])
+def test_malformed_file_is_named(tmp_path, text, message):
+    bad = tmp_path / "bad.txt"
+    bad.write_text(text)
+    with pytest.raises(InputError, match=message):
         read_cap(bad)
 
 
