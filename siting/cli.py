@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import click
@@ -12,7 +13,8 @@ import click
 from .errors import NoSolutionError, SitingError
 from .scenario import load_scenario
 
-EXIT_BAD_INPUT, EXIT_NOT_WITHIN_GAP, EXIT_NO_SOLUTION, EXIT_INTERRUPTED = 2, 3, 4, 130
+EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_NOT_WITHIN_GAP, EXIT_NO_SOLUTION, EXIT_WRITE_FAILED = 1, 2, 3, 4, 5
+EXIT_INTERRUPTED = 130
 
 
 class _Progress:
@@ -42,38 +44,59 @@ def main():
 @main.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False))
 @click.option("--out", "out", type=click.Path(file_okay=False), default=None,
-              help="Output folder (default: results/<scenario name>).")
+              help="Output folder (default: results/<scenario name>). Replaced only if it is a "
+                   "siting output folder; any other existing folder is refused before solving.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override any scenario field, e.g. --set demand.latency_ms=50.")
-@click.option("--time-limit", type=float, default=None, help="Solver time limit, seconds.")
+@click.option("--time-limit", type=float, default=None,
+              help="Seconds for the whole solve (LP, restricted MIP and MIP together).")
 @click.option("--mip-gap", type=float, default=None, help="Relative MIP gap to stop at.")
 @click.option("--threads", type=int, default=None, help="Solver threads.")
 @click.option("--seed", type=int, default=None, help="Solver random seed.")
 @click.option("--log", is_flag=True, help="Show the HiGHS log.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
-def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, quiet):
+@click.option("--debug", is_flag=True, help="Show a traceback on an unexpected error.")
+def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, quiet, debug):
     """Solve SCENARIO (default: the built-in models/default.yaml) and write the plan."""
-    from .pipeline import solve_scenario
-    from .results import check_writable
+    from .outdir import OutputError, check_out, read_manifest, safe_name
+    from .pipeline import run_info, solve_scenario
 
     signal.signal(signal.SIGTERM, _terminate)  # SIGTERM cleans up like Ctrl-C
     extra = [f"solver.{k}={v}" for k, v in (("time_limit_s", time_limit), ("mip_gap", mip_gap),
                                             ("threads", threads), ("seed", seed)) if v is not None]
     progress = _Progress(quiet)
+    run_id, stage = uuid.uuid4().hex, "reading"
     try:
         sc = load_scenario(scenario, list(overrides) + extra)
-        out = Path(out) if out else Path("results") / sc.name
-        check_writable(out)
+        out = Path(out) if out else Path("results") / safe_name(sc.name)
+        check_out(out)
         progress(f"scenario '{sc.name}'")
-        run = solve_scenario(sc, progress=progress, log=log)
+        stage = "solving"
+        run = solve_scenario(sc, progress=progress, log=log,
+                             run=run_info(scenario, list(overrides) + extra))
         progress("writing outputs")
-        run.write(out)
+        stage = "writing"
+        run.write(out, run_id=run_id)
     except NoSolutionError as exc:
         _fail(exc, EXIT_NO_SOLUTION)
+    except OutputError as exc:
+        _fail(exc, EXIT_WRITE_FAILED if stage == "writing" else EXIT_BAD_INPUT)
     except SitingError as exc:
         _fail(exc, EXIT_BAD_INPUT)
     except KeyboardInterrupt:
+        manifest = read_manifest(out) if out else None
+        if manifest and manifest.get("run_id") == run_id:
+            _fail(f"interrupted after writing: {out} holds the new plan, complete", EXIT_INTERRUPTED)
         _fail(f"interrupted: nothing written; {out or 'the output folder'} is as it was", EXIT_INTERRUPTED)
+    except MemoryError:
+        _fail("out of memory: the model does not fit in this machine's memory; run `siting validate` "
+              "for its size and lower candidates.max_count or demand.max_regions, or tighten "
+              "demand.latency_ms", EXIT_BAD_INPUT)
+    except Exception as exc:  # never a traceback for a user, unless asked
+        if debug:
+            raise
+        _fail(f"unexpected {type(exc).__name__}: {exc} (run again with --debug for the traceback, "
+              "and please report it)", EXIT_INTERNAL)
     click.echo(_summary_text(run.plan, out))
     rep = run.plan.report
     if not rep.proven_optimal and (rep.gap is None or rep.gap > sc.solver.mip_gap + 1e-12):
@@ -83,6 +106,8 @@ def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, qui
 
 
 def _summary_text(plan, out: Path) -> str:
+    from .results import OUTPUT_FILES
+
     s, rep = plan.summary, plan.report
     gap = "n/a" if rep.gap is None else f"{rep.gap:.3%}"
     state = "optimal within gap" if rep.proven_optimal else f"NOT proven optimal ({rep.termination})"
@@ -103,8 +128,7 @@ def _summary_text(plan, out: Path) -> str:
         lines.append(f"{str(r.name)[:28]:28} {str(getattr(r, 'fuel', ''))[:8]:8} {r.it_mw:7.0f} "
                      f"{r.cooling:13} {getattr(r, 'price_usd_per_mwh', float('nan')):6.1f} "
                      f"{r.backhaul:15} {r.total_musd:9,.0f}")
-    lines.append(f"\nwrote {out}/ (sites.csv, assignments.csv, regions.csv, costs.csv, "
-                 "summary.json, sites.geojson, links.geojson, map.html)")
+    lines.append(f"\nwrote {out}/ ({', '.join(OUTPUT_FILES)})")
     return "\n".join(lines)
 
 

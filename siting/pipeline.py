@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,11 +16,12 @@ from .diagnose import diagnose
 from .errors import NoSolutionError, show_id
 from .inputs import SitingInputs, from_layers
 from .model import build_model
+from .outdir import Written
 from .results import Plan, make_plan, write_outputs
 from .scenario import Scenario
 from .solve import SolveOptions, solve_model
 
-__all__ = ["Run", "solve_scenario", "solve_inputs", "options_from"]
+__all__ = ["Run", "solve_scenario", "solve_inputs", "options_from", "run_info"]
 
 
 @dataclass
@@ -27,8 +30,9 @@ class Run:
     inputs: SitingInputs
     plan: Plan
 
-    def write(self, out: str | Path) -> Path:
-        return write_outputs(self.plan, self.inputs, Path(out))
+    def write(self, out: str | Path, run_id: str | None = None) -> Written:
+        """Write the plan's files (and the resolved scenario) into ``out``; see :mod:`siting.outdir`."""
+        return write_outputs(self.plan, self.inputs, Path(out), scenario=self.scenario, run_id=run_id)
 
 
 def options_from(sc: Scenario, log: bool = False) -> SolveOptions:
@@ -39,7 +43,8 @@ def options_from(sc: Scenario, log: bool = False) -> SolveOptions:
 
 
 def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario",
-                 description: str = "", progress: Callable[[str], None] | None = None) -> Plan:
+                 description: str = "", progress: Callable[[str], None] | None = None,
+                 inputs_s: float | None = None, run: dict | None = None) -> Plan:
     """Build and solve the model for ready inputs; raise :class:`NoSolutionError` if no plan."""
     say = progress or (lambda _m: None)
     findings = diagnose(inp)
@@ -61,7 +66,8 @@ def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario
         raise NoSolutionError(
             f"no plan: the solver ended '{report.termination}' without a feasible solution"
             + (" (raise --time-limit)" if report.termination == "time_limit" else ""))
-    return make_plan(inp, sol, report, scenario_name=name, description=description)
+    return make_plan(inp, sol, report, scenario_name=name, description=description,
+                     inputs_s=inputs_s, run=run)
 
 
 def _lines(items: list[str], most: int = 12) -> str:
@@ -95,8 +101,20 @@ def explain_infeasible(inp: SitingInputs, opts: SolveOptions, say) -> str:
               "near them, or set demand.unmet_penalty_usd_per_mwh to plan with a priced shortfall")
 
 
+def run_info(scenario_file: str | Path | None = None, overrides=()) -> dict:
+    """Where a run came from: scenario file, every override, versions and the machine's cores."""
+    from importlib.metadata import version
+
+    from .scenario import DEFAULT_SCENARIO
+
+    return {"scenario_file": str(scenario_file or DEFAULT_SCENARIO), "overrides": list(overrides),
+            "siting_version": version("siting"), "highspy_version": version("highspy"),
+            "pyomo_version": version("pyomo"), "python": platform.python_version(),
+            "cpu_count": os.cpu_count()}
+
+
 def solve_scenario(sc: Scenario, *, progress: Callable[[str], None] | None = None,
-                   log: bool = False) -> Run:
+                   log: bool = False, run: dict | None = None) -> Run:
     """Read the layers, build the inputs, solve and return the plan (nothing written)."""
     say = progress or (lambda _m: None)
     t0 = time.perf_counter()
@@ -106,6 +124,5 @@ def solve_scenario(sc: Scenario, *, progress: Callable[[str], None] | None = Non
         say(note)
     say(f"inputs ready in {inputs_s:.1f} s")
     plan = solve_inputs(inp, options_from(sc, log), name=sc.name, description=sc.description,
-                        progress=say)
-    plan.summary["times_s"]["inputs"] = inputs_s
+                        progress=say, inputs_s=inputs_s, run=run if run is not None else run_info())
     return Run(sc, inp, plan)

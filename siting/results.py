@@ -1,31 +1,28 @@
 """Solution -> plan tables keyed by the user's ids, GeoJSON (RFC 7946), summary and map.
 
-Outputs are written into a temporary sibling folder and renamed into place, so a failed or
-interrupted run leaves the previous output folder as it was and no half-written new one.
+Outputs are written through :mod:`siting.outdir`: into a temporary sibling, swapped into place
+as the last act, and only over a folder that is a siting output.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
-from .errors import SitingError
 from .inputs import SitingInputs
+from .outdir import Written, replace_dir
 from .solve import Solution, SolveReport
 
-__all__ = ["Plan", "make_plan", "write_outputs", "sites_geojson", "links_geojson",
-           "check_writable", "atomic_dir", "OUTPUT_FILES"]
+__all__ = ["Plan", "make_plan", "write_outputs", "sites_geojson", "links_geojson", "csv_safe",
+           "OUTPUT_FILES"]
 
 OUTPUT_FILES = ("sites.csv", "assignments.csv", "regions.csv", "costs.csv", "summary.json",
-                "sites.geojson", "links.geojson", "map.html")
+                "sites.geojson", "links.geojson", "map.html", "scenario.yaml")
 TOL = 1e-6
 
 
@@ -56,7 +53,8 @@ def _site_costs(inp: SitingInputs, sol: Solution, it: np.ndarray) -> pd.DataFram
 
 
 def make_plan(inp: SitingInputs, sol: Solution, report: SolveReport, *,
-              scenario_name: str = "scenario", description: str = "") -> Plan:
+              scenario_name: str = "scenario", description: str = "", inputs_s: float | None = None,
+              run: dict | None = None) -> Plan:
     """Turn solver values into the plan tables (rounded to remove solver noise)."""
     K, C = len(inp.sites), len(inp.cooling)
     it = sol["it"].reshape(K, C)
@@ -121,7 +119,7 @@ def make_plan(inp: SitingInputs, sol: Solution, report: SolveReport, *,
         "termination": report.termination, "solution_status": report.solution_status,
         "proven_optimal": report.proven_optimal, "objective_musd": report.objective,
         "best_bound_musd": report.best_bound, "gap": report.gap,
-        "times_s": {"inputs": None, "build": report.build_s, "compile": report.compile_s,
+        "times_s": {"inputs": inputs_s, "build": report.build_s, "compile": report.compile_s,
                     "solve": report.solve_s},
         "size": inp.size | {"variables": report.n_variables, "integer_variables": report.n_integer,
                             "constraints": report.n_constraints, "nonzeros": report.n_nonzeros},
@@ -135,6 +133,7 @@ def make_plan(inp: SitingInputs, sol: Solution, report: SolveReport, *,
         "costs_musd": dict(zip(costs["component"], costs["pv_musd"].round(6))),
         "solver": report.solver, "strategy": report.strategy, "phases": report.phases,
         "notes": inp.notes,
+        "run": run or {},
     }
     return Plan(sites, assignments, regions, costs, report, summary)
 
@@ -189,59 +188,52 @@ def links_geojson(plan: Plan, inp: SitingInputs) -> dict:
     return {"type": "FeatureCollection", "features": feats}
 
 
-def check_writable(out: Path) -> None:
-    """Create the output's parent folders; fail before any solving if it cannot be written."""
-    out = Path(out)
-    parent = out.resolve().parent
-    if out.exists() and not out.is_dir():
-        raise SitingError(f"--out {out}: exists and is not a folder")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SitingError(f"--out {out}: cannot create folder {parent} ({exc.strerror})") from None
-    try:
-        probe = tempfile.mkdtemp(prefix=f".{out.name}.probe-", dir=parent)
-        os.rmdir(probe)
-    except OSError as exc:
-        raise SitingError(f"--out {out}: cannot write in {parent} ({exc.strerror})") from None
+def csv_safe(frame: pd.DataFrame, decimals: int = 6) -> pd.DataFrame:
+    """A copy safe to open in a spreadsheet: floats rounded, formula-like text neutralised.
+
+    Text cells starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return get a leading
+    apostrophe (OWASP CSV injection); floats are rounded to ``decimals`` places (no
+    ``2099.999999999999``, no ``-0.0``).
+
+    >>> safe = csv_safe(pd.DataFrame({"name": ["=HYPERLINK(1)", "Itaipu"], "mw": [2099.999999999999, -0.0]}))
+    >>> safe["name"].tolist(), safe["mw"].tolist()
+    (["'=HYPERLINK(1)", 'Itaipu'], [2100.0, 0.0])
+    """
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_float_dtype(s):
+            out[col] = s.round(decimals) + 0.0
+        elif pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
+            out[col] = s.map(lambda v: "'" + v if isinstance(v, str) and v[:1] in _FORMULA_START else v)
+    return out
 
 
-@contextlib.contextmanager
-def atomic_dir(out: Path):
-    """Yield a temporary folder that replaces ``out`` only if the block completes."""
-    out = Path(out)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.resolve().parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.replace(out, old)
-    os.replace(tmp, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def write_outputs(plan: Plan, inp: SitingInputs, out: Path) -> Path:
-    """Write every output file atomically into ``out``; returns the folder."""
+def write_outputs(plan: Plan, inp: SitingInputs, out: Path, *, scenario=None,
+                  run_id: str | None = None) -> Written:
+    """Write every output file into ``out``, replacing it only if it is a siting output.
+
+    Files go to a temporary sibling first; the swap is the last act (see :mod:`siting.outdir`).
+    ``scenario`` (the resolved :class:`~siting.scenario.Scenario`) is written as scenario.yaml.
+    """
     from .maps import render_map
 
-    with atomic_dir(out) as tmp:
-        plan.sites.to_csv(tmp / "sites.csv", index=False)
-        plan.assignments.to_csv(tmp / "assignments.csv", index=False)
-        plan.regions.to_csv(tmp / "regions.csv", index=False)
-        plan.costs.to_csv(tmp / "costs.csv", index=False)
+    meta = {"scenario": plan.summary.get("scenario"), "objective_musd": plan.report.objective}
+    with replace_dir(out, meta, run_id=run_id) as (tmp, info):
+        for name in ("sites", "assignments", "regions", "costs"):
+            csv_safe(getattr(plan, name)).to_csv(tmp / f"{name}.csv", index=False)
         (tmp / "summary.json").write_text(json.dumps(plan.summary, indent=2, default=_json))
         (tmp / "sites.geojson").write_text(json.dumps(sites_geojson(plan), default=_json))
         (tmp / "links.geojson").write_text(json.dumps(links_geojson(plan, inp), default=_json))
+        if scenario is not None:
+            (tmp / "scenario.yaml").write_text(
+                "# the resolved scenario of this run: every value, defaults included\n"
+                + yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
         render_map(plan, inp, tmp / "map.html")
-    return Path(out)
+    return info["written"]
 
 
 def _json(v):

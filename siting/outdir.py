@@ -1,0 +1,247 @@
+"""Output folders that can never destroy anything that is not theirs.
+
+A siting output folder carries a manifest (``.siting-output.json``) listing the files it
+wrote. :func:`check_out` refuses, before any solving, a path that is not safe to replace: the
+working folder or one of its parents, ``/`` or a mount point, a symbolic link, a file, or an
+existing folder that is not a siting output (or holds files siting did not write).
+:func:`replace_dir` writes into a hidden temporary sibling under a per-folder lock
+(``filelock``) and makes the swap its last act: an atomic exchange (Linux ``renameat2``), so
+a kill at any instant leaves either the previous output or the new one, complete. Debris of
+dead runs (temporary folders) is removed by the next run that takes the lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import tempfile
+import unicodedata
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from .errors import SitingError
+
+__all__ = ["MANIFEST", "OutputError", "safe_name", "check_out", "replace_dir", "read_manifest",
+           "Written"]
+
+MANIFEST = ".siting-output.json"
+_TOOL = "siting"
+_LOCK_WAIT_S = 600.0
+
+
+class OutputError(SitingError):
+    """The output folder cannot be (or could not be) written; nothing of the user's is lost."""
+
+
+def safe_name(name: str, fallback: str = "scenario") -> str:
+    """A scenario name as one safe folder name: no separators, no ``..``, never empty.
+
+    >>> safe_name("default"), safe_name("../../Documents"), safe_name(""), safe_name(".")
+    ('default', 'Documents', 'scenario', 'scenario')
+    >>> safe_name("/etc/passwd"), safe_name("what if: 50 ms?"), safe_name("Zürich\\x00")
+    ('etc_passwd', 'what_if_50_ms', 'Zurich')
+    """
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._-")
+    text = re.sub(r"\.{2,}", ".", text)[:100].strip("._-")
+    return text or fallback
+
+
+def read_manifest(folder: Path) -> dict | None:
+    """The manifest of a siting output folder, or ``None`` if it is not one."""
+    try:
+        data = json.loads((Path(folder) / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("tool") != _TOOL or not isinstance(data.get("files"), list):
+        return None
+    return data
+
+
+def _foreign(folder: Path, manifest: dict | None) -> list[str]:
+    """Entries of ``folder`` that siting did not write (all of them if it has no manifest)."""
+    ours = set(manifest["files"]) | {MANIFEST} if manifest else set()
+    return sorted(p.name for p in folder.iterdir() if p.name not in ours or p.is_symlink()
+                  or (p.is_dir() and p.name in ours))
+
+
+def check_out(out: str | Path) -> Path:
+    """Refuse an output path that is not safe to replace; create its parents; return it.
+
+    Called before any solving, so a bad ``--out`` costs nothing.
+    """
+    out = Path(out)
+    shown = str(out)
+    if out.is_symlink():
+        raise OutputError(f"--out {shown}: is a symbolic link; give the real folder")
+    real = Path(os.path.abspath(out))
+    cwd = Path.cwd().resolve()
+    resolved = real.resolve()
+    if resolved == cwd or resolved in cwd.parents:
+        raise OutputError(f"--out {shown}: is the folder you are in or one of its parents; siting "
+                          "replaces its output folder as a whole, so give a new folder, "
+                          "e.g. --out results/plan")
+    if resolved == Path(resolved.anchor) or os.path.ismount(resolved):
+        raise OutputError(f"--out {shown}: is a mount point or the file-system root; give a "
+                          "folder inside it, e.g. --out results/plan")
+    if real.exists() and not real.is_dir():
+        raise OutputError(f"--out {shown}: exists and is not a folder")
+    if real.is_dir():
+        try:
+            foreign = _foreign(real, read_manifest(real))
+        except OSError as exc:
+            raise OutputError(f"--out {shown}: cannot read the folder ({exc.strerror})") from None
+        if foreign:
+            listed = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+            raise OutputError(f"--out {shown}: the folder holds files siting did not write ({listed}); "
+                              "siting replaces only its own output folders - choose a new or empty "
+                              "folder, or move those files")
+    parent = real.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"--out {shown}: cannot create folder {parent} ({exc.strerror})") from None
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=f".{real.name}.probe-", dir=parent))
+    except OSError as exc:
+        raise OutputError(f"--out {shown}: cannot write in {parent} ({exc.strerror})") from None
+    if real.is_dir() and not os.access(real, os.W_OK | os.X_OK):
+        raise OutputError(f"--out {shown}: the folder is read-only")
+    return real
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux ``renameat2(RENAME_EXCHANGE)``); ``False`` if unsupported."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    fn = getattr(libc, "renameat2", None)
+    if fn is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM (delivered right after) so the swap and its report stay whole."""
+    sigs = {signal.SIGINT, signal.SIGTERM}
+    try:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+    except (AttributeError, ValueError, OSError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _lock_path(out: Path) -> Path:
+    """One lock file per output folder, kept out of the user's folders (the system temp dir)."""
+    key = hashlib.sha256(os.fsencode(out.resolve())).hexdigest()[:32]
+    folder = Path(tempfile.gettempdir()) / f"siting-locks-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder / f"{key}.lock"
+
+
+def _debris(parent: Path, name: str) -> list[Path]:
+    return [p for p in parent.glob(f".{name}.tmp-*") if p.is_dir() and not p.is_symlink()]
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a write did: the folder, the run id in its manifest, and the files."""
+
+    folder: Path
+    run_id: str
+    files: tuple[str, ...]
+
+
+@contextlib.contextmanager
+def replace_dir(out: str | Path, meta: dict | None = None, *,
+                run_id: str | None = None) -> Iterator[tuple[Path, dict]]:
+    """Yield ``(tmp, info)``: write files into ``tmp``; on success ``tmp`` replaces ``out``.
+
+    The block's files are listed in the manifest written last into ``tmp``; ``out`` is checked
+    again under the lock (another run may have written it meanwhile). On any failure the
+    temporary folder is removed and ``out`` is as it was; a full disk is one clear error.
+    ``info["written"]`` holds a :class:`Written` once the swap is done.
+    """
+    out = check_out(out)
+    parent, name = out.parent, out.name
+    run_id = run_id or uuid.uuid4().hex
+    lock = FileLock(_lock_path(out), timeout=_LOCK_WAIT_S)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise OutputError(f"{out}: another siting run has been writing here for "
+                          f"{_LOCK_WAIT_S:.0f} s; try again when it ends") from None
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot lock the folder for writing ({exc.strerror})") from None
+    try:
+        for stale in _debris(parent, name):  # left by runs that died (we hold the lock)
+            shutil.rmtree(stale, ignore_errors=True)
+        check_out(out)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=parent))
+        info: dict = {}
+        try:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o777 & ~umask)
+            yield tmp, info
+            files = sorted(p.name for p in tmp.iterdir())
+            (tmp / MANIFEST).write_text(json.dumps(
+                (meta or {}) | {"tool": _TOOL, "run_id": run_id, "files": files}, indent=1))
+            _fsync_dir(tmp)
+            with _signals_held():
+                if out.exists():
+                    if not _exchange(tmp, out):
+                        os.replace(out, tmp.with_name(tmp.name + "-old"))
+                        os.replace(tmp, out)
+                        tmp = tmp.with_name(tmp.name + "-old")
+                else:
+                    os.replace(tmp, out)
+                info["written"] = Written(out, run_id, tuple(files))
+            shutil.rmtree(tmp, ignore_errors=True)  # the previous output, now in tmp
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if "written" in info:
+                raise
+            what = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else exc.strerror
+            raise OutputError(f"{out}: could not write the outputs ({what}"
+                              f"{': ' + Path(exc.filename).name if exc.filename else ''}); "
+                              "nothing was changed, the previous output is intact") from None
+        except BaseException:
+            if "written" not in info:
+                shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    finally:
+        lock.release()
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Flush the folder's files to disk before the swap (a crash never shows a torn file)."""
+    for p in folder.iterdir():
+        with contextlib.suppress(OSError), open(p, "rb") as fh:
+            os.fsync(fh.fileno())
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
