@@ -1,7 +1,14 @@
-"""Cheap infeasibility checks before any solving: each problem named, with its numbers."""
+"""Why a scenario has no plan: cheap checks before solving, and an explanation after.
+
+:func:`diagnose` finds, before any solving, what no plan can satisfy given the scenario's
+slack settings (errors) and what will show as a priced shortfall (warnings).
+:func:`explain_infeasible` re-solves with every region's demand elastic and names the regions
+left short when the solver proves a scenario infeasible.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,7 +16,7 @@ import numpy as np
 from .errors import show_id
 from .inputs import SitingInputs
 
-__all__ = ["Finding", "diagnose"]
+__all__ = ["Finding", "diagnose", "explain_infeasible", "grouped"]
 
 
 @dataclass(frozen=True)
@@ -53,10 +60,13 @@ def diagnose(inp: SitingInputs) -> list[Finding]:
                              f"needs {need}"))
     max_it = sites["max_it_mw"].to_numpy(float)
     total = demand.sum() + inp.training_mw
-    if total > max_it.sum() + 1e-9:
-        found.append(Finding(severity if inp.training_mw == 0 else "error",
-                             f"power: inference and training need {total:,.1f} MW IT but all "
+    if inp.training_mw > max_it.sum() + 1e-9:  # training has no slack: it must fit
+        found.append(Finding("error", f"power: training needs {inp.training_mw:,.1f} MW IT but all "
                              f"candidates together can host {max_it.sum():,.1f} MW at the best PUE"))
+    elif total > max_it.sum() + 1e-9:  # inference may go unmet at its price, if priced
+        found.append(Finding(severity, f"power: inference and training need {total:,.1f} MW IT but "
+                             f"all candidates together can host {max_it.sum():,.1f} MW at the best PUE"
+                             + ("; the rest of inference will be unmet" if slack else "")))
     if inp.training_mw > 0:
         if not inp.cooling["carries_training"].to_numpy(bool).any():
             found.append(Finding("error", "training: no cooling technology carries training "
@@ -67,3 +77,50 @@ def diagnose(inp: SitingInputs) -> list[Finding]:
                                  f"{inp.training_min_cluster_mw:g} MW fits no single site "
                                  f"(the largest can host {best:,.1f} MW)"))
     return found
+
+
+def _lines(items: list[str], most: int = 12) -> str:
+    """One item per line, at most ``most`` of them and a count of the rest."""
+    shown = items[:most] + ([f"... and {len(items) - most} more"] if len(items) > most else [])
+    return "\n  ".join(shown)
+
+
+def grouped(messages: list[str], most: int = 5) -> list[str]:
+    """Messages grouped by their kind (the text before the first ':'), at most ``most`` each.
+
+    >>> grouped(["warning: r1: far", "warning: r2: far", "warning: r3: far", "note: x"], most=2)
+    ['warning: r1: far', 'warning: r2: far', 'warning: ... and 1 more like these', 'note: x']
+    """
+    kinds: dict[str, list[str]] = {}
+    for m in messages:
+        kinds.setdefault(m.split(":", 1)[0], []).append(m)
+    out = []
+    for kind, items in kinds.items():
+        out += items[:most] + ([f"{kind}: ... and {len(items) - most} more like these"] if len(items) > most else [])
+    return out
+
+
+def explain_infeasible(inp: SitingInputs, opts, say) -> str:
+    """Re-solve with every region's demand made elastic and name the regions left short."""
+    from .model import build_model, compile_model, read_decisions
+    from .solve import solve
+
+    u = inp.unit_costs()
+    big = 10.0 * (max(u.open.max(initial=0.0) + u.fiber.max(initial=0.0) + u.sat_unit.max(initial=0.0), 1.0)
+                  + u.it.max(initial=0.0) + u.serve.max(initial=0.0))
+    say("infeasible: re-solving with elastic demand to find what to relax")
+    elastic = dataclasses.replace(inp, unmet_cost_musd_per_mw=big)
+    comp = compile_model(build_model(elastic))
+    report = solve(comp.sf, dataclasses.replace(opts, strategy="plain"))
+    head = "the scenario is infeasible"
+    if report.x is None:
+        return (f"{head}, even with every region's demand elastic: the training load "
+                f"({inp.training_mw:g} MW in clusters of >= {inp.training_min_cluster_mw:g} MW) "
+                "cannot be placed; lower demand.training_mw or the minimum cluster, or add power")
+    short = read_decisions(comp, elastic, report.x).unmet_mw
+    reg = inp.regions
+    rows = [f"{_region(reg, i)} short {short[i]:,.1f} of {reg['inference_mw'].iloc[i]:,.1f} MW"
+            for i in np.flatnonzero(short > 1e-6)]
+    return (f"{head}; with elastic demand these regions stay short:\n  " + _lines(rows)
+            + "\nrelax their latency limit or demand.resilience_max_share, add candidate power "
+              "near them, or set demand.unmet_penalty_usd_per_mwh to plan with a priced shortfall")

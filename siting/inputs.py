@@ -19,9 +19,22 @@ from .layers import read_demand, read_energy_sources, read_pops
 from .merge import greedy_cluster
 from .scenario import Scenario
 
-__all__ = ["SitingInputs", "from_layers", "from_cost_matrix", "LINKS"]
+__all__ = ["SitingInputs", "UnitCosts", "from_layers", "from_cost_matrix", "LINKS"]
 
 LINKS = ("fiber", "satellite", "direct")  # "direct": no backhaul decision (plain arrays)
+
+
+@dataclass(frozen=True)
+class UnitCosts:
+    """Objective coefficients (PV M$): per open site [K], per MW IT by cooling [K, C], per fiber
+    lateral [K], per satellite unit [K], per MW served on each arc [A], per MW unmet (or None)."""
+
+    open: np.ndarray
+    it: np.ndarray
+    fiber: np.ndarray
+    sat_unit: np.ndarray
+    serve: np.ndarray
+    unmet: float | None
 
 
 @dataclass
@@ -58,6 +71,30 @@ class SitingInputs:
         a = self.arcs
         self.arcs = a.astype({"region": "int64", "site": "int64", "rtt_ms": float,
                               "cost_musd_per_mw": float})
+
+    def unit_costs(self) -> UnitCosts:
+        """The objective's coefficients: each cost table summed over its components."""
+        K, C = len(self.sites), len(self.cooling)
+        total = lambda table, shape: sum(table.values(), np.zeros(shape))  # noqa: E731
+        return UnitCosts(open=total(self.site_cost_musd, K), it=total(self.it_cost_musd, (K, C)),
+                         fiber=total(self.fiber_cost_musd, K), sat_unit=total(self.sat_unit_cost_musd, K),
+                         serve=self.arcs["cost_musd_per_mw"].to_numpy(float),
+                         unmet=self.unmet_cost_musd_per_mw)
+
+    def cost_breakdown(self, dec) -> tuple[pd.DataFrame, dict[str, float]]:
+        """PV cost (M$) of a plan by component: per site (K rows), and the plan-wide terms
+        (``assignment`` over arcs, ``unmet_demand``). Sums to the objective."""
+        parts: dict[str, np.ndarray] = {}
+        for table, level in ((self.site_cost_musd, dec.open), (self.fiber_cost_musd, dec.fiber),
+                             (self.sat_unit_cost_musd, dec.sat_units)):
+            for name, c in table.items():
+                parts[name] = parts.get(name, 0.0) + c * np.asarray(level, float)
+        for name, c in self.it_cost_musd.items():
+            parts[name] = parts.get(name, 0.0) + (c * dec.it_mw).sum(axis=1)
+        u = self.unit_costs()
+        plan_wide = {"assignment": float((u.serve * dec.serve_mw).sum()),
+                     "unmet_demand": float((u.unmet or 0.0) * dec.unmet_mw.sum())}
+        return pd.DataFrame(parts, index=range(len(self.sites))), plan_wide
 
     @property
     def size(self) -> dict[str, int]:

@@ -3,21 +3,31 @@
 Index sets are flat and sparse: arcs are positions 0..A-1 of ``inputs.arcs`` (only
 latency-eligible arcs exist), per-site-and-cooling variables are flat ``k * C + c``. Every rule
 reads index lists precomputed with numpy; no rule filters a cross product.
+
+This is the only module that knows component names and index layouts: :func:`compile_model`
+turns the model into solver arrays, :func:`read_decisions` reads a solution onto the
+:class:`~siting.decisions.Decisions` axes, :func:`start_vector` turns a plan back into a
+start, and :func:`objective_vector` recomputes the costs for an in-place re-solve.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import time
 from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
+from .decisions import Decisions
 from .inputs import SitingInputs
+from .solve import StandardForm
 
-__all__ = ["build_model", "FAMILIES", "ModelIndex"]
+__all__ = ["build_model", "FAMILIES", "ModelIndex", "Compiled", "compile_model", "read_decisions",
+           "start_vector", "objective_vector", "structure_key", "in_place_update"]
 
 
 def _groups(keys: np.ndarray, n: int) -> list[np.ndarray]:
@@ -227,20 +237,16 @@ def add_max_sites(m, inp: SitingInputs, ix: ModelIndex) -> None:
 
 def add_objective(m, inp: SitingInputs, ix: ModelIndex) -> None:
     """min PV lifetime cost: site + IT (by cooling) + fiber + satellite + arc + unmet (M$)."""
-    site_c = sum(inp.site_cost_musd.values())
-    it_c = sum(inp.it_cost_musd.values()).ravel()
-    fiber_c = sum(inp.fiber_cost_musd.values())
-    sat_c = sum(inp.sat_unit_cost_musd.values())
-    arc_c = inp.arcs["cost_musd_per_mw"].to_numpy(float)
-    coefs = list(site_c) + list(it_c)
+    u = inp.unit_costs()
+    coefs = list(u.open) + list(u.it.ravel())
     vs = list(m.open.values()) + list(m.it.values())
-    coefs += list(fiber_c[ix.fiber_sites]) + list(sat_c[ix.sat_sites])
+    coefs += list(u.fiber[ix.fiber_sites]) + list(u.sat_unit[ix.sat_sites])
     vs += list(m.fiber.values()) + list(m.sat_units.values())
-    nz = np.flatnonzero(arc_c)
-    coefs += list(arc_c[nz])
+    nz = np.flatnonzero(u.serve)
+    coefs += list(u.serve[nz])
     vs += [m.serve[a] for a in nz]
     if hasattr(m, "unmet"):
-        coefs += [inp.unmet_cost_musd_per_mw] * ix.R
+        coefs += [u.unmet] * ix.R
         vs += list(m.unmet.values())
     m.cost = pyo.Objective(expr=_lin(coefs, vs), sense=pyo.minimize)
 
@@ -273,3 +279,164 @@ def _no_gc():
     finally:
         if was:
             gc.enable()
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """The model as solver arrays plus, per component, the column of each index (-1: absent)."""
+
+    sf: StandardForm
+    columns: dict[str, np.ndarray]
+    keys: dict[str, np.ndarray]
+    rows: dict[str, np.ndarray]  # constraint family -> its rows in the matrix
+
+    def mask(self, component: str) -> np.ndarray:
+        """Boolean mask of the columns of ``component`` (e.g. the sites' open binaries)."""
+        if component not in self.columns:
+            raise KeyError(f"the model has no component {component!r} (has: {', '.join(self.columns)})")
+        out = np.zeros(self.sf.shape[1], bool)
+        cols = self.columns[component]
+        out[cols[cols >= 0]] = True
+        return out
+
+    @property
+    def open_mask(self) -> np.ndarray:
+        """The site-opening binaries: what the ``lp_start`` strategy restricts."""
+        return self.mask("open")
+
+    def values(self, component: str, x: np.ndarray) -> np.ndarray:
+        cols = self.columns.get(component)
+        if cols is None:
+            return np.zeros(0)
+        return np.where(cols >= 0, x[np.maximum(cols, 0)], 0.0)
+
+
+def compile_model(model: pyo.ConcreteModel) -> Compiled:
+    """Compile the linear model to :class:`StandardForm` arrays (Pyomo's standard-form compiler)."""
+    t0 = time.perf_counter()
+    with _no_gc():
+        info = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
+    col_of = {id(v): j for j, v in enumerate(info.columns)}
+    variables = list(model.component_objects(pyo.Var, active=True))
+    columns = {var.local_name: np.fromiter((col_of.get(id(v), -1) for v in var.values()), np.int64)
+               for var in variables}
+    keys = {var.local_name: np.array(list(var.keys()), dtype=object) for var in variables}
+    bt = np.fromiter((r.bound_type for r in info.rows), int, len(info.rows))
+    rhs = np.asarray(info.rhs, float)
+    inf = np.inf
+    n = len(info.columns)
+    lo = np.array([-inf if v.lb is None else v.lb for v in info.columns], float)
+    up = np.array([inf if v.ub is None else v.ub for v in info.columns], float)
+    integer = np.fromiter((v.is_integer() for v in info.columns), bool, n)
+    c = info.c.toarray().ravel() if info.c.shape[0] else np.zeros(n)
+    family = [r.constraint.parent_component().local_name for r in info.rows]
+    rows = {name: np.flatnonzero(np.asarray(family, dtype=object) == name) for name in dict.fromkeys(family)}
+    sf = StandardForm(c, float(info.c_offset[0]) if len(info.c_offset) else 0.0, info.A,
+                      np.where(bt >= 0, np.where(bt == 0, rhs, -inf), rhs),
+                      np.where(bt <= 0, np.where(bt == 0, rhs, inf), rhs),
+                      lo, up, integer, time.perf_counter() - t0)
+    return Compiled(sf, columns, keys, rows)
+
+
+_TOL = 1e-6
+
+
+def _by_site(comp: Compiled, name: str, x: np.ndarray, K: int) -> np.ndarray:
+    """Values of a site-keyed component spread over 0..K-1 (0 where it has no variable)."""
+    out = np.zeros(K)
+    if name in comp.columns and comp.keys[name].size:
+        out[comp.keys[name].astype(np.int64)] = comp.values(name, x)
+    return out
+
+
+def read_decisions(comp: Compiled, inp: SitingInputs, x: np.ndarray) -> Decisions:
+    """The solver's vector ``x`` as :class:`Decisions` (solver noise below 1e-6 MW removed)."""
+    K, C, R = len(inp.sites), len(inp.cooling), len(inp.regions)
+    clean = lambda v: np.where(np.abs(v) > _TOL, v, 0.0) + 0.0  # noqa: E731
+    it = clean(comp.values("it", x).reshape(K, C))
+    is_open = comp.values("open", x) > 0.5
+    cool = comp.values("cool", x).reshape(K, C) if "cool" in comp.columns else np.ones((K, C))
+    cooling = np.where(is_open, cool.argmax(axis=1), -1)
+    modules = np.round(comp.values("modules", x)) + 0.0 if "modules" in comp.columns else np.zeros(K)
+    return Decisions(
+        open=is_open, modules=modules, cooling=cooling, it_mw=it,
+        serve_mw=clean(comp.values("serve", x)),
+        train_mw=clean(comp.values("train", x)) if "train" in comp.columns else np.zeros(K),
+        fiber=_by_site(comp, "fiber", x, K) > 0.5,
+        sat_units=np.round(_by_site(comp, "sat_units", x, K)) + 0.0,
+        unmet_mw=clean(comp.values("unmet", x)) if "unmet" in comp.columns else np.zeros(R))
+
+
+def start_vector(comp: Compiled, inp: SitingInputs, dec: Decisions) -> np.ndarray:
+    """A full column vector for HiGHS from a plan (the inverse of :func:`read_decisions`)."""
+    K, C = len(inp.sites), len(inp.cooling)
+    if dec.shape != {"K": K, "C": C, "A": len(inp.arcs), "R": len(inp.regions)}:
+        raise ValueError(f"the plan's axes {dec.shape} do not match the inputs'")
+    one_hot = np.zeros((K, C))
+    one_hot[np.flatnonzero(dec.open), dec.cooling[dec.open]] = 1.0
+    per_index = {"open": dec.open, "it": dec.it_mw.ravel(), "serve": dec.serve_mw,
+                 "modules": dec.modules, "cool": one_hot.ravel(), "train": dec.train_mw,
+                 "hosts_training": dec.hosts_training, "unmet": dec.unmet_mw}
+    by_key = {"fiber": dec.fiber, "sat_units": dec.sat_units}
+    x = np.zeros(comp.sf.shape[1])
+    for name, cols in comp.columns.items():
+        keys = comp.keys[name]
+        vals = (np.asarray(by_key[name], float)[keys.astype(np.int64)] if name in by_key
+                else np.asarray(per_index[name], float))
+        used = cols >= 0
+        x[cols[used]] = vals[used]
+    return x
+
+
+def objective_vector(comp: Compiled, inp: SitingInputs) -> np.ndarray:
+    """The cost of every column for ``inp`` (same structure): the in-place re-solve's ``c``."""
+    u = inp.unit_costs()
+    per_index = {"open": u.open, "it": u.it.ravel(), "serve": u.serve}
+    by_key = {"fiber": u.fiber, "sat_units": u.sat_unit}
+    c = np.zeros(comp.sf.shape[1])
+    for name, cols in comp.columns.items():
+        if name in per_index:
+            vals = per_index[name]
+        elif name in by_key:
+            vals = by_key[name][comp.keys[name].astype(np.int64)] if comp.keys[name].size else np.zeros(0)
+        elif name == "unmet":
+            vals = np.full(cols.size, u.unmet if u.unmet is not None else 0.0)
+        else:
+            continue
+        used = cols >= 0
+        c[cols[used]] = np.asarray(vals, float)[used]
+    return c
+
+
+def structure_key(inp: SitingInputs) -> str:
+    """A hash of everything that shapes the matrix (not the costs, not the max-sites bound).
+
+    Two inputs with the same key compile to the same rows, columns and coefficients, so one can
+    be re-solved in place from the other by :func:`objective_vector` and a row-bound change.
+    """
+    import hashlib
+
+    h = hashlib.sha256()
+    arcs = inp.arcs
+    for frame, cols in ((inp.sites, ["firm_mw", "max_it_mw"]), (inp.regions, ["inference_mw"]),
+                        (arcs, ["region", "site"]), (inp.cooling, ["pue", "carries_training",
+                                                                  "carries_inference"])):
+        h.update(np.ascontiguousarray(frame[cols].to_numpy(float)).tobytes())
+    h.update("|".join(arcs["link"].astype(str)).encode())
+    h.update(repr((inp.sat_unit_gbps, inp.gbps_per_mw, inp.training_mw, inp.training_min_cluster_mw,
+                   inp.module_mw, inp.resilience_max_share, inp.unmet_cost_musd_per_mw is None,
+                   inp.max_sites is None)).encode())
+    return h.hexdigest()
+
+
+def in_place_update(comp: Compiled, inp: SitingInputs) -> tuple[np.ndarray, list[tuple]]:
+    """Costs and row bounds that turn ``comp`` into the model of ``inp`` (same structure).
+
+    Returns the new cost vector and ``(rows, lower, upper)`` changes; the caller checks
+    :func:`structure_key` first.
+    """
+    changes = []
+    if inp.max_sites is not None and "max_sites" in comp.rows:
+        rows = comp.rows["max_sites"]
+        changes.append((rows, np.full(rows.size, -np.inf), np.full(rows.size, float(inp.max_sites))))
+    return objective_vector(comp, inp), changes

@@ -10,18 +10,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from .diagnose import diagnose
-from .errors import NoSolutionError, show_id
+from .decisions import Decisions
+from .diagnose import _lines, diagnose, explain_infeasible, grouped
+from .errors import NoSolutionError
 from .inputs import SitingInputs, from_layers
-from .model import build_model
+from .model import build_model, compile_model, read_decisions
 from .outdir import Written
 from .results import Plan, make_plan, write_outputs
 from .scenario import Scenario
-from .solve import SolveOptions, solve_model
+from .solve import SolveOptions, SolveReport, Termination, solve
 
-__all__ = ["Run", "solve_scenario", "solve_inputs", "options_from", "run_info"]
+__all__ = ["Run", "solve_scenario", "solve_inputs", "solve_report", "options_from", "run_info"]
 
 
 @dataclass
@@ -42,6 +41,22 @@ def options_from(sc: Scenario, log: bool = False) -> SolveOptions:
                         log=log)
 
 
+def solve_report(inp: SitingInputs, opts: SolveOptions, *,
+                 progress: Callable[[str], None] | None = None) -> tuple[SolveReport, Decisions | None]:
+    """Build, compile and solve the model: the solver's report and the plan's decisions."""
+    say = progress or (lambda _m: None)
+    t0 = time.perf_counter()
+    model = build_model(inp)
+    build_s = time.perf_counter() - t0
+    say(f"built the model in {build_s:.1f} s")
+    comp = compile_model(model)
+    del model  # the arrays are all HiGHS needs: free the Pyomo objects before solving
+    say(f"compiled {comp.sf.shape[0]:,} rows x {comp.sf.shape[1]:,} columns "
+        f"({int(comp.sf.integer.sum()):,} integer) in {comp.sf.seconds:.1f} s")
+    report = dataclasses.replace(solve(comp.sf, opts, restrict=comp.open_mask, progress=say), build_s=build_s)
+    return report, (None if report.x is None else read_decisions(comp, inp, report.x))
+
+
 def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario",
                  description: str = "", progress: Callable[[str], None] | None = None,
                  inputs_s: float | None = None, run: dict | None = None) -> Plan:
@@ -49,56 +64,21 @@ def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario
     say = progress or (lambda _m: None)
     findings = diagnose(inp)
     errors = [f.message for f in findings if f.severity == "error"]
-    for f in findings:
-        if f.severity != "error":
-            say(str(f))
+    for line in grouped([str(f) for f in findings if f.severity != "error"]):
+        say(line)
     if errors:
         raise NoSolutionError("the scenario cannot be met:\n  " + _lines(errors))
-    t0 = time.perf_counter()
-    model = build_model(inp)
-    build_s = time.perf_counter() - t0
-    say(f"built the model in {build_s:.1f} s")
-    report, sol = solve_model(model, opts, progress=say)
-    report.build_s = build_s
-    if sol is None:
-        if report.termination.startswith("infeasible"):
+    report, dec = solve_report(inp, opts, progress=say)
+    if report.x is None:
+        if report.termination in (Termination.INFEASIBLE, Termination.INFEASIBLE_OR_UNBOUNDED):
             raise NoSolutionError(explain_infeasible(inp, opts, say))
+        if report.termination == Termination.MODEL_EMPTY:
+            raise NoSolutionError("no plan: the model is empty (no candidate site and no demand)")
         raise NoSolutionError(
             f"no plan: the solver ended '{report.termination}' without a feasible solution"
-            + (" (raise --time-limit)" if report.termination == "time_limit" else ""))
-    return make_plan(inp, sol, report, scenario_name=name, description=description,
-                     inputs_s=inputs_s, run=run)
-
-
-def _lines(items: list[str], most: int = 12) -> str:
-    """One item per line, at most ``most`` of them and a count of the rest."""
-    shown = items[:most] + ([f"... and {len(items) - most} more"] if len(items) > most else [])
-    return "\n  ".join(shown)
-
-
-def explain_infeasible(inp: SitingInputs, opts: SolveOptions, say) -> str:
-    """Re-solve with every region's demand made elastic and name the regions left short."""
-    big = 10.0 * (max(sum(inp.site_cost_musd.values()).max(initial=0.0)
-                      + sum(inp.fiber_cost_musd.values()).max(initial=0.0)
-                      + sum(inp.sat_unit_cost_musd.values()).max(initial=0.0), 1.0)
-                  + sum(inp.it_cost_musd.values()).max(initial=0.0)
-                  + np.max(inp.arcs["cost_musd_per_mw"].to_numpy(float), initial=0.0))
-    say("infeasible: re-solving with elastic demand to find what to relax")
-    report, sol = solve_model(build_model(dataclasses.replace(inp, unmet_cost_musd_per_mw=big)),
-                              dataclasses.replace(opts, strategy="plain"))
-    head = "the scenario is infeasible"
-    if sol is None:
-        return (f"{head}, even with every region's demand elastic: the training load "
-                f"({inp.training_mw:g} MW in clusters of >= {inp.training_min_cluster_mw:g} MW) "
-                "cannot be placed; lower demand.training_mw or the minimum cluster, or add power")
-    short = sol["unmet"]
-    reg = inp.regions
-    rows = [f"region {show_id(reg['region_id'].iloc[i])} ({reg['name'].iloc[i]}) short "
-            f"{short[i]:,.1f} of {reg['inference_mw'].iloc[i]:,.1f} MW"
-            for i in np.flatnonzero(short > 1e-6)]
-    return (f"{head}; with elastic demand these regions stay short:\n  " + _lines(rows)
-            + "\nrelax their latency limit or demand.resilience_max_share, add candidate power "
-              "near them, or set demand.unmet_penalty_usd_per_mwh to plan with a priced shortfall")
+            + (" (raise --time-limit)" if report.termination == Termination.TIME_LIMIT else ""))
+    return make_plan(inp, dec, report, scenario_name=name,
+                     description=description, inputs_s=inputs_s, run=run)
 
 
 def run_info(scenario_file: str | Path | None = None, overrides=()) -> dict:

@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from .decisions import Decisions
 from .inputs import SitingInputs
 from .outdir import Written, replace_dir
-from .solve import Solution, SolveReport
+from .solve import SolveReport
 
 __all__ = ["Plan", "make_plan", "write_outputs", "sites_geojson", "links_geojson", "csv_safe",
            "OUTPUT_FILES"]
@@ -36,58 +37,39 @@ class Plan:
     costs: pd.DataFrame
     report: SolveReport
     summary: dict = field(default_factory=dict)
+    decisions: Decisions | None = None
 
 
-def _site_costs(inp: SitingInputs, sol: Solution, it: np.ndarray) -> pd.DataFrame:
-    """Per-site PV cost of every component (M$), from the same coefficient tables as the model."""
-    K = len(inp.sites)
-    fiber, sat = sol.by_key("fiber", K), sol.by_key("sat_units", K)
-    parts: dict[str, np.ndarray] = {}
-    for table, level in ((inp.site_cost_musd, sol["open"]), (inp.fiber_cost_musd, fiber),
-                         (inp.sat_unit_cost_musd, sat)):
-        for name, c in table.items():
-            parts[name] = parts.get(name, 0.0) + c * level
-    for name, c in inp.it_cost_musd.items():
-        parts[name] = parts.get(name, 0.0) + (c * it).sum(axis=1)
-    return pd.DataFrame(parts)
-
-
-def make_plan(inp: SitingInputs, sol: Solution, report: SolveReport, *,
+def make_plan(inp: SitingInputs, dec: Decisions, report: SolveReport, *,
               scenario_name: str = "scenario", description: str = "", inputs_s: float | None = None,
               run: dict | None = None) -> Plan:
-    """Turn solver values into the plan tables (rounded to remove solver noise)."""
-    K, C = len(inp.sites), len(inp.cooling)
-    it = sol["it"].reshape(K, C)
+    """Turn a plan's :class:`Decisions` into the tables a user reads (ids, names, MW, M$)."""
+    K = len(inp.sites)
     arcs = inp.arcs
-    serve = np.where(sol["serve"] > TOL, sol["serve"], 0.0)
+    serve, it, units = dec.serve_mw, dec.it_mw, dec.sat_units
     site_of = arcs["site"].to_numpy()
     region_of = arcs["region"].to_numpy()
     sat_arc = (arcs["link"] == "satellite").to_numpy()
-    train = sol["train"] if sol["train"].size else np.zeros(K)
-    fiber = sol.by_key("fiber", K) > 0.5
-    units = np.round(sol.by_key("sat_units", K)) + 0.0  # + 0.0 turns -0.0 into 0.0
-    cool = (sol["cool"].reshape(K, C) if sol["cool"].size else it)
-    cost = _site_costs(inp, sol, it)
+    per_site, plan_wide = inp.cost_breakdown(dec)
+    chosen = np.maximum(dec.cooling, 0)
     s = inp.sites.copy()
-    s["open"] = sol["open"] > 0.5
-    s["it_mw"] = it.sum(axis=1)
-    s["modules"] = np.round(sol["modules"]) + 0.0 if sol["modules"].size else np.nan
-    chosen = cool.argmax(axis=1)
-    s["cooling"] = np.where(s["open"], inp.cooling["cooling"].to_numpy()[chosen], "")
-    s["pue"] = np.where(s["open"], inp.cooling["pue"].to_numpy(float)[chosen], np.nan)
+    s["it_mw"] = dec.site_it_mw
+    s["modules"] = dec.modules if inp.module_mw else np.nan
+    s["cooling"] = np.where(dec.open, inp.cooling["cooling"].to_numpy()[chosen], "")
+    s["pue"] = np.where(dec.open, inp.cooling["pue"].to_numpy(float)[chosen], np.nan)
     s["power_used_mw"] = (it * inp.cooling["pue"].to_numpy(float)).sum(axis=1)
     s["inference_mw"] = np.bincount(site_of, serve, K)
-    s["training_mw"] = np.where(train > TOL, train, 0.0)
+    s["training_mw"] = dec.train_mw
     s["satellite_mw"] = np.bincount(site_of, serve * sat_arc, K)
-    s["fiber"] = fiber
+    s["fiber"] = dec.fiber
     s["sat_units"] = units
     s["sat_gbps"] = units * inp.sat_unit_gbps
-    s["backhaul"] = np.select([fiber & (units > 0), fiber, units > 0],
+    s["backhaul"] = np.select([dec.fiber & (units > 0), dec.fiber, units > 0],
                               ["fiber+satellite", "fiber", "satellite"], "none")
-    for col in cost:
-        s[f"{col}_musd"] = cost[col].to_numpy()
-    s["total_musd"] = cost.sum(axis=1).to_numpy()
-    sites = s[s["open"]].drop(columns="open").reset_index(drop=True)
+    for col in per_site:
+        s[f"{col}_musd"] = per_site[col].to_numpy()
+    s["total_musd"] = per_site.sum(axis=1).to_numpy()
+    sites = s[dec.open].reset_index(drop=True)
 
     used = np.flatnonzero(serve > 0)
     reg, site = inp.regions, inp.sites
@@ -102,21 +84,18 @@ def make_plan(inp: SitingInputs, sol: Solution, report: SolveReport, *,
         "share_of_region": serve[used] / reg["inference_mw"].to_numpy()[region_of[used]]})
 
     R = len(reg)
-    unmet = sol["unmet"] if sol["unmet"].size else np.zeros(R)
     regions = reg.drop(columns=[c for c in ("geometry",) if c in reg]).copy()
     regions["served_mw"] = np.bincount(region_of, serve, R)
     regions["satellite_mw"] = np.bincount(region_of, serve * sat_arc, R)
-    regions["unmet_mw"] = np.where(unmet > TOL, unmet, 0.0)
+    regions["unmet_mw"] = dec.unmet_mw
     regions["n_sites"] = np.bincount(region_of[used], minlength=R)
 
-    comp = cost.sum(axis=0)
-    arc_cost = float((inp.arcs["cost_musd_per_mw"].to_numpy(float) * serve).sum())
-    unmet_cost = float((inp.unmet_cost_musd_per_mw or 0.0) * regions["unmet_mw"].sum())
-    costs = pd.DataFrame({"component": list(comp.index) + ["assignment", "unmet_demand"],
-                          "pv_musd": list(comp.to_numpy()) + [arc_cost, unmet_cost]})
+    comp = per_site.sum(axis=0)
+    costs = pd.DataFrame({"component": list(comp.index) + list(plan_wide),
+                          "pv_musd": list(comp.to_numpy()) + list(plan_wide.values())})
     summary = {
         "scenario": scenario_name, "description": description,
-        "termination": report.termination, "solution_status": report.solution_status,
+        "termination": str(report.termination), "solution_status": str(report.solution_status),
         "proven_optimal": report.proven_optimal, "objective_musd": report.objective,
         "best_bound_musd": report.best_bound, "gap": report.gap,
         "times_s": {"inputs": inputs_s, "build": report.build_s, "compile": report.compile_s,
@@ -131,11 +110,12 @@ def make_plan(inp: SitingInputs, sol: Solution, report: SolveReport, *,
                                           / max(regions["served_mw"].sum(), TOL)),
                  "cooling_mw": sites.groupby("cooling")["it_mw"].sum().round(3).to_dict()},
         "costs_musd": dict(zip(costs["component"], costs["pv_musd"].round(6))),
-        "solver": report.solver, "strategy": report.strategy, "phases": report.phases,
+        "solver": report.solver, "strategy": report.strategy,
+        "phases": report.to_dict()["phases"],
         "notes": inp.notes,
         "run": run or {},
     }
-    return Plan(sites, assignments, regions, costs, report, summary)
+    return Plan(sites, assignments, regions, costs, report, summary, dec)
 
 
 def _coord(lon, lat) -> list[float]:

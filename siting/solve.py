@@ -1,16 +1,27 @@
-"""The only module that talks to HiGHS.
+"""The only module that talks to HiGHS; it knows nothing of siting.
 
-The Pyomo model is compiled to standard form (``LinearStandardFormCompiler``) and handed to
-highspy as a sparse column-wise matrix: measured faster than an LP file or the persistent
-interfaces. ``lp_start`` solves the LP relaxation, then the MIP restricted to the sites the LP
-opens (short budget), and hands that plan to the full MIP as a start (SPEC.md, "Solving
-realistic instances"); ``plain`` runs HiGHS alone.
+It takes a problem in standard form (:class:`StandardForm`: arrays and a sparse matrix), options,
+and optionally a mask of binary columns a strategy may restrict and a start vector; it returns
+a :class:`SolveReport` created complete: termination condition and solution status as separate
+enums (as ``pyomo.contrib.solver`` does), objective, bound, gap, phases, timings and the
+solution vector. Strategies sit in one registry that refuses unknown names:
+
+- ``plain``: HiGHS alone (from the start vector, if one is given);
+- ``lp_start``: the LP relaxation, then the MIP restricted to the masked columns the LP uses
+  (short budget), then the full MIP from that plan (SPEC.md, "Solving realistic instances").
+
+``time_limit_s`` bounds the whole solve, every phase included. A plan is called proven only
+against a valid bound: HiGHS's own, or the LP relaxation's objective when that LP ended optimal.
+:class:`Reoptimizer` keeps one HiGHS problem and re-solves it after cost or bound changes,
+without rebuilding anything.
 """
 
 from __future__ import annotations
 
+import enum
 import math
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -18,38 +29,126 @@ from importlib.metadata import version
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-__all__ = ["SolveOptions", "SolveReport", "Solution", "StandardForm", "compile_model", "solve_model"]
+__all__ = ["SolveOptions", "SolveReport", "StandardForm", "Termination", "SolutionStatus",
+           "STRATEGIES", "solve", "Reoptimizer", "SolverOptionError", "termination_of"]
 
-_TERMINATION = {
-    "kOptimal": "optimal", "kTimeLimit": "time_limit", "kInfeasible": "infeasible",
-    "kUnbounded": "unbounded", "kUnboundedOrInfeasible": "infeasible_or_unbounded",
-    "kInterrupt": "interrupted", "kHighsInterrupt": "interrupted",
-    "kIterationLimit": "iteration_limit", "kSolutionLimit": "solution_limit",
-    "kObjectiveBound": "objective_bound", "kObjectiveTarget": "objective_target",
-    "kMemoryLimit": "memory_limit", "kModelEmpty": "optimal",
+HIGHS_MAX_SEED = 2_147_483_647
+
+
+class SolverOptionError(ValueError):
+    """An option the solver layer or HiGHS refuses (unknown strategy, out-of-range value)."""
+
+
+class Termination(enum.StrEnum):
+    """Why the solver stopped (apart from whether it has a solution)."""
+
+    OPTIMAL = "optimal"
+    TIME_LIMIT = "time_limit"
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    INFEASIBLE_OR_UNBOUNDED = "infeasible_or_unbounded"
+    INTERRUPTED = "interrupted"
+    ITERATION_LIMIT = "iteration_limit"
+    SOLUTION_LIMIT = "solution_limit"
+    OBJECTIVE_BOUND = "objective_bound"
+    OBJECTIVE_TARGET = "objective_target"
+    MEMORY_LIMIT = "memory_limit"
+    MODEL_EMPTY = "model_empty"
+    UNKNOWN = "unknown"
+    ERROR = "error"
+
+
+class SolutionStatus(enum.StrEnum):
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"
+    NONE = "none"
+
+
+_HIGHS_STATUS = {
+    "kNotset": Termination.ERROR, "kLoadError": Termination.ERROR, "kModelError": Termination.ERROR,
+    "kPresolveError": Termination.ERROR, "kSolveError": Termination.ERROR,
+    "kPostsolveError": Termination.ERROR, "kModelEmpty": Termination.MODEL_EMPTY,
+    "kOptimal": Termination.OPTIMAL, "kInfeasible": Termination.INFEASIBLE,
+    "kUnboundedOrInfeasible": Termination.INFEASIBLE_OR_UNBOUNDED, "kUnbounded": Termination.UNBOUNDED,
+    "kObjectiveBound": Termination.OBJECTIVE_BOUND, "kObjectiveTarget": Termination.OBJECTIVE_TARGET,
+    "kTimeLimit": Termination.TIME_LIMIT, "kIterationLimit": Termination.ITERATION_LIMIT,
+    "kUnknown": Termination.UNKNOWN, "kSolutionLimit": Termination.SOLUTION_LIMIT,
+    "kInterrupt": Termination.INTERRUPTED, "kHighsInterrupt": Termination.INTERRUPTED,
+    "kMemoryLimit": Termination.MEMORY_LIMIT,
 }
+
+
+def termination_of(status_name: str) -> Termination:
+    """The termination condition of a HiGHS model status name (every status is mapped).
+
+    >>> termination_of("kModelEmpty"), termination_of("kTimeLimit")
+    (<Termination.MODEL_EMPTY: 'model_empty'>, <Termination.TIME_LIMIT: 'time_limit'>)
+    """
+    try:
+        return _HIGHS_STATUS[status_name]
+    except KeyError:
+        raise SolverOptionError(f"HiGHS model status {status_name!r} is not mapped") from None
 
 
 @dataclass(frozen=True)
 class SolveOptions:
+    """Solver settings; every value is checked here, and again by HiGHS when passed to it."""
+
     time_limit_s: float = 120.0
-    mip_gap: float = 1e-4
-    threads: int = 1
+    mip_gap: float = 0.01
+    threads: int = 2
     seed: int = 0
     strategy: str = "lp_start"
     restricted_time_s: float = 20.0
     log: bool = False
 
+    def __post_init__(self):
+        if self.strategy not in STRATEGIES:
+            raise SolverOptionError(f"solver.strategy: unknown strategy {self.strategy!r} "
+                                    f"(known: {', '.join(STRATEGIES)})")
+        checks = {"time_limit_s": self.time_limit_s > 0, "mip_gap": 0 <= self.mip_gap <= 1,
+                  "threads": isinstance(self.threads, int) and 1 <= self.threads <= 1024,
+                  "seed": isinstance(self.seed, int) and 0 <= self.seed <= HIGHS_MAX_SEED,
+                  "restricted_time_s": self.restricted_time_s >= 0}
+        for name, ok in checks.items():
+            if not ok:
+                raise SolverOptionError(f"solver.{name}: {getattr(self, name)!r} is out of range")
 
-@dataclass
+
+@dataclass(frozen=True)
+class StandardForm:
+    """min c x + offset  s.t.  row_lower <= A x <= row_upper, col_lower <= x <= col_upper."""
+
+    c: np.ndarray
+    offset: float
+    A: object  # scipy.sparse.csc_array
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integer: np.ndarray
+    seconds: float = 0.0  # time taken to produce it
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.A.shape
+
+
+@dataclass(frozen=True)
+class Phase:
+    phase: str
+    termination: Termination
+    objective: float | None
+    seconds: float
+
+
+@dataclass(frozen=True)
 class SolveReport:
-    """Termination condition and solution status kept apart, with bound, gap and timings."""
+    """Termination condition and solution status kept apart, with bound, gap, times and x."""
 
-    termination: str
-    solution_status: str  # optimal | feasible | none
+    termination: Termination
+    solution_status: SolutionStatus
     objective: float | None
     best_bound: float | None
     gap: float | None
@@ -63,119 +162,69 @@ class SolveReport:
     n_nonzeros: int = 0
     solver: str = f"HiGHS (highspy {version('highspy')})"
     strategy: str = "lp_start"
-    phases: list[dict] = field(default_factory=list)
+    phases: tuple[Phase, ...] = ()
+    x: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def proven_optimal(self) -> bool:
-        return self.termination == "optimal" and self.solution_status == "optimal"
+        return self.termination == Termination.OPTIMAL and self.solution_status == SolutionStatus.OPTIMAL
 
     @property
     def has_solution(self) -> bool:
-        return self.solution_status in ("optimal", "feasible")
+        return self.x is not None
 
     def to_dict(self) -> dict:
         d = asdict(self)
+        d.pop("x")
+        d["phases"] = [dict(asdict(p), termination=str(p.termination)) for p in self.phases]
+        d["termination"], d["solution_status"] = str(self.termination), str(self.solution_status)
         d["proven_optimal"] = self.proven_optimal
         return d
 
 
-@dataclass
-class Solution:
-    """Variable values by component name, in the component's index order (missing = 0)."""
-
-    values: dict[str, np.ndarray]
-    index: dict[str, np.ndarray] = field(default_factory=dict)  # component name -> its keys
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        return self.values.get(name, np.zeros(0))
-
-    def by_key(self, name: str, n: int) -> np.ndarray:
-        """Values of an integer-indexed component spread over positions 0..n-1 (0 elsewhere)."""
-        out = np.zeros(n)
-        if name in self.values:
-            out[self.index[name].astype(int)] = self.values[name]
-        return out
+_STATE = {"threads": None, "banner_done": False}
+_STATE_LOCK = threading.Lock()
 
 
-@dataclass
-class StandardForm:
-    """The model as arrays: min c x + offset, row_lower <= A x <= row_upper, bounds, integrality."""
+def _quiet_first_highs() -> None:
+    """HiGHS prints its banner on the process's first ``Highs()``; create that one with stdout
+    closed (once, on first use: nothing happens at import)."""
+    with _STATE_LOCK:
+        if _STATE["banner_done"]:
+            return
+        _STATE["banner_done"] = True
+        import ctypes
 
-    c: np.ndarray
-    offset: float
-    A: object  # scipy.sparse.csc_array
-    row_lower: np.ndarray
-    row_upper: np.ndarray
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-    integer: np.ndarray
-    columns: dict[str, np.ndarray]  # component name -> column per index (-1: not in the matrix)
-    keys: dict[str, np.ndarray]  # component name -> its index keys, in the same order
-    seconds: float
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return self.A.shape
-
-
-def compile_model(model: pyo.ConcreteModel) -> StandardForm:
-    """Compile a linear Pyomo model to :class:`StandardForm` (Pyomo's standard-form compiler)."""
-    t0 = time.perf_counter()
-    from .model import _no_gc
-
-    with _no_gc():
-        info = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
-    col_of = {id(v): j for j, v in enumerate(info.columns)}
-    columns = {var.local_name: np.fromiter((col_of.get(id(v), -1) for v in var.values()), int)
-               for var in model.component_objects(pyo.Var, active=True)}
-    keys = {var.local_name: np.array(list(var.keys()), dtype=object)
-            for var in model.component_objects(pyo.Var, active=True)}
-    bt = np.fromiter((r.bound_type for r in info.rows), int, len(info.rows))
-    rhs = np.asarray(info.rhs, float)
-    inf = np.inf
-    lo = np.array([-inf if v.lb is None else v.lb for v in info.columns], float)
-    up = np.array([inf if v.ub is None else v.ub for v in info.columns], float)
-    integer = np.fromiter((v.is_integer() for v in info.columns), bool, len(info.columns))
-    c = info.c.toarray().ravel() if info.c.shape[0] else np.zeros(len(info.columns))
-    return StandardForm(c, float(info.c_offset[0]) if len(info.c_offset) else 0.0, info.A,
-                        np.where(bt >= 0, np.where(bt == 0, rhs, -inf), rhs),
-                        np.where(bt <= 0, np.where(bt == 0, rhs, inf), rhs),
-                        lo, up, integer, columns, keys, time.perf_counter() - t0)
+        try:
+            saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+        except OSError:
+            return
+        try:
+            ctypes.CDLL(None).fflush(None)
+            os.dup2(null, 1)
+            highspy.Highs()
+            ctypes.CDLL(None).fflush(None)
+        finally:
+            os.dup2(saved, 1)
+            os.close(null)
+            os.close(saved)
 
 
-_THREADS = {"in_use": None}
-
-
-def _without_banner() -> None:
-    """Create the process's first Highs object with stdout closed: HiGHS prints its banner
-    on the first construction only, and a CLI's output is no place for it."""
-    import ctypes
-
-    try:
-        saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
-    except OSError:
-        return
-    try:
-        os.dup2(null, 1)
-        highspy.Highs()
-        ctypes.CDLL(None).fflush(None)
-    finally:
-        os.dup2(saved, 1)
-        os.close(null)
-        os.close(saved)
-
-
-_without_banner()
+def _set(h: highspy.Highs, name: str, value) -> None:
+    if h.setOptionValue(name, value) != highspy.HighsStatus.kOk:
+        raise SolverOptionError(f"HiGHS refuses option {name}={value!r}")
 
 
 def _highs(sf: StandardForm, opts: SolveOptions, *, relax=False, col_upper=None,
-           time_limit=None) -> highspy.Highs:
-    if _THREADS["in_use"] not in (None, opts.threads):
-        # HiGHS keeps one global thread pool per process; a new thread count needs a new pool
-        highspy.Highs.resetGlobalScheduler(True)
-    _THREADS["in_use"] = opts.threads
+           time_limit: float) -> highspy.Highs:
+    _quiet_first_highs()
+    with _STATE_LOCK:
+        if _STATE["threads"] not in (None, opts.threads):
+            # HiGHS keeps one global thread pool per process; a new thread count needs a new pool
+            highspy.Highs.resetGlobalScheduler(True)
+        _STATE["threads"] = opts.threads
     h = highspy.Highs()
-    h.setOptionValue("output_flag", bool(opts.log))
+    _set(h, "output_flag", bool(opts.log))
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = sf.A.shape[1], sf.A.shape[0]
     lp.col_cost_ = sf.c
@@ -192,110 +241,251 @@ def _highs(sf: StandardForm, opts: SolveOptions, *, relax=False, col_upper=None,
         lp.integrality_ = np.where(sf.integer, highspy.HighsVarType.kInteger,
                                    highspy.HighsVarType.kContinuous).tolist()
     h.passModel(lp)
-    h.setOptionValue("time_limit", float(time_limit if time_limit is not None else opts.time_limit_s))
-    h.setOptionValue("mip_rel_gap", float(opts.mip_gap))
-    h.setOptionValue("threads", int(opts.threads))
-    h.setOptionValue("random_seed", int(opts.seed))
+    _set(h, "time_limit", max(float(time_limit), 0.0))
+    _set(h, "mip_rel_gap", float(opts.mip_gap))
+    _set(h, "threads", int(opts.threads))
+    _set(h, "random_seed", int(opts.seed))
     h.HandleKeyboardInterrupt = True  # Ctrl-C / SIGTERM cancel the solve instead of being held
     return h
 
 
-def _run(h: highspy.Highs) -> None:
+class _MipProgress:
+    """Incumbent, bound and gap as they improve, at most one line per ``every_s`` seconds."""
+
+    def __init__(self, say: Callable[[str], None], every_s: float = 5.0):
+        self.say, self.every_s, self.last, self.best = say, every_s, -math.inf, math.inf
+
+    def attach(self, h: highspy.Highs) -> None:
+        h.cbMipImprovingSolution.subscribe(self._event)
+        h.cbMipInterrupt.subscribe(self._event)
+
+    def _event(self, e) -> None:
+        d = e.data_out
+        now, obj = time.monotonic(), d.objective_function_value
+        improved = math.isfinite(obj) and obj < self.best - 1e-9 * max(1.0, abs(obj))
+        if improved:
+            self.best = obj
+        if now - self.last < self.every_s or not math.isfinite(self.best):
+            return
+        self.last = now
+        bound, gap = d.mip_dual_bound, d.mip_gap
+        self.say(f"  MIP at {d.running_time:5.0f} s: incumbent {self.best:,.1f}, bound "
+                 + (f"{bound:,.1f}, gap {gap:.2%}" if math.isfinite(bound) and math.isfinite(gap)
+                    else "not yet known (root node)") + f", {int(d.mip_node_count):,} nodes")
+
+    def tick(self, seconds: float) -> None:
+        """Called by a timer while HiGHS works where it makes no callbacks (root cuts)."""
+        if time.monotonic() - self.last >= 3 * self.every_s:
+            self.last = time.monotonic()
+            best = f"incumbent {self.best:,.1f}" if math.isfinite(self.best) else "no incumbent yet"
+            self.say(f"  MIP at {seconds:5.0f} s: still working ({best})")
+
+
+def _run(h: highspy.Highs, say: Callable[[str], None] | None = None, is_mip: bool = True) -> None:
     """Run HiGHS so that Ctrl-C cancels it; an interrupted solve raises KeyboardInterrupt."""
-    h.solve()
+    if say is not None and is_mip:
+        watcher = getattr(h, "_siting_progress", None)
+        if watcher is None:
+            watcher = _MipProgress(say)
+            watcher.attach(h)
+            h._siting_progress = watcher
+        watcher.say, watcher.last, watcher.best = say, -math.inf, math.inf
+        t0, done = time.monotonic(), threading.Event()
+
+        def ticker():
+            while not done.wait(watcher.every_s):
+                watcher.tick(time.monotonic() - t0)
+        thread = threading.Thread(target=ticker, daemon=True)
+        thread.start()
+        try:
+            h.solve()
+        finally:
+            done.set()
+    else:
+        h.solve()
     if h.getModelStatus().name in ("kInterrupt", "kHighsInterrupt"):
         raise KeyboardInterrupt("solve interrupted")
 
 
-def _status(h: highspy.Highs) -> tuple[str, str, float | None, float | None, float | None, np.ndarray | None]:
-    status = h.getModelStatus()
-    term = _TERMINATION.get(status.name, status.name.removeprefix("k").lower())
-    if term == "notset":
-        term = "error"
+@dataclass(frozen=True)
+class _Outcome:
+    termination: Termination
+    solution_status: SolutionStatus
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    x: np.ndarray | None
+
+
+def _outcome(h: highspy.Highs, is_mip: bool) -> _Outcome:
+    term = termination_of(h.getModelStatus().name)
     info = h.getInfo()
     has = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    if term == Termination.MODEL_EMPTY:
+        has = False
     x = np.asarray(h.getSolution().col_value, float) if has else None
     obj = info.objective_function_value if has else None
-    is_mip = h.getLp().integrality_ and any(
-        t == highspy.HighsVarType.kInteger for t in h.getLp().integrality_)
     if is_mip:
         bound = info.mip_dual_bound if math.isfinite(info.mip_dual_bound) else None
         gap = info.mip_gap if (has and math.isfinite(info.mip_gap)) else None
     else:
-        bound, gap = (obj, 0.0) if term == "optimal" else (None, None)
-    sol = "none" if not has else ("optimal" if term == "optimal" else "feasible")
-    return term, sol, obj, bound, gap, x
+        bound, gap = (obj, 0.0) if term == Termination.OPTIMAL else (None, None)
+    status = (SolutionStatus.NONE if not has else
+              SolutionStatus.OPTIMAL if term == Termination.OPTIMAL else SolutionStatus.FEASIBLE)
+    return _Outcome(term, status, obj, bound, gap, x)
 
 
-def solve_model(model: pyo.ConcreteModel, opts: SolveOptions = SolveOptions(), *,
-                binary_to_restrict: str = "open",
-                progress: Callable[[str], None] | None = None) -> tuple[SolveReport, Solution | None]:
-    """Solve a Pyomo model with HiGHS; return the report and the values (or ``None``)."""
-    say = progress or (lambda _msg: None)
-    sf = compile_model(model)
-    say(f"compiled {sf.shape[0]:,} rows x {sf.shape[1]:,} columns "
-        f"({int(sf.integer.sum()):,} integer) in {sf.seconds:.1f} s")
-    t0 = time.perf_counter()
-    phases: list[dict] = []
-    left = lambda: max(opts.time_limit_s - (time.perf_counter() - t0), 1.0)  # noqa: E731
-    start, lp_bound = None, None
-    cols = sf.columns.get(binary_to_restrict, np.zeros(0, int))
-    if opts.strategy == "lp_start" and sf.integer.any() and cols.size:
-        say("solving the LP relaxation")
-        h = _highs(sf, opts, relax=True, time_limit=left())
-        _run(h)
-        term, _, obj, _, _, x = _status(h)
-        phases.append({"phase": "lp_relaxation", "termination": term, "objective": obj,
-                       "seconds": time.perf_counter() - t0})
-        if term == "infeasible":
-            return _report(sf, opts, phases, t0, term, "none", None, None, None), None
-        lp_bound = obj if term == "optimal" else None
-        if x is not None:
-            ub = sf.col_upper.copy()
-            used = cols[cols >= 0]
-            closed = used[x[used] <= 1e-6]
-            ub[closed] = 0.0
-            say(f"LP bound {obj:,.1f}; restricted MIP over the {used.size - closed.size} sites "
-                "the LP opens")
-            t1 = time.perf_counter()
-            h = _highs(sf, opts, col_upper=ub, time_limit=min(opts.restricted_time_s, left()))
-            _run(h)
-            term, _, obj_r, _, _, start = _status(h)
-            phases.append({"phase": "restricted_mip", "termination": term, "objective": obj_r,
-                           "seconds": time.perf_counter() - t1})
-            gap = None if start is None else (obj_r - obj) / max(abs(obj_r), 1e-9)
-            if gap is not None and gap <= opts.mip_gap:
+class _Clock:
+    """The whole solve's deadline: every phase gets what is left, never a floor past it."""
+
+    def __init__(self, limit_s: float):
+        self.t0, self.limit_s = time.perf_counter(), limit_s
+
+    def left(self) -> float:
+        return max(self.limit_s - (time.perf_counter() - self.t0), 0.0)
+
+    def since(self, t: float | None = None) -> float:
+        return time.perf_counter() - (self.t0 if t is None else t)
+
+
+def _report(sf: StandardForm, opts: SolveOptions, clock: _Clock, phases: list[Phase],
+            o: _Outcome) -> SolveReport:
+    return SolveReport(
+        termination=o.termination, solution_status=o.solution_status, objective=o.objective,
+        best_bound=o.bound, gap=o.gap, compile_s=sf.seconds, solve_s=clock.since(),
+        n_variables=sf.shape[1],
+        n_binary=int((sf.integer & (sf.col_lower == 0) & (sf.col_upper == 1)).sum()),
+        n_integer=int(sf.integer.sum()), n_constraints=sf.shape[0], n_nonzeros=int(sf.A.nnz),
+        strategy=opts.strategy, phases=tuple(phases), x=o.x)
+
+
+def _phase(name: str, h: highspy.Highs, is_mip: bool, t: float, say) -> tuple[Phase, _Outcome]:
+    _run(h, say, is_mip)
+    o = _outcome(h, is_mip)
+    return Phase(name, o.termination, o.objective, time.perf_counter() - t), o
+
+
+def _plain(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
+    is_mip = bool(sf.integer.any())
+    say("solving the " + ("MIP" if is_mip else "LP") + (" from the given start" if start is not None else ""))
+    h = _highs(sf, opts, time_limit=clock.left())
+    if start is not None and is_mip:
+        h.setSolution(sf.shape[1], np.arange(sf.shape[1], dtype=np.int32), np.asarray(start, float))
+    phase, o = _phase("mip" if is_mip else "lp", h, is_mip, time.perf_counter(), say)
+    phases.append(phase)
+    return o
+
+
+def _lp_start(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
+    if not sf.integer.any() or restrict is None or not np.any(restrict):
+        return _plain(sf, opts, clock, phases, say, restrict, start)
+    say("solving the LP relaxation")
+    phase, lp = _phase("lp_relaxation", _highs(sf, opts, relax=True, time_limit=clock.left()),
+                       False, time.perf_counter(), say)
+    phases.append(phase)
+    if lp.termination in (Termination.INFEASIBLE, Termination.MODEL_EMPTY):
+        return lp
+    # the LP objective bounds the MIP only when the LP was solved to optimality
+    lp_bound = lp.objective if lp.termination == Termination.OPTIMAL else None
+    if lp.x is not None and clock.left() > 0:
+        ub = sf.col_upper.copy()
+        closed = restrict & (lp.x <= 1e-6)
+        ub[closed] = 0.0
+        say(f"LP {'bound' if lp_bound is not None else 'objective (not a bound)'} {lp.objective:,.1f}; "
+            f"restricted MIP over the {int(restrict.sum() - closed.sum())} columns the LP uses")
+        h = _highs(sf, opts, col_upper=ub, time_limit=min(opts.restricted_time_s, clock.left()))
+        phase, r = _phase("restricted_mip", h, True, time.perf_counter(), say)
+        phases.append(phase)
+        if r.x is not None:
+            start = r.x
+            if lp_bound is not None and (r.objective - lp_bound) / max(abs(r.objective), 1e-9) <= opts.mip_gap:
                 # the LP relaxation bounds the full MIP: the restricted plan is already proven
-                report = _report(sf, opts, phases, t0, "optimal", "optimal", obj_r, obj, max(gap, 0.0))
-                return report, _solution(sf, start)
+                gap = max((r.objective - lp_bound) / max(abs(r.objective), 1e-9), 0.0)
+                return _Outcome(Termination.OPTIMAL, SolutionStatus.OPTIMAL, r.objective, lp_bound, gap, r.x)
+    if clock.left() <= 0:
+        if start is None:
+            return _Outcome(Termination.TIME_LIMIT, SolutionStatus.NONE, None, lp_bound, None, None)
+        obj = float(sf.c @ start + sf.offset)
+        gap = None if lp_bound is None else max(obj - lp_bound, 0.0) / max(abs(obj), 1e-9)
+        return _Outcome(Termination.TIME_LIMIT, SolutionStatus.FEASIBLE, obj, lp_bound, gap, start)
     say("solving the full MIP" + (" from the restricted plan" if start is not None else ""))
-    t2 = time.perf_counter()
-    h = _highs(sf, opts, time_limit=left())
+    h = _highs(sf, opts, time_limit=clock.left())
     if start is not None:
-        h.setSolution(sf.A.shape[1], np.arange(sf.A.shape[1], dtype=np.int32), start)
-    _run(h)
-    term, sol, obj, bound, gap, x = _status(h)
-    phases.append({"phase": "mip" if sf.integer.any() else "lp", "termination": term,
-                   "objective": obj, "seconds": time.perf_counter() - t2})
-    if lp_bound is not None and (bound is None or lp_bound > bound):
+        h.setSolution(sf.shape[1], np.arange(sf.shape[1], dtype=np.int32), start)
+    phase, o = _phase("mip", h, True, time.perf_counter(), say)
+    phases.append(phase)
+    if lp_bound is not None and (o.bound is None or lp_bound > o.bound):
         # a MIP stopped early may not have passed its root yet: the LP relaxation still bounds it
-        bound = lp_bound
-        gap = None if obj is None else max(obj - bound, 0.0) / max(abs(obj), 1e-9)
-    report = _report(sf, opts, phases, t0, term, sol, obj, bound, gap)
-    if x is None:
-        return report, None
-    return report, _solution(sf, x)
+        gap = None if o.objective is None else max(o.objective - lp_bound, 0.0) / max(abs(o.objective), 1e-9)
+        return _Outcome(o.termination, o.solution_status, o.objective, lp_bound, gap, o.x)
+    return o
 
 
-def _solution(sf: StandardForm, x: np.ndarray) -> Solution:
-    values = {name: np.where(idx >= 0, x[np.maximum(idx, 0)], 0.0) for name, idx in sf.columns.items()}
-    return Solution(values, sf.keys)
+STRATEGIES: dict[str, Callable] = {"plain": _plain, "lp_start": _lp_start}
 
 
-def _report(sf, opts, phases, t0, term, sol, obj, bound, gap) -> SolveReport:
-    return SolveReport(termination=term, solution_status=sol, objective=obj, best_bound=bound,
-                       gap=gap, compile_s=sf.seconds, solve_s=time.perf_counter() - t0,
-                       n_variables=sf.shape[1], n_binary=int((sf.integer & (sf.col_lower == 0)
-                                                              & (sf.col_upper == 1)).sum()),
-                       n_integer=int(sf.integer.sum()), n_constraints=sf.shape[0],
-                       n_nonzeros=int(sf.A.nnz), strategy=opts.strategy, phases=phases)
+def solve(sf: StandardForm, opts: SolveOptions = SolveOptions(), *, restrict: np.ndarray | None = None,
+          start: np.ndarray | None = None, progress: Callable[[str], None] | None = None) -> SolveReport:
+    """Solve ``sf`` with HiGHS by ``opts.strategy``; the report carries the solution vector.
+
+    ``restrict``: boolean mask of the binary columns that ``lp_start`` closes where the LP
+    relaxation leaves them at zero. ``start``: a full column vector to start the MIP from.
+    """
+    say = progress or (lambda _msg: None)
+    if start is not None and np.shape(start) != (sf.shape[1],):
+        raise SolverOptionError(f"start vector has shape {np.shape(start)}, the problem {sf.shape[1]} columns")
+    if restrict is not None:
+        restrict = np.asarray(restrict, bool)
+        if restrict.shape != (sf.shape[1],):
+            raise SolverOptionError(f"restrict mask has shape {restrict.shape}, the problem {sf.shape[1]} columns")
+    clock, phases = _Clock(opts.time_limit_s), []
+    if sf.shape[1] == 0:
+        o = _Outcome(Termination.MODEL_EMPTY, SolutionStatus.NONE, None, None, None, None)
+        return _report(sf, opts, clock, phases, o)
+    o = STRATEGIES[opts.strategy](sf, opts, clock, phases, say, restrict, start)
+    return _report(sf, opts, clock, phases, o)
+
+
+class Reoptimizer:
+    """One HiGHS MIP kept in memory: change costs or bounds in place and re-solve from a start.
+
+    Cost and bound changes keep the matrix, so nothing is rebuilt or recompiled; HiGHS starts
+    from the previous (or a given) solution.
+    """
+
+    def __init__(self, sf: StandardForm, opts: SolveOptions = SolveOptions()):
+        self.sf, self.opts = sf, opts
+        self.h = _highs(sf, opts, time_limit=opts.time_limit_s)
+        self.n = sf.shape[1]
+        self._idx = np.arange(self.n, dtype=np.int32)
+
+    def set_costs(self, c: np.ndarray, offset: float | None = None) -> None:
+        c = np.asarray(c, float)
+        if c.shape != (self.n,):
+            raise SolverOptionError(f"cost vector has shape {c.shape}, the problem {self.n} columns")
+        self.h.changeColsCost(self.n, self._idx, c)
+        if offset is not None:
+            self.h.changeObjectiveOffset(float(offset))
+        self.sf = _replace(self.sf, c=c, offset=self.sf.offset if offset is None else float(offset))
+
+    def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        rows = np.asarray(rows, np.int32)
+        self.h.changeRowsBounds(rows.size, rows, np.asarray(lower, float), np.asarray(upper, float))
+        lo, up = self.sf.row_lower.copy(), self.sf.row_upper.copy()
+        lo[rows], up[rows] = lower, upper
+        self.sf = _replace(self.sf, row_lower=lo, row_upper=up)
+
+    def solve(self, start: np.ndarray | None = None, progress: Callable[[str], None] | None = None,
+              time_limit_s: float | None = None) -> SolveReport:
+        clock = _Clock(self.opts.time_limit_s if time_limit_s is None else time_limit_s)
+        _set(self.h, "time_limit", clock.left())
+        if start is not None:
+            self.h.setSolution(self.n, self._idx, np.asarray(start, float))
+        phase, o = _phase("mip", self.h, bool(self.sf.integer.any()), time.perf_counter(), progress)
+        return _report(self.sf, _replace(self.opts, strategy="plain"), clock, [phase], o)
+
+
+def _replace(obj, **changes):
+    from dataclasses import replace
+
+    return replace(obj, **changes)

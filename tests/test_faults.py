@@ -9,6 +9,7 @@ import time
 import pytest
 
 from siting.inputs import from_layers
+from siting.outdir import MANIFEST, replace_dir
 from siting.pipeline import solve_inputs
 from siting.results import OUTPUT_FILES
 from siting.scenario import load_scenario
@@ -24,15 +25,15 @@ def _start_solve(out, *extra):
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupt_during_solve_keeps_the_previous_output(tmp_path, sig):
     out = tmp_path / "plan"
-    out.mkdir()
-    (out / "sites.csv").write_text("previous plan\n")
+    with replace_dir(out) as (tmp, _):  # a previous siting output
+        (tmp / "sites.csv").write_text("previous plan\n")
     # interrupt a 0 %-gap solve (it would run for minutes) a second after HiGHS starts
     proc = _start_solve(out, "--set", "demand.latency_ms=40", "--set", "solver.strategy=plain", "--mip-gap", "0")
     lines = []
     deadline = time.time() + 120
     for line in proc.stdout:
         lines.append(line)
-        if "solving the full MIP" in line or time.time() > deadline:
+        if "solving the MIP" in line or time.time() > deadline:
             break
     time.sleep(1.0)
     proc.send_signal(sig)
@@ -40,7 +41,7 @@ def test_interrupt_during_solve_keeps_the_previous_output(tmp_path, sig):
     text = "".join(lines) + rest
     assert proc.returncode == 130, text
     assert "interrupted: nothing written" in text and "Traceback" not in text
-    assert [p.name for p in out.iterdir()] == ["sites.csv"]
+    assert sorted(p.name for p in out.iterdir()) == sorted([MANIFEST, "sites.csv"])
     assert (out / "sites.csv").read_text() == "previous plan\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan"]  # no temporary folder left
 
@@ -56,16 +57,16 @@ def test_time_limit_returns_the_incumbent_marked_not_optimal():
     assert rep.termination == "time_limit"
     assert rep.solution_status == "feasible" and not rep.proven_optimal
     assert rep.gap is not None and rep.gap > 0 and rep.best_bound < rep.objective
-    assert rep.best_bound >= rep.phases[0]["objective"] - 1e-6  # never weaker than the LP bound
+    assert rep.best_bound >= rep.phases[0].objective - 1e-6  # never weaker than the LP bound
     assert plan.summary["proven_optimal"] is False
 
 
 def test_complete_run_replaces_the_previous_output(tmp_path):
     out = tmp_path / "plan"
-    out.mkdir()
-    (out / "stale.txt").write_text("old")
+    with replace_dir(out) as (tmp, _):
+        (tmp / "stale.txt").write_text("old")
     proc = _start_solve(out, "--set", "demand.max_regions=10", "--set", "candidates.max_count=20",
                         "--quiet")
     text, _ = proc.communicate(timeout=300)
     assert proc.returncode == 0, text
-    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted([*OUTPUT_FILES, MANIFEST])

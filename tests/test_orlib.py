@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from siting.errors import InputError
-from siting.model import build_model
 from siting.orlib import read_cap
-from siting.solve import SolveOptions, solve_model
+from siting.pipeline import solve_report
+from siting.solve import SolveOptions
 
 EXACT = SolveOptions(time_limit_s=120, mip_gap=1e-9, threads=1, strategy="plain")
 SUBSET = ["cap41", "cap71", "cap101", "cap131"]
@@ -27,7 +27,7 @@ def test_published_optimum(orlib, name):
     cap = None if pd.isna(row["capacity"]) else float(row["capacity"])
     inst = read_cap(folder / row["file"], cap)
     assert inst.cost.shape == (row["n_warehouses"], row["n_customers"])
-    report, _ = solve_model(build_model(inst.to_inputs()), EXACT)
+    report, _ = solve_report(inst.to_inputs(), EXACT)
     assert report.proven_optimal
     assert report.objective == pytest.approx(row["optimal_value"], rel=1e-6)
 
@@ -68,6 +68,6 @@ def test_fastest_large_variant(orlib):
     # more than 120 s (bench/orlib_cap.py)
     folder, optima = orlib
     inst = read_cap(folder / "capa.txt", 14000)
-    report, _ = solve_model(build_model(inst.to_inputs()), EXACT)
+    report, _ = solve_report(inst.to_inputs(), EXACT)
     assert report.proven_optimal
     assert report.objective == pytest.approx(optima.loc["capa_14000", "optimal_value"], rel=1e-6)

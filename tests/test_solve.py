@@ -3,8 +3,9 @@
 import pytest
 from helpers import solve, tiny
 
-from siting.model import build_model
-from siting.solve import SolveOptions, compile_model, solve_model
+from siting.model import build_model, compile_model
+from siting.pipeline import solve_report
+from siting.solve import SolveOptions
 
 
 def _instance():
@@ -30,22 +31,23 @@ def test_strategies_agree_on_the_optimum():
 def test_lp_bound_proves_the_restricted_plan():
     # one site, integral LP: the restricted MIP equals the LP bound, no full MIP is needed
     inp = tiny([500], [10], [(0, 0, "direct", 1)], site_fixed=[1], per_mw=[1])
-    report, sol = solve_model(build_model(inp), SolveOptions(mip_gap=0, threads=1))
-    assert [p["phase"] for p in report.phases] == ["lp_relaxation", "restricted_mip"]
+    report, _ = solve_report(inp, SolveOptions(mip_gap=0, threads=1))
+    assert [p.phase for p in report.phases] == ["lp_relaxation", "restricted_mip"]
     assert report.proven_optimal and report.objective == pytest.approx(11.0) and report.gap == 0
 
 
 def test_standard_form_keeps_bounds_integrality_and_rows():
-    sf = compile_model(build_model(_instance()))
+    comp = compile_model(build_model(_instance()))
+    sf = comp.sf
     rows, cols = sf.shape
     assert sf.integer.sum() == 3  # the three open[k]; one cooling tech, so no cool binaries
-    assert sf.columns["serve"].size == 9 and (sf.columns["serve"] >= 0).all()
+    assert comp.columns["serve"].size == 9 and (comp.columns["serve"] >= 0).all()
     assert (sf.row_lower <= sf.row_upper).all() and rows == len(sf.row_lower)
     assert cols == len(sf.c)
 
 
 def test_report_separates_termination_and_solution_status():
-    report, _ = solve_model(build_model(_instance()), SolveOptions(mip_gap=0, threads=1))
+    report, _ = solve_report(_instance(), SolveOptions(mip_gap=0, threads=1))
     d = report.to_dict()
     assert d["termination"] == "optimal" and d["solution_status"] == "optimal"
     assert {"objective", "best_bound", "gap", "compile_s", "solve_s", "n_variables",

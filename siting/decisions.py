@@ -1,0 +1,69 @@
+"""The plan as decisions on the :class:`~siting.inputs.SitingInputs` axes (the model's way out).
+
+:class:`Decisions` is frozen and typed: per site ``k`` (K), cooling option ``c`` (C), arc ``a``
+(A, positions in ``inputs.arcs``) and region ``r`` (R). Only :mod:`siting.model` reads it from
+a solver vector or turns it back into a start vector; results, audit, maps, sweeps and
+warm starts speak this record and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+__all__ = ["Decisions"]
+
+
+def _frozen(a, dtype) -> np.ndarray:
+    out = np.array(a, dtype=dtype, copy=True)
+    out.setflags(write=False)
+    return out
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """open[K], modules[K], cooling[K] (option index, -1 where closed), it_mw[K, C],
+    serve_mw[A], train_mw[K], fiber[K], sat_units[K], unmet_mw[R] (MW, counts, flags)."""
+
+    open: np.ndarray
+    modules: np.ndarray
+    cooling: np.ndarray
+    it_mw: np.ndarray
+    serve_mw: np.ndarray
+    train_mw: np.ndarray
+    fiber: np.ndarray
+    sat_units: np.ndarray
+    unmet_mw: np.ndarray
+
+    _DTYPES = {"open": bool, "modules": float, "cooling": np.int64, "it_mw": float, "serve_mw": float,
+               "train_mw": float, "fiber": bool, "sat_units": float, "unmet_mw": float}
+
+    def __post_init__(self):
+        for f in fields(self):
+            object.__setattr__(self, f.name, _frozen(getattr(self, f.name), self._DTYPES[f.name]))
+        K = self.open.shape[0]
+        for name in ("modules", "cooling", "train_mw", "fiber", "sat_units"):
+            if getattr(self, name).shape != (K,):
+                raise ValueError(f"Decisions.{name} has shape {getattr(self, name).shape}, expected ({K},)")
+        if self.it_mw.ndim != 2 or self.it_mw.shape[0] != K:
+            raise ValueError(f"Decisions.it_mw has shape {self.it_mw.shape}, expected ({K}, C)")
+
+    @property
+    def shape(self) -> dict[str, int]:
+        return {"K": self.open.shape[0], "C": self.it_mw.shape[1], "A": self.serve_mw.shape[0],
+                "R": self.unmet_mw.shape[0]}
+
+    @property
+    def site_it_mw(self) -> np.ndarray:
+        """IT MW per site (sum over cooling options)."""
+        return self.it_mw.sum(axis=1)
+
+    @property
+    def hosts_training(self) -> np.ndarray:
+        return self.train_mw > 0
+
+    def same_as(self, other: Decisions, tol: float = 1e-6) -> bool:
+        """Equal within ``tol`` on every axis (for tests and warm-start checks)."""
+        return all(np.allclose(getattr(self, f.name), getattr(other, f.name), atol=tol, rtol=0)
+                   for f in fields(self))
