@@ -25,7 +25,7 @@ __all__ = ["Plan", "make_plan", "write_outputs", "sites_geojson", "links_geojson
            "check_writable", "atomic_dir", "OUTPUT_FILES"]
 
 OUTPUT_FILES = ("sites.csv", "assignments.csv", "regions.csv", "costs.csv", "summary.json",
-                "sites.geojson", "links.geojson", "map.html")
+                "sites.geojson", "links.geojson", "map.html", "map.png")
 TOL = 1e-6
 
 
@@ -230,7 +230,7 @@ def atomic_dir(out: Path):
 
 def write_outputs(plan: Plan, inp: SitingInputs, out: Path) -> Path:
     """Write every output file atomically into ``out``; returns the folder."""
-    from .maps import render_map
+    from .maps import render_map, render_png
 
     with atomic_dir(out) as tmp:
         plan.sites.to_csv(tmp / "sites.csv", index=False)
@@ -241,6 +241,7 @@ def write_outputs(plan: Plan, inp: SitingInputs, out: Path) -> Path:
         (tmp / "sites.geojson").write_text(json.dumps(sites_geojson(plan), default=_json))
         (tmp / "links.geojson").write_text(json.dumps(links_geojson(plan, inp), default=_json))
         render_map(plan, inp, tmp / "map.html")
+        render_png(plan, inp, tmp / "map.png")
     return Path(out)
 
 
