@@ -115,6 +115,11 @@ def _mpl(text: str) -> str:
     return text.replace("$", r"\$")
 
 
+def _short(text: str, width: int = 24) -> str:
+    """``text`` cut to ``width`` characters (with an ellipsis), for the PNG legend."""
+    return text if len(text) <= width else text[:width - 1] + "\u2026"
+
+
 def _round(v: float) -> float:
     return round(float(v), 4)
 
@@ -283,7 +288,7 @@ def render_png(plan, inp, path, *, width_in: float = 14.0, height_in: float = 8.
     ax.set_aspect("equal", adjustable="box")
     ax.set_xticks([])
     ax.set_yticks([])
-    handles = [Line2D([], [], ls="", marker="o", ms=9, color=f["colour"], label=_mpl(f["fuel"]))
+    handles = [Line2D([], [], ls="", marker="o", ms=9, color=f["colour"], label=_mpl(_short(f["fuel"])))
                for f in data["legend"]["fuels"]]
     handles += [Line2D([], [], ls="", marker="o", mfc="none", mec="#444", ms=2 * z["radius"] * px_to_pt,
                        label=f"site {z['label']} IT") for z in data["legend"]["sizes"]]
