@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["render_map", "render_png", "map_data", "script_json", "unwrap_longitudes", "FUEL_COLOURS"]
+__all__ = ["render_map", "render_png", "map_data", "map_page", "countries", "script_json", "unwrap_longitudes",
+           "FUEL_COLOURS"]
 
 FUEL_COLOURS = {"hydro": "#1f77b4", "wind": "#2ca02c", "solar": "#ff7f0e",
                 "geothermal": "#8c564b", "nuclear": "#9467bd"}
