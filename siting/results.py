@@ -23,7 +23,7 @@ __all__ = ["Plan", "make_plan", "write_outputs", "sites_geojson", "links_geojson
            "OUTPUT_FILES"]
 
 OUTPUT_FILES = ("sites.csv", "assignments.csv", "regions.csv", "costs.csv", "summary.json",
-                "sites.geojson", "links.geojson", "map.html", "scenario.yaml")
+                "sites.geojson", "links.geojson", "map.html", "map.png", "scenario.yaml")
 TOL = 1e-6
 
 
@@ -199,7 +199,7 @@ def write_outputs(plan: Plan, inp: SitingInputs, out: Path, *, scenario=None,
     Files go to a temporary sibling first; the swap is the last act (see :mod:`siting.outdir`).
     ``scenario`` (the resolved :class:`~siting.scenario.Scenario`) is written as scenario.yaml.
     """
-    from .maps import render_map
+    from .maps import render_map, render_png
 
     meta = {"scenario": plan.summary.get("scenario"), "objective_musd": plan.report.objective}
     with replace_dir(out, meta, run_id=run_id) as (tmp, info):
@@ -213,6 +213,7 @@ def write_outputs(plan: Plan, inp: SitingInputs, out: Path, *, scenario=None,
                 "# the resolved scenario of this run: every value, defaults included\n"
                 + yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
         render_map(plan, inp, tmp / "map.html")
+        render_png(plan, inp, tmp / "map.png")
     return info["written"]
 
 
