@@ -23,11 +23,15 @@ __all__ = ["ModelEstimate", "estimate", "available_memory_bytes", "check_fits",
            "PEAK_BASE_BYTES", "PEAK_BYTES_PER_ARC", "PEAK_BYTES_PER_NONZERO"]
 
 # Peak resident memory of one process that reads the default layers, builds the Pyomo model,
-# compiles it to standard form and runs HiGHS (bench/memory.py: max_count 250..2250 candidates,
-# peak RSS = ru_maxrss, fitted by non-negative least squares; 2026-11-26, Python 3.11, Pyomo 6,
-# highspy 1.x, Linux x86-64). The base includes the interpreter, pandas, Pyomo and HiGHS.
-PEAK_BASE_BYTES = 300e6
-PEAK_BYTES_PER_ARC = 1.5e3
+# compiles it to standard form and runs HiGHS on the LP relaxation (passModel, presolve,
+# simplex). Measured by bench/memory.py (ru_maxrss; candidates.max_count 250/500/1000/2250 with
+# min_firm_mw 0: 28,566..246,905 arcs, 0.33..1.17 GB), fitted by non-negative least squares,
+# worst residual 4.2 % (2026-11-26, Python 3.11, Linux x86-64). Nonzeros are ~6.4 per arc in
+# those runs, so the fit puts everything on arcs. The base is the interpreter, pandas, Pyomo,
+# highspy and the layers. Build + compile alone is ~3.1 KB per arc; branch and bound adds memory
+# over time that this does not model (250 sites: 1.0 GB after 118 s of MIP vs 0.33 GB LP peak).
+PEAK_BASE_BYTES = 235e6
+PEAK_BYTES_PER_ARC = 3_814.0
 PEAK_BYTES_PER_NONZERO = 0.0
 
 
@@ -56,8 +60,8 @@ class ModelEstimate:
 def peak_bytes(n_arcs, n_nonzeros):
     """Estimated peak resident bytes of build + compile + HiGHS (the fitted linear model).
 
-    >>> float(peak_bytes(0, 0)) == PEAK_BASE_BYTES
-    True
+    >>> round(float(peak_bytes(28_566, 182_796)) / 1e6)  # default scenario; measured 330 MB
+    344
     """
     return (PEAK_BASE_BYTES + PEAK_BYTES_PER_ARC * np.asarray(n_arcs, float)
             + PEAK_BYTES_PER_NONZERO * np.asarray(n_nonzeros, float))
