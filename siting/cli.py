@@ -145,11 +145,13 @@ def validate(scenario, overrides):
     except SitingError as exc:
         _fail(exc, EXIT_BAD_INPUT)
     from .diagnose import diagnose
+    from .estimate import estimate
 
     findings = diagnose(inp)
     errors = [f for f in findings if f.severity == "error"]
     click.echo(f"scenario '{sc.name}' is {'valid' if not errors else 'INFEASIBLE'}: "
                + ", ".join(f"{v} {k}" for k, v in inp.size.items()))
+    click.echo(f"  {estimate(inp).line()}")
     for note in inp.notes:
         click.echo(f"  {note}")
     for f in findings:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["SitingError", "InputError", "ScenarioError", "NoSolutionError", "show_id"]
+__all__ = ["SitingError", "InputError", "ScenarioError", "NoSolutionError", "ModelTooLargeError", "show_id"]
 
 
 def show_id(value) -> str:
@@ -34,3 +34,7 @@ class ScenarioError(SitingError):
 
 class NoSolutionError(SitingError):
     """The solver ended without any plan (infeasible, or no incumbent within the limits)."""
+
+
+class ModelTooLargeError(SitingError):
+    """The model's estimated peak memory exceeds what the machine has available."""

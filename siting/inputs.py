@@ -8,6 +8,7 @@ in: :func:`from_layers` (the geography: merging, distances, round-trip times, pr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -183,10 +184,10 @@ def _merge_rows(table: pd.DataFrame, label: np.ndarray, weight: str, sums: list[
     return out.reset_index(drop=True)
 
 
-def _candidate_sites(sc: Scenario, notes: list[str]) -> pd.DataFrame:
+def _candidate_sites(sc: Scenario, notes: list[str], progress=None) -> pd.DataFrame:
     plants = _plant_table(read_energy_sources(sc.layers.energy_sources), sc)
     label = greedy_cluster(plants["longitude"], plants["latitude"], plants["firm_mw"],
-                           sc.candidates.merge_km)
+                           sc.candidates.merge_km, progress=progress)
     sites = _merge_rows(plants, label, "firm_mw", ["capacity_mw", "firm_mw"],
                         ["price_usd_per_mwh", "gco2_per_kwh", "capacity_factor"])
     n_merged = len(sites)
@@ -198,7 +199,7 @@ def _candidate_sites(sc: Scenario, notes: list[str]) -> pd.DataFrame:
     return sites.rename(columns={"source_id": "site_id"}).reset_index(drop=True)
 
 
-def _demand_regions(sc: Scenario, notes: list[str]) -> pd.DataFrame:
+def _demand_regions(sc: Scenario, notes: list[str], progress=None) -> pd.DataFrame:
     d = sc.demand
     cities = read_demand(sc.layers.demand).reset_index(drop=True)
     if "inference_mw" not in cities:
@@ -206,7 +207,8 @@ def _demand_regions(sc: Scenario, notes: list[str]) -> pd.DataFrame:
     if "latency_ms" not in cities:
         cities["latency_ms"] = d.latency_ms
     cities["latency_ms"] = cities["latency_ms"].fillna(d.latency_ms)
-    label = greedy_cluster(cities["longitude"], cities["latitude"], cities["population"], d.merge_km)
+    label = greedy_cluster(cities["longitude"], cities["latitude"], cities["population"], d.merge_km,
+                           progress=progress)
     regions = _merge_rows(cities.drop(columns="geometry"), label, "population",
                           ["population", "inference_mw"], [])
     regions["latency_ms"] = cities.groupby(label)["latency_ms"].min().reindex(
@@ -295,11 +297,14 @@ def _cost_tables(sites, cooling, sc: Scenario):
     return it, site, fiber, sat
 
 
-def from_layers(sc: Scenario) -> SitingInputs:
-    """Read the scenario's layers and turn them into model inputs (geography happens here)."""
+def from_layers(sc: Scenario, *, progress: Callable[[str], None] | None = None) -> SitingInputs:
+    """Read the scenario's layers and turn them into model inputs (geography happens here).
+
+    ``progress``, if given, receives progress lines from the merges of plants and places.
+    """
     notes: list[str] = []
-    sites = _candidate_sites(sc, notes)
-    regions = _demand_regions(sc, notes)
+    sites = _candidate_sites(sc, notes, progress)
+    regions = _demand_regions(sc, notes, progress)
     pops = read_pops(sc.layers.pops).reset_index(drop=True)
     if sites.empty:
         raise InputError("energy_sources", "firm_mw", "no candidate site is left after merging "
