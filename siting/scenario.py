@@ -7,6 +7,7 @@ Every default value comes from the tables in ``data/`` (``defaults.csv``, ``fuel
 from __future__ import annotations
 
 import copy
+import re
 import typing
 from pathlib import Path
 from typing import Annotated, Literal
@@ -28,6 +29,7 @@ MAX_SEED = 2_147_483_647  # HiGHS random_seed is a non-negative C int
 Num = Annotated[float, Strict(), AllowInfNan(False)]
 Int = Annotated[int, Strict()]
 Bool = Annotated[bool, Strict()]
+_EXPONENT_FLOAT = re.compile(r"^[-+]?[0-9][0-9_]*(\.[0-9_]*)?[eE][-+]?[0-9]+$")
 
 
 class _Strict(BaseModel):
@@ -209,7 +211,13 @@ def _merge(base: dict, update: dict) -> dict:
 
 
 class _ScenarioLoader(yaml.SafeLoader):
-    """PyYAML's safe loader that refuses a key written twice in one mapping."""
+    """PyYAML's safe loader that refuses a key written twice in one mapping and reads ``1e-9``
+    as a number (YAML 1.2; PyYAML's YAML 1.1 reads it as text)."""
+
+    def resolve(self, kind, value, implicit):
+        if kind is yaml.ScalarNode and implicit[0] and _EXPONENT_FLOAT.match(value):
+            return "tag:yaml.org,2002:float"
+        return super().resolve(kind, value, implicit)
 
     def construct_mapping(self, node, deep=False):
         seen: dict = {}
