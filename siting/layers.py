@@ -185,8 +185,6 @@ def _check_ids(frame: pd.DataFrame, spec: LayerSpec) -> list:
 def _check_text(frame: pd.DataFrame, spec: LayerSpec, ids: list) -> None:
     """No NUL character in any text cell; no blank in a required column."""
     for col in frame.columns:
-        if frame[col].dtype != object:
-            continue
         nul = frame[col].map(lambda v: isinstance(v, str) and "\x00" in v).to_numpy(bool)
         if nul.any():
             raise InputError(spec.name, str(col), "contains a NUL character", ids[int(np.argmax(nul))])
