@@ -81,16 +81,16 @@ def test_a_blank_with_a_fallback_is_filled_and_reported(tmp_path, column, blank_
     assert regions.loc[blank_row, column] == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("cells, field, row", [
-    ("a,A,hydro,,1,1", "capacity_mw", "a"),
-    ("a,A,hydro,100,,1", "latitude", "a"),
-    ("a,,hydro,100,1,1", "name", "a"),
-    ("a,A,,100,1,1", "fuel", "a"),
+@pytest.mark.parametrize("cells, field, message", [
+    ("a,A,hydro,  ,1,1", "capacity_mw", "missing value"),
+    ("a,A,hydro,100, ,1", "latitude", "missing (NaN) coordinate"),
+    ("a,  ,hydro,100,1,1", "name", "missing value"),
+    ("a,A, ,100,1,1", "fuel", "missing value"),
 ])
-def test_a_blank_without_a_fallback_names_field_and_row(tmp_path, cells, field, row):
+def test_a_blank_without_a_fallback_names_field_and_row(tmp_path, cells, field, message):
     err = error_of(read_energy_sources, write(tmp_path, "p.csv", PLANTS_HEADER + "z,Z,wind,5,0,0\n" + cells))
-    assert isinstance(err, InputError) and (err.field, err.row) == (field, row)
-    assert f"field '{field}', row '{row}'" in str(err)
+    assert isinstance(err, InputError) and (err.field, err.row) == (field, "a")
+    assert f"field '{field}', row 'a': {message}" in str(err)
 
 
 # --- non-finite numbers ----------------------------------------------------------------------------
@@ -131,7 +131,7 @@ BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     (b'name: "a\\0b"\n', "name: contains a NUL character"),
     (b"demand:\n  latency_ms: true\n", "demand.latency_ms: Input should be a valid number (got True)"),
     (b"solver:\n  seed: 4294967296\n", "solver.seed: Input should be less than or equal to 2147483647"),
-    (b"solver:\n  threads: 0\n", "solver.threads: Input should be greater than or equal to 1"),
+    (b"network:\n  allow_fiber: 1\n", "network.allow_fiber: Input should be a valid boolean (got 1)"),
     (b"candidates:\n  min_firm_mw: .inf\n", "candidates.min_firm_mw: Input should be a finite number"),
     (b"a: &a [*a]\n", "a YAML alias refers to itself"),
     (BOMB.encode(), "the YAML expands to more than 5,000 values"),
@@ -147,7 +147,7 @@ def test_bad_scenario_files_are_one_named_error(tmp_path, content, message):
 @pytest.mark.parametrize("override, message", [
     ("demand.latency_ms=true", "demand.latency_ms: Input should be a valid number (got True)"),
     ("demand.latency_ms=[1", "override demand.latency_ms: the value '[1' is not valid YAML (expected ',' or ']'"),
-    ("solver.seed=-1", "solver.seed: Input should be greater than or equal to 0"),
+    ("solver.threads=true", "solver.threads: Input should be a valid integer (got True)"),
     ("facility.module_mw=1e-9", "facility.module_mw: 1e-09 MW would need"),
     ("facility.module_mw=1e6", "facility.module_mw: 1e+06 MW is larger than any candidate can host"),
     ("layers.columns.energy_sources={capacity_m: capcity_mw}",
@@ -197,19 +197,22 @@ def test_a_shapefile_column_cut_to_ten_characters_is_explained_and_mappable(tmp_
 
 @pytest.fixture
 def fifo(tmp_path):
-    """A named pipe; if anything opens it for reading, a writer unblocks it after 5 s."""
+    """A named pipe; while the test runs, a writer keeps unblocking anything that opens it to read."""
     path = tmp_path / "pipe.csv"
     os.mkfifo(path)
+    stop = threading.Event()
 
     def unblock():
-        try:
-            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
-        except OSError:
-            pass
-    timer = threading.Timer(5.0, unblock)
-    timer.start()
+        while not stop.wait(0.5):
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:
+                pass  # no reader: nothing is blocked
+    thread = threading.Thread(target=unblock, daemon=True)
+    thread.start()
     yield path
-    timer.cancel()
+    stop.set()
+    thread.join()
 
 
 def test_special_files_are_refused_without_opening_them(tmp_path, fifo):
