@@ -1,5 +1,7 @@
 """Read and validate the geospatial layers (energy sources, demand, points of presence).
 
+Cells are read as written (``007`` stays ``007``, ``NA`` is Namibia) and only the known numeric
+columns are converted, here, where a blank, ``inf`` or text can be named by field and row.
 Each reader returns a GeoDataFrame of WGS84 points indexed by the user's own id, or raises an
 :class:`~siting.errors.InputError` naming the layer, field, row and rule. Layers may be CSV
 files with ``latitude``/``longitude`` columns, any vector file GDAL reads (GeoJSON, GPKG,
@@ -67,10 +69,28 @@ def split_layer_path(source) -> tuple[Path, str | None]:
     (PosixPath('regions.gpkg'), 'admin1')
     """
     text = str(source)
-    if "#" not in text or Path(text).exists():
+    if "#" not in text or _exists(Path(text)):
         return Path(text), None
     head, _, layer = text.rpartition("#")
     return Path(head), layer or None
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # e.g. a name too long for the file system
+        return False
+
+
+def _file_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a layer (missing, unreachable, or a special file), else None."""
+    try:
+        if not path.exists():
+            return f"file not found: {clip(path)}"
+    except OSError as exc:
+        return f"cannot open {clip(path)} ({exc.strerror})"
+    kind = special_file(path)
+    return f"{clip(path)} is {kind}, not a file: give a CSV or vector file" if kind else None
 
 
 def _read_any(source, spec: LayerSpec) -> tuple[pd.DataFrame, Path | None]:
@@ -78,11 +98,9 @@ def _read_any(source, spec: LayerSpec) -> tuple[pd.DataFrame, Path | None]:
     if isinstance(source, pd.DataFrame):
         return source.copy(), None
     path, layer = split_layer_path(source)
-    if not path.exists():
-        raise InputError(spec.name, "path", f"file not found: {clip(path)}")
-    kind = special_file(path)
-    if kind:
-        raise InputError(spec.name, "path", f"{clip(path)} is {kind}, not a file: give a CSV or vector file")
+    problem = _file_problem(path)
+    if problem:
+        raise InputError(spec.name, "path", problem)
     if path.suffix.lower() in (".csv", ".txt"):
         return _read_csv(path, spec), path
     return _read_vector(path, layer, spec), path
