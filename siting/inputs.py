@@ -105,7 +105,7 @@ def _plant_table(plants: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
     unknown = ~plants["fuel"].isin(list(fuels))
     if unknown.any():
         row = plants.index[np.argmax(unknown.to_numpy())]
-        raise InputError("energy_sources", "fuel", f"unknown fuel {plants.loc[row, 'fuel']!r} "
+        raise InputError("energy_sources", "fuel", f"unknown fuel {clip(repr(plants.loc[row, 'fuel']))} "
                          f"(known: {', '.join(fuels)})", row)
     par = pd.DataFrame({n: f.model_dump() for n, f in fuels.items()}).T.loc[plants["fuel"]]
     gen = plants.get("estimated_generation_gwh_2017", pd.Series(np.nan, index=plants.index))
