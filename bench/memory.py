@@ -26,23 +26,23 @@ CHILD = """
 import json, resource, sys, time
 from siting.scenario import load_scenario
 from siting.inputs import from_layers
-from siting.model import build_model
-from siting.solve import SolveOptions, compile_model, _highs
+from siting.model import build_model, compile_model
+from siting.solve import SolveOptions, _highs
 rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 count, lp_s, mip_s = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
 inp = from_layers(load_scenario(None, [f"candidates.max_count={count}", "candidates.min_firm_mw=0"]))
 out = {"arcs": len(inp.arcs), "candidates": len(inp.sites), "inputs_rss": rss()}
 t0 = time.perf_counter()
-sf = compile_model(build_model(inp))
+sf = compile_model(build_model(inp)).sf
 out.update(nonzeros=int(sf.A.nnz), compile_rss=rss(), build_compile_s=time.perf_counter() - t0)
 t0 = time.perf_counter()
-h = _highs(sf, SolveOptions(time_limit_s=lp_s, threads=1), relax=True)
+h = _highs(sf, SolveOptions(time_limit_s=lp_s, threads=1), relax=True, time_limit=lp_s)
 h.run()
 out.update(lp_rss=rss(), lp_s=time.perf_counter() - t0)
 del h
 if mip_s > 0:
     t0 = time.perf_counter()
-    h = _highs(sf, SolveOptions(time_limit_s=mip_s, threads=1))
+    h = _highs(sf, SolveOptions(time_limit_s=mip_s, threads=1), time_limit=mip_s)
     h.run()
     out.update(mip_s=time.perf_counter() - t0)
 out["mip_rss"] = rss()

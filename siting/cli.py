@@ -136,7 +136,10 @@ def _summary_text(plan, out: Path) -> str:
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False))
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE")
 def validate(scenario, overrides):
-    """Check SCENARIO and its layers without solving; report sizes and problems."""
+    """Check SCENARIO and its layers without solving; report sizes, the model's estimated size
+    and memory, and problems (errors first, warnings grouped)."""
+    from .diagnose import diagnose, grouped
+    from .estimate import check_fits, estimate
     from .inputs import from_layers
 
     try:
@@ -144,18 +147,30 @@ def validate(scenario, overrides):
         inp = from_layers(sc)
     except SitingError as exc:
         _fail(exc, EXIT_BAD_INPUT)
-    from .diagnose import diagnose
-    from .estimate import estimate
-
+    except Exception as exc:  # never a traceback for a user
+        _fail(f"unexpected {type(exc).__name__}: {exc} (please report it)", EXIT_INTERNAL)
     findings = diagnose(inp)
     errors = [f for f in findings if f.severity == "error"]
-    click.echo(f"scenario '{sc.name}' is {'valid' if not errors else 'INFEASIBLE'}: "
+    est = estimate(inp)
+    try:
+        check_fits(est)
+        fits = None
+    except SitingError as exc:
+        fits = str(exc)
+    state = "INFEASIBLE" if errors else "TOO LARGE for this machine" if fits else "valid"
+    click.echo(f"scenario '{sc.name}' is {state}: "
                + ", ".join(f"{v} {k}" for k, v in inp.size.items()))
-    click.echo(f"  {estimate(inp).line()}")
+    click.echo(f"  {est.line()}")
+    for f in errors:
+        click.echo(f"  {f}")
+    if fits:
+        click.echo(f"  error: {fits}")
     for note in inp.notes:
         click.echo(f"  {note}")
-    for f in findings:
-        click.echo(f"  {f}")
+    for line in grouped([str(f) for f in findings if f.severity != "error"]):
+        click.echo(f"  {line}")
+    if fits:
+        sys.exit(EXIT_BAD_INPUT)
     if errors:
         sys.exit(EXIT_NO_SOLUTION)
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import costs, physics
-from .errors import InputError
+from .errors import InputError, ScenarioError, clip, show_id
 from .layers import read_demand, read_energy_sources, read_pops
 from .merge import greedy_cluster
 from .scenario import Scenario
@@ -23,6 +23,7 @@ from .scenario import Scenario
 __all__ = ["SitingInputs", "UnitCosts", "from_layers", "from_cost_matrix", "LINKS"]
 
 LINKS = ("fiber", "satellite", "direct")  # "direct": no backhaul decision (plain arrays)
+MAX_MODULES_PER_SITE = 100_000  # more whole modules than HiGHS's integrality tolerance can keep whole
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ def _plant_table(plants: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
     unknown = ~plants["fuel"].isin(list(fuels))
     if unknown.any():
         row = plants.index[np.argmax(unknown.to_numpy())]
-        raise InputError("energy_sources", "fuel", f"unknown fuel {plants.loc[row, 'fuel']!r} "
+        raise InputError("energy_sources", "fuel", f"unknown fuel {clip(repr(plants.loc[row, 'fuel']))} "
                          f"(known: {', '.join(fuels)})", row)
     par = pd.DataFrame({n: f.model_dump() for n, f in fuels.items()}).T.loc[plants["fuel"]]
     gen = plants.get("estimated_generation_gwh_2017", pd.Series(np.nan, index=plants.index))
@@ -166,6 +167,18 @@ def _plant_table(plants: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
                          "gco2_per_kwh": par["lifecycle_gco2_per_kwh"].to_numpy(float)})
 
 
+def _blank_notes(table: pd.DataFrame, id_column: str, fallbacks: dict[str, str]) -> list[str]:
+    """One note per column given with blank cells: how many, the first ids, what was used instead."""
+    notes = []
+    for col, used in fallbacks.items():
+        if col not in table or not table[col].isna().any():
+            continue
+        ids = table.loc[table[col].isna(), id_column].tolist()
+        shown = ", ".join(show_id(i) for i in ids[:3]) + (", ..." if len(ids) > 3 else "")
+        notes.append(f"{len(ids)} rows with a blank {col} ({shown}) use {used}")
+    return notes
+
+
 def _merge_rows(table: pd.DataFrame, label: np.ndarray, weight: str, sums: list[str],
                 means: list[str]) -> pd.DataFrame:
     """One row per cluster: the seed's descriptive fields, summed and weight-averaged numbers."""
@@ -185,7 +198,11 @@ def _merge_rows(table: pd.DataFrame, label: np.ndarray, weight: str, sums: list[
 
 
 def _candidate_sites(sc: Scenario, notes: list[str], progress=None) -> pd.DataFrame:
-    plants = _plant_table(read_energy_sources(sc.layers.energy_sources), sc)
+    raw = read_energy_sources(sc.layers.energy_sources, sc.layers.columns.energy_sources)
+    notes.extend("energy: " + n for n in _blank_notes(raw, "source_id", {
+        "estimated_generation_gwh_2017": "their fuel's reference capacity factor and price",
+        "price_usd_per_mwh": "a price estimated from their fuel and capacity factor"}))
+    plants = _plant_table(raw, sc)
     label = greedy_cluster(plants["longitude"], plants["latitude"], plants["firm_mw"],
                            sc.candidates.merge_km, progress=progress)
     sites = _merge_rows(plants, label, "firm_mw", ["capacity_mw", "firm_mw"],
@@ -201,12 +218,13 @@ def _candidate_sites(sc: Scenario, notes: list[str], progress=None) -> pd.DataFr
 
 def _demand_regions(sc: Scenario, notes: list[str], progress=None) -> pd.DataFrame:
     d = sc.demand
-    cities = read_demand(sc.layers.demand).reset_index(drop=True)
-    if "inference_mw" not in cities:
-        cities["inference_mw"] = cities["population"] * d.inference_w_per_person / 1e6
-    if "latency_ms" not in cities:
-        cities["latency_ms"] = d.latency_ms
-    cities["latency_ms"] = cities["latency_ms"].fillna(d.latency_ms)
+    cities = read_demand(sc.layers.demand, sc.layers.columns.demand).reset_index(drop=True)
+    notes.extend("demand: " + n for n in _blank_notes(cities, "region_id", {
+        "inference_mw": f"population x demand.inference_w_per_person ({d.inference_w_per_person:g} W)",
+        "latency_ms": f"demand.latency_ms ({d.latency_ms:g} ms)"}))
+    from_population = cities["population"] * d.inference_w_per_person / 1e6
+    cities["inference_mw"] = cities.get("inference_mw", from_population).fillna(from_population)
+    cities["latency_ms"] = cities.get("latency_ms", pd.Series(d.latency_ms, index=cities.index)).fillna(d.latency_ms)
     label = greedy_cluster(cities["longitude"], cities["latitude"], cities["population"], d.merge_km,
                            progress=progress)
     regions = _merge_rows(cities.drop(columns="geometry"), label, "population",
@@ -220,6 +238,21 @@ def _demand_regions(sc: Scenario, notes: list[str], progress=None) -> pd.DataFra
                  f"regions; kept {len(regions)} with >= {d.min_population:,.0f} people "
                  f"({regions['population'].sum() / total:.0%} of the population)")
     return regions.reset_index(drop=True)
+
+
+def _check_module_size(sites: pd.DataFrame, module_mw: float | None) -> None:
+    """Refuse a module size no candidate can host, or so small a site needs > 1e5 modules."""
+    if module_mw is None:
+        return
+    big = sites["max_it_mw"].idxmax()
+    most, name = float(sites.loc[big, "max_it_mw"]), clip(sites.loc[big, "name"], 40)
+    if module_mw > most:
+        raise ScenarioError(f"facility.module_mw: {module_mw:g} MW is larger than any candidate can host "
+                            f"(the largest, {name!r}, holds {most:,.1f} MW IT); use smaller modules")
+    if most / module_mw > MAX_MODULES_PER_SITE:
+        raise ScenarioError(f"facility.module_mw: {module_mw:g} MW would need {most / module_mw:,.0f} "
+                            f"modules at {name!r} ({most:,.1f} MW IT), more than {MAX_MODULES_PER_SITE:,}; "
+                            f"use modules of at least {most / MAX_MODULES_PER_SITE:.3g} MW")
 
 
 def _arcs(sites, regions, pops, sc: Scenario) -> pd.DataFrame:
@@ -305,7 +338,7 @@ def from_layers(sc: Scenario, *, progress: Callable[[str], None] | None = None) 
     notes: list[str] = []
     sites = _candidate_sites(sc, notes, progress)
     regions = _demand_regions(sc, notes, progress)
-    pops = read_pops(sc.layers.pops).reset_index(drop=True)
+    pops = read_pops(sc.layers.pops, sc.layers.columns.pops).reset_index(drop=True)
     if sites.empty:
         raise InputError("energy_sources", "firm_mw", "no candidate site is left after merging "
                          f"and the minimum firm power of {sc.candidates.min_firm_mw:g} MW")
@@ -314,6 +347,7 @@ def from_layers(sc: Scenario, *, progress: Callable[[str], None] | None = None) 
                          f"the minimum population of {sc.demand.min_population:,.0f}")
     cooling = _cooling_table(sc)
     sites["max_it_mw"] = sites["firm_mw"] / cooling["pue"].astype(float).min()
+    _check_module_size(sites, sc.facility.module_mw)
     arcs = _arcs(sites, regions, pops, sc)
     n_pairs = len(sites) * len(regions)
     notes.append(f"arcs: {len(arcs)} of {2 * n_pairs} (region, site, link) combinations are "

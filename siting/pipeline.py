@@ -13,6 +13,7 @@ from pathlib import Path
 from .decisions import Decisions
 from .diagnose import _lines, diagnose, explain_infeasible, grouped
 from .errors import NoSolutionError
+from .estimate import check_fits, estimate
 from .inputs import SitingInputs, from_layers
 from .model import build_model, compile_model, read_decisions
 from .outdir import Written
@@ -68,6 +69,9 @@ def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario
         say(line)
     if errors:
         raise NoSolutionError("the scenario cannot be met:\n  " + _lines(errors))
+    est = estimate(inp)
+    check_fits(est)  # refuse, with the numbers, a model that cannot fit in memory
+    say(est.line())
     report, dec = solve_report(inp, opts, progress=say)
     if report.x is None:
         if report.termination in (Termination.INFEASIBLE, Termination.INFEASIBLE_OR_UNBOUNDED):
@@ -98,7 +102,7 @@ def solve_scenario(sc: Scenario, *, progress: Callable[[str], None] | None = Non
     """Read the layers, build the inputs, solve and return the plan (nothing written)."""
     say = progress or (lambda _m: None)
     t0 = time.perf_counter()
-    inp = from_layers(sc)
+    inp = from_layers(sc, progress=say)
     inputs_s = time.perf_counter() - t0
     for note in inp.notes:
         say(note)

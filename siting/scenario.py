@@ -7,120 +7,155 @@ Every default value comes from the tables in ``data/`` (``defaults.csv``, ``fuel
 from __future__ import annotations
 
 import copy
+import re
+import typing
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator
 
-from .errors import ScenarioError
+from .errors import ScenarioError, clip, decode_utf8, special_file
 from .paths import DATA_DIR, MODELS_DIR
 
 __all__ = ["Scenario", "load_scenario", "default_values", "apply_override", "DEFAULT_SCENARIO"]
 
 DEFAULT_SCENARIO = MODELS_DIR / "default.yaml"
+MAX_YAML_NODES = 5000  # a scenario has a few hundred; an alias bomb expands to billions
+MAX_SEED = 2_147_483_647  # HiGHS random_seed is a non-negative C int
+
+# Strict numbers: ``true`` is not 1 and ``"5"`` is not 5; an int is still a float; inf/nan refused.
+Num = Annotated[float, Strict(), AllowInfNan(False)]
+Int = Annotated[int, Strict()]
+Bool = Annotated[bool, Strict()]
+_EXPONENT_FLOAT = re.compile(r"^[-+]?[0-9][0-9_]*(\.[0-9_]*)?[eE][-+]?[0-9]+$")
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class LayerColumns(_Strict):
+    """Per layer, the file's column names mapped to the names the tool reads."""
+
+    energy_sources: dict[str, str] = {}
+    demand: dict[str, str] = {}
+    pops: dict[str, str] = {}
+
+    @field_validator("energy_sources", "demand", "pops")
+    @classmethod
+    def _known_targets(cls, mapping: dict[str, str], info) -> dict[str, str]:
+        from .layers import SPECS  # the layer specs own the column names
+
+        known = SPECS[info.field_name].columns
+        for src, dst in mapping.items():
+            if dst not in known:
+                raise ValueError(f"{clip(src)!r} is mapped to {clip(dst)!r}, which this layer does not "
+                                 f"read (it reads: {', '.join(known)})")
+        if len(set(mapping.values())) < len(mapping):
+            raise ValueError("two columns are mapped to the same name")
+        return mapping
+
+
 class Layers(_Strict):
+    """Layer files (``path#layer`` names one layer of a GeoPackage) and their column mappings."""
+
     energy_sources: Path = DATA_DIR / "energy_sources.csv"
     demand: Path = DATA_DIR / "cities.csv"
     pops: Path = DATA_DIR / "pops.csv"
+    columns: LayerColumns = LayerColumns()
 
 
 class Candidates(_Strict):
-    merge_km: float = Field(ge=0, le=1000)
-    min_firm_mw: float = Field(ge=0)
-    max_count: int = Field(ge=1)
+    merge_km: Num = Field(ge=0, le=1000)
+    min_firm_mw: Num = Field(ge=0)
+    max_count: Int = Field(ge=1)
 
 
 class Demand(_Strict):
-    merge_km: float = Field(ge=0, le=2000)
-    min_population: float = Field(ge=0)
-    max_regions: int = Field(ge=1)
-    inference_w_per_person: float = Field(gt=0, le=1000)
-    latency_ms: float = Field(gt=0, le=2000)
-    training_mw: float = Field(ge=0)
-    training_min_cluster_mw: float = Field(ge=0)
-    resilience_max_share: float = Field(gt=0, le=1)
-    unmet_penalty_usd_per_mwh: float | None = Field(gt=0)
+    merge_km: Num = Field(ge=0, le=2000)
+    min_population: Num = Field(ge=0)
+    max_regions: Int = Field(ge=1)
+    inference_w_per_person: Num = Field(gt=0, le=1000)
+    latency_ms: Num = Field(gt=0, le=2000)
+    training_mw: Num = Field(ge=0)
+    training_min_cluster_mw: Num = Field(ge=0)
+    resilience_max_share: Num = Field(gt=0, le=1)
+    unmet_penalty_usd_per_mwh: Num | None = Field(gt=0)
 
 
 class Facility(_Strict):
-    module_mw: float | None = Field(gt=0)
-    site_fixed_musd: float = Field(ge=0)
-    land_acres_per_mw: float = Field(ge=0)
-    land_usd_per_acre: float = Field(ge=0)
-    staff_fte_per_site: float = Field(ge=0)
-    staff_fte_per_mw: float = Field(ge=0)
-    staff_usd_per_fte_year: float = Field(ge=0)
-    om_share_per_year: float = Field(ge=0, le=1)
-    utilisation: float = Field(gt=0, le=1)
-    power_share_available: float = Field(gt=0, le=1)
-    inference_rack_kw: float = Field(gt=0)
-    training_rack_kw: float = Field(gt=0)
-    max_sites: int | None = Field(default=None, ge=1)
+    module_mw: Num | None = Field(gt=0)
+    site_fixed_musd: Num = Field(ge=0)
+    land_acres_per_mw: Num = Field(ge=0)
+    land_usd_per_acre: Num = Field(ge=0)
+    staff_fte_per_site: Num = Field(ge=0)
+    staff_fte_per_mw: Num = Field(ge=0)
+    staff_usd_per_fte_year: Num = Field(ge=0)
+    om_share_per_year: Num = Field(ge=0, le=1)
+    utilisation: Num = Field(gt=0, le=1)
+    power_share_available: Num = Field(gt=0, le=1)
+    inference_rack_kw: Num = Field(gt=0)
+    training_rack_kw: Num = Field(gt=0)
+    max_sites: Int | None = Field(default=None, ge=1)
 
 
 class Cooling(_Strict):
-    capex_musd_per_mw: float = Field(ge=0)
-    pue: float = Field(ge=1.0, le=3.0)
-    rack_kw: float = Field(gt=0)
-    water_l_per_kwh: float = Field(ge=0)
+    capex_musd_per_mw: Num = Field(ge=0)
+    pue: Num = Field(ge=1.0, le=3.0)
+    rack_kw: Num = Field(gt=0)
+    water_l_per_kwh: Num = Field(ge=0)
 
 
 class Fuel(_Strict):
-    price_usd_per_mwh: float = Field(gt=0)
-    ref_capacity_factor: float = Field(gt=0, le=1)
-    firm_fraction: float = Field(gt=0, le=1)
-    lifecycle_gco2_per_kwh: float = Field(ge=0)
+    price_usd_per_mwh: Num = Field(gt=0)
+    ref_capacity_factor: Num = Field(gt=0, le=1)
+    firm_fraction: Num = Field(gt=0, le=1)
+    lifecycle_gco2_per_kwh: Num = Field(ge=0)
 
 
 class Energy(_Strict):
-    price_clamp_low: float = Field(gt=0)
-    price_clamp_high: float = Field(gt=0)
-    carbon_price_usd_per_tco2: float = Field(ge=0)
+    price_clamp_low: Num = Field(gt=0)
+    price_clamp_high: Num = Field(gt=0)
+    carbon_price_usd_per_tco2: Num = Field(ge=0)
     fuels: dict[str, Fuel]
 
 
 class Network(_Strict):
-    fiber_build_usd_per_km: float = Field(ge=0)
-    fiber_om_share_per_year: float = Field(ge=0, le=1)
-    fiber_life_years: float = Field(gt=0)
-    fiber_refractive_index: float = Field(ge=1, le=2)
-    fiber_internet_stretch: float = Field(ge=1, le=10)
-    fiber_lateral_stretch: float = Field(ge=1, le=10)
-    fiber_overhead_ms: float = Field(ge=0)
-    leo_altitude_km: float = Field(gt=0, le=2000)
-    leo_slant_factor: float = Field(ge=1, le=5)
-    leo_isl_stretch: float = Field(ge=1, le=5)
-    leo_overhead_ms: float = Field(ge=0)
-    sat_price_musd_per_gbps_year: float = Field(ge=0)
-    sat_unit_gbps: float = Field(gt=0)
-    sat_terminal_usd: float = Field(ge=0)
-    sat_terminal_gbps: float = Field(gt=0)
-    sat_terminal_life_years: float = Field(gt=0)
-    inference_gbps_per_mw: float = Field(ge=0)
-    allow_satellite: bool = True
-    allow_fiber: bool = True
+    fiber_build_usd_per_km: Num = Field(ge=0)
+    fiber_om_share_per_year: Num = Field(ge=0, le=1)
+    fiber_life_years: Num = Field(gt=0)
+    fiber_refractive_index: Num = Field(ge=1, le=2)
+    fiber_internet_stretch: Num = Field(ge=1, le=10)
+    fiber_lateral_stretch: Num = Field(ge=1, le=10)
+    fiber_overhead_ms: Num = Field(ge=0)
+    leo_altitude_km: Num = Field(gt=0, le=2000)
+    leo_slant_factor: Num = Field(ge=1, le=5)
+    leo_isl_stretch: Num = Field(ge=1, le=5)
+    leo_overhead_ms: Num = Field(ge=0)
+    sat_price_musd_per_gbps_year: Num = Field(ge=0)
+    sat_unit_gbps: Num = Field(gt=0)
+    sat_terminal_usd: Num = Field(ge=0)
+    sat_terminal_gbps: Num = Field(gt=0)
+    sat_terminal_life_years: Num = Field(gt=0)
+    inference_gbps_per_mw: Num = Field(ge=0)
+    allow_satellite: Bool = True
+    allow_fiber: Bool = True
 
 
 class Money(_Strict):
-    discount_rate: float = Field(ge=0, le=0.5)
-    lifetime_years: int = Field(ge=1, le=100)
-    building_life_years: float = Field(gt=0, le=100)
+    discount_rate: Num = Field(ge=0, le=0.5)
+    lifetime_years: Int = Field(ge=1, le=100)
+    building_life_years: Num = Field(gt=0, le=100)
 
 
 class Solver(_Strict):
-    time_limit_s: float = Field(gt=0)
-    mip_gap: float = Field(ge=0, le=1)
-    threads: int = Field(ge=1, le=256)
-    seed: int = Field(ge=0)
-    restricted_time_s: float = Field(ge=0)
+    time_limit_s: Num = Field(gt=0)
+    mip_gap: Num = Field(ge=0, le=1)
+    threads: Int = Field(ge=1, le=256)
+    seed: Int = Field(ge=0, le=MAX_SEED)
+    restricted_time_s: Num = Field(ge=0)
     strategy: Literal["lp_start", "plain"] = "lp_start"
 
 
@@ -175,6 +210,89 @@ def _merge(base: dict, update: dict) -> dict:
     return out
 
 
+class _ScenarioLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses a key written twice in one mapping and reads ``1e-9``
+    as a number (YAML 1.2; PyYAML's YAML 1.1 reads it as text)."""
+
+    def resolve(self, kind, value, implicit):
+        if kind is yaml.ScalarNode and implicit[0] and _EXPONENT_FLOAT.match(value):
+            return "tag:yaml.org,2002:float"
+        return super().resolve(kind, value, implicit)
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if isinstance(key, typing.Hashable) and key in seen:
+                raise ScenarioError(f"duplicate key {clip(repr(key))} at line {line} "
+                                    f"(first at line {seen[key]})")
+            seen[key] = line
+        return super().construct_mapping(node, deep)
+
+
+def _expanded_size(node, memo: dict, stack: set) -> int:
+    """How many nodes ``node`` stands for once every alias is expanded (recursion refused)."""
+    if id(node) in memo:
+        return memo[id(node)]
+    if id(node) in stack:
+        raise ScenarioError("a YAML alias refers to itself (recursive anchor)")
+    stack.add(id(node))
+    children = node.value if isinstance(node, yaml.CollectionNode) else ()
+    total = 1
+    for child in children:
+        for part in (child if isinstance(child, tuple) else (child,)):
+            total += _expanded_size(part, memo, stack)
+            if total > MAX_YAML_NODES:
+                raise ScenarioError(f"the YAML expands to more than {MAX_YAML_NODES:,} values "
+                                    "(anchors and aliases that multiply, e.g. a 'billion laughs' file)")
+    stack.discard(id(node))
+    memo[id(node)] = total
+    return total
+
+
+def parse_yaml(text: str):
+    """YAML text to Python values; :class:`ScenarioError` for a duplicate key, an alias bomb or bad YAML.
+
+    >>> parse_yaml("a: 1")
+    {'a': 1}
+    """
+    try:
+        loader = _ScenarioLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is not None:
+                _expanded_size(node, {}, set())
+            return None if node is None else loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"not valid YAML ({_yaml_problem(exc)})") from None
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's complaint on one line, with its line and column when it knows them."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return clip(f"{problem}{where}", 200)
+
+
+def _nul_path(value, prefix: str = ""):
+    """The dotted key of the first text (key or value) holding a NUL character, else ``None``."""
+    if isinstance(value, str):
+        return prefix or "(the document)" if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in items:
+        here = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(key, str) and "\x00" in key:
+            return here
+        found = _nul_path(child, here)
+        if found:
+            return found
+    return None
+
+
 def apply_override(tree: dict, assignment: str) -> dict:
     """Apply one ``a.b.c=value`` override (value parsed as YAML) to a nested dict.
 
@@ -182,22 +300,40 @@ def apply_override(tree: dict, assignment: str) -> dict:
     {'demand': {'latency_ms': 50}}
     """
     if "=" not in assignment:
-        raise ScenarioError(f"override {assignment!r}: expected key.path=value")
+        raise ScenarioError(f"override {clip(repr(assignment))}: expected key.path=value")
     key, text = assignment.split("=", 1)
     parts = key.strip().split(".")
     if not all(parts):
-        raise ScenarioError(f"override {assignment!r}: empty key")
-    return _merge(tree, _nest({".".join(parts): yaml.safe_load(text)}))
+        raise ScenarioError(f"override {clip(repr(assignment))}: empty key")
+    try:
+        value = parse_yaml(text)
+    except ScenarioError as exc:
+        raise ScenarioError(f"override {clip(key.strip())}: the value {clip(repr(text))} is {exc}") from None
+    return _merge(tree, _nest({".".join(parts): value}))
 
 
 def _format_validation(err: ValidationError, source: str) -> str:
     lines = [f"{source}: invalid scenario"]
     for e in err.errors():
-        field = ".".join(str(p) for p in e["loc"])
-        msg = "unknown key (not in the schema)" if e["type"] == "extra_forbidden" else e["msg"]
-        lines.append(f"  {field}: {msg} (got {e.get('input')!r})" if e["type"] != "extra_forbidden"
-                     else f"  {field}: {msg}")
+        field = clip(".".join(str(p) for p in e["loc"]))
+        if e["type"] == "extra_forbidden":
+            lines.append(f"  {field}: unknown key (not in the schema)")
+        else:
+            lines.append(f"  {field}: {clip(e['msg'], 300)} (got {clip(repr(e.get('input')))})")
     return "\n".join(lines)
+
+
+def _read_scenario_text(path: Path) -> str:
+    """The file's text; a special file, an unreadable or a non-UTF-8 file is one ScenarioError."""
+    kind = special_file(path)
+    if kind:
+        raise ScenarioError(f"{clip(path)}: is {kind}, not a scenario file")
+    try:
+        return decode_utf8(path.read_bytes())
+    except OSError as exc:
+        raise ScenarioError(f"{clip(path)}: cannot read scenario ({exc.strerror})") from None
+    except ValueError as exc:
+        raise ScenarioError(f"{clip(path)}: {exc}") from None
 
 
 def load_scenario(path: str | Path | None = None, overrides: list[str] | tuple = ()) -> Scenario:
@@ -206,19 +342,16 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | tuple =
     Layer paths in the file are relative to the file. ``path=None`` loads ``models/default.yaml``.
     """
     path = Path(path) if path is not None else DEFAULT_SCENARIO
+    text = _read_scenario_text(path)
     try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read scenario ({exc.strerror})") from None
-    try:
-        user = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{path}: not valid YAML ({exc})") from None
+        user = parse_yaml(text) or {}
+    except ScenarioError as exc:
+        raise ScenarioError(f"{clip(path)}: {exc}") from None
     if not isinstance(user, dict):
-        raise ScenarioError(f"{path}: a scenario must be a mapping of keys to values")
+        raise ScenarioError(f"{clip(path)}: a scenario must be a mapping of keys to values")
     layers = user.get("layers")
     for key, rel in (layers.items() if isinstance(layers, dict) else ()):
-        if isinstance(rel, str):
+        if isinstance(rel, str) and "\x00" not in rel:
             user["layers"][key] = str((path.parent / rel).resolve())
     tree = _merge(default_values(), user)
     for assignment in overrides:
@@ -228,6 +361,9 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | tuple =
 
 def validate_tree(tree: dict, source: str = "scenario") -> Scenario:
     """Validate a nested dict as a :class:`Scenario`, raising :class:`ScenarioError`."""
+    nul = _nul_path(tree)
+    if nul:
+        raise ScenarioError(f"{clip(source)}: {clip(nul)}: contains a NUL character")
     try:
         scenario = Scenario.model_validate(tree)
     except ValidationError as err:

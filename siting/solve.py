@@ -365,13 +365,40 @@ def _phase(name: str, h: highspy.Highs, is_mip: bool, t: float, say) -> tuple[Ph
     return Phase(name, o.termination, o.objective, time.perf_counter() - t), o
 
 
+def _consistent(sf: StandardForm, o: _Outcome) -> bool:
+    """HiGHS's objective is the cost of the solution it returns (seen to fail after a start)."""
+    if o.x is None or o.objective is None:
+        return True
+    true = float(sf.c @ o.x + sf.offset)
+    return abs(true - o.objective) <= 1e-6 * max(1.0, abs(true))
+
+
+def _mip_from(sf, opts, clock, phases, say, start, name="mip") -> _Outcome:
+    """The MIP from an optional start. HiGHS 1.16 can end a solve from a start 'optimal' with an
+    objective and bound its returned solution does not have (below the LP bound, even); when
+    the report disagrees with c x, the solve is repeated without the start."""
+    h = _highs(sf, opts, time_limit=clock.left())
+    if start is not None:
+        h.setSolution(sf.shape[1], np.arange(sf.shape[1], dtype=np.int32), np.asarray(start, float))
+    phase, o = _phase(name, h, True, time.perf_counter(), say)
+    phases.append(phase)
+    if start is not None and not _consistent(sf, o) and clock.left() > 0:
+        say("HiGHS reported an objective its solution does not have; solving again without the start")
+        phase, o = _phase(name + "_no_start", _highs(sf, opts, time_limit=clock.left()), True,
+                          time.perf_counter(), say)
+        phases.append(phase)
+    if not _consistent(sf, o):
+        obj = float(sf.c @ o.x + sf.offset)
+        return _Outcome(Termination.UNKNOWN, SolutionStatus.FEASIBLE, obj, None, None, o.x)
+    return o
+
+
 def _plain(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
     is_mip = bool(sf.integer.any())
     say("solving the " + ("MIP" if is_mip else "LP") + (" from the given start" if start is not None else ""))
-    h = _highs(sf, opts, time_limit=clock.left())
-    if start is not None and is_mip:
-        h.setSolution(sf.shape[1], np.arange(sf.shape[1], dtype=np.int32), np.asarray(start, float))
-    phase, o = _phase("mip" if is_mip else "lp", h, is_mip, time.perf_counter(), say)
+    if is_mip:
+        return _mip_from(sf, opts, clock, phases, say, start)
+    phase, o = _phase("lp", _highs(sf, opts, time_limit=clock.left()), False, time.perf_counter(), say)
     phases.append(phase)
     return o
 
@@ -409,11 +436,7 @@ def _lp_start(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
         gap = None if lp_bound is None else max(obj - lp_bound, 0.0) / max(abs(obj), 1e-9)
         return _Outcome(Termination.TIME_LIMIT, SolutionStatus.FEASIBLE, obj, lp_bound, gap, start)
     say("solving the full MIP" + (" from the restricted plan" if start is not None else ""))
-    h = _highs(sf, opts, time_limit=clock.left())
-    if start is not None:
-        h.setSolution(sf.shape[1], np.arange(sf.shape[1], dtype=np.int32), start)
-    phase, o = _phase("mip", h, True, time.perf_counter(), say)
-    phases.append(phase)
+    o = _mip_from(sf, opts, clock, phases, say, start)
     if lp_bound is not None and (o.bound is None or lp_bound > o.bound):
         # a MIP stopped early may not have passed its root yet: the LP relaxation still bounds it
         gap = None if o.objective is None else max(o.objective - lp_bound, 0.0) / max(abs(o.objective), 1e-9)
@@ -481,8 +504,13 @@ class Reoptimizer:
         _set(self.h, "time_limit", clock.left())
         if start is not None:
             self.h.setSolution(self.n, self._idx, np.asarray(start, float))
+        phases = []
         phase, o = _phase("mip", self.h, bool(self.sf.integer.any()), time.perf_counter(), progress)
-        return _report(self.sf, _replace(self.opts, strategy="plain"), clock, [phase], o)
+        phases.append(phase)
+        if not _consistent(self.sf, o):  # see _mip_from: HiGHS misreported after a start
+            self.h = _highs(self.sf, self.opts, time_limit=clock.left())
+            o = _mip_from(self.sf, self.opts, clock, phases, progress or (lambda _m: None), None, "mip_no_start")
+        return _report(self.sf, _replace(self.opts, strategy="plain"), clock, phases, o)
 
 
 def _replace(obj, **changes):

@@ -180,3 +180,27 @@ def test_structure_changes_are_detected():
     c = from_layers(load_scenario(None, SMALL + ["network.sat_price_musd_per_gbps_year=0.5"]))
     assert structure_key(a) != structure_key(b)
     assert structure_key(a) == structure_key(c)
+
+
+def test_a_misreported_objective_after_a_start_is_caught():
+    # found by the property tests: HiGHS 1.16, started from the restricted plan, ends 'optimal'
+    # at 23.0 (below the LP bound of 24.0) while the solution it returns costs 25.5, the
+    # optimum plain HiGHS proves. The solver layer must notice and solve again without the start.
+    import pandas as pd
+
+    from siting.audit import audit
+
+    rtt = {(0, 0): (21, 5), (0, 1): (5, 21), (0, 2): (5, 5), (0, 3): (5, 5), (1, 0): (21, 21), (1, 1): (21, 21),
+           (1, 2): (5, 21), (1, 3): (5, 5), (2, 0): (5, 5), (2, 1): (5, 5), (2, 2): (5, 5), (2, 3): (21, 21),
+           (3, 0): (5, 5), (3, 1): (5, 5), (3, 2): (21, 5), (3, 3): (5, 5)}
+    arcs = [(r, k, link, t) for (r, k), both in rtt.items() for link, t in zip(("fiber", "satellite"), both)
+            if t <= 20]
+    cooling = pd.DataFrame({"cooling": ["liquid"], "pue": [1.1], "carries_training": [True],
+                            "carries_inference": [True]})
+    inp = tiny([40] * 4, [5] * 4, arcs, site_fixed=[0, 1, 1, 0], per_mw=[1, 1, 1, 2], cooling=cooling,
+               fiber_cost=[0, 1, 0, 0], sat_unit_cost=[1, 0, 1, 0], resilience_max_share=0.5,
+               unmet_cost_musd_per_mw=1000.0, latency_ms=20.0)
+    plan = solve_inputs(inp, EXACT)
+    assert plan.report.proven_optimal and plan.report.objective == pytest.approx(25.5)
+    assert plan.report.best_bound <= 25.5 + 1e-9 and plan.report.best_bound >= 24.0 - 1e-9
+    assert audit(plan, inp) == []

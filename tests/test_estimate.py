@@ -14,13 +14,12 @@ from siting.cli import main
 from siting.errors import ModelTooLargeError, SitingError
 from siting.estimate import ModelEstimate, available_memory_bytes, check_fits, estimate, peak_bytes
 from siting.inputs import from_cost_matrix, from_layers
-from siting.model import build_model
+from siting.model import build_model, compile_model
 from siting.scenario import load_scenario
-from siting.solve import compile_model
 
 
 def compiled_counts(inp):
-    sf = compile_model(build_model(inp))
+    sf = compile_model(build_model(inp)).sf
     return sf.shape[1], int(sf.integer.sum()), sf.shape[0], int(sf.A.nnz)
 
 
