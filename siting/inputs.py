@@ -70,9 +70,45 @@ class SitingInputs:
     notes: list[str] = field(default_factory=list)
 
     def __post_init__(self):
+        """The one array constructor: every way in (layers, cost matrices, notebooks) is checked
+        here, so the model never sees a shape, an index or a number it cannot use."""
+        for name, frame, cols in (("sites", self.sites, ["site_id", "name", "firm_mw", "max_it_mw"]),
+                                  ("regions", self.regions, ["region_id", "name", "inference_mw", "latency_ms"]),
+                                  ("arcs", self.arcs, ["region", "site", "link", "rtt_ms", "cost_musd_per_mw"]),
+                                  ("cooling", self.cooling, ["cooling", "pue", "carries_training",
+                                                             "carries_inference"])):
+            missing = [c for c in cols if c not in frame]
+            if missing:
+                raise InputError("inputs", f"{name}.{missing[0]}", "missing column")
+        self.arcs = self.arcs.astype({"region": "int64", "site": "int64", "rtt_ms": float,
+                                      "cost_musd_per_mw": float})
+        K, R, C = len(self.sites), len(self.regions), len(self.cooling)
         a = self.arcs
-        self.arcs = a.astype({"region": "int64", "site": "int64", "rtt_ms": float,
-                              "cost_musd_per_mw": float})
+        for col, n in (("region", R), ("site", K)):
+            bad = np.flatnonzero((a[col].to_numpy() < 0) | (a[col].to_numpy() >= n))
+            if bad.size:
+                raise InputError("inputs", f"arcs.{col}", f"position {a[col].iloc[bad[0]]} is outside 0..{n - 1}",
+                                 int(bad[0]))
+        bad = np.flatnonzero(~a["link"].isin(LINKS).to_numpy())
+        if bad.size:
+            raise InputError("inputs", "arcs.link", f"{a['link'].iloc[bad[0]]!r} is not one of {LINKS}", int(bad[0]))
+        shapes = {"it_cost_musd": (K, C), "site_cost_musd": (K,), "fiber_cost_musd": (K,),
+                  "sat_unit_cost_musd": (K,)}
+        for table, shape in shapes.items():
+            for component, values in getattr(self, table).items():
+                if np.shape(values) != shape:
+                    raise InputError("inputs", f"{table}.{component}", f"shape {np.shape(values)}, expected {shape}")
+                if not np.all(np.isfinite(values)):
+                    raise InputError("inputs", f"{table}.{component}", "not finite")
+        for name, frame, cols in (("sites", self.sites, ["firm_mw", "max_it_mw"]),
+                                  ("regions", self.regions, ["inference_mw"]), ("cooling", self.cooling, ["pue"]),
+                                  ("arcs", a, ["cost_musd_per_mw"])):
+            for col in cols:
+                v = frame[col].to_numpy(float)
+                bad = np.flatnonzero(~np.isfinite(v) | (v < 0))
+                if bad.size:
+                    raise InputError("inputs", f"{name}.{col}", f"{v[bad[0]]} is not a finite number >= 0",
+                                     int(bad[0]))
 
     def unit_costs(self) -> UnitCosts:
         """The objective's coefficients: each cost table summed over its components."""

@@ -204,3 +204,17 @@ def test_a_misreported_objective_after_a_start_is_caught():
     assert plan.report.proven_optimal and plan.report.objective == pytest.approx(25.5)
     assert plan.report.best_bound <= 25.5 + 1e-9 and plan.report.best_bound >= 24.0 - 1e-9
     assert audit(plan, inp) == []
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda kw: kw["arcs"].append((0, 5, "fiber", 1)), r"arcs.site.*outside 0..1"),
+    (lambda kw: kw["arcs"].append((0, 0, "pigeon", 1)), r"arcs.link.*'pigeon' is not one of"),
+    (lambda kw: kw.update(per_mw=[1.0, float("nan")]), r"it_cost_musd.capex.*not finite"),
+    (lambda kw: kw.update(firm_mw=[10.0, -1.0]), r"sites.firm_mw.*-1.0 is not a finite number >= 0")])
+def test_the_one_array_constructor_refuses_what_the_model_cannot_use(change, message):
+    from siting.errors import InputError
+
+    kw = {"firm_mw": [10.0, 10.0], "arcs": [(0, 0, "fiber", 1)], "per_mw": [1.0, 1.0]}
+    change(kw)
+    with pytest.raises(InputError, match=message):
+        tiny(kw["firm_mw"], [5.0], kw["arcs"], site_fixed=[1, 1], per_mw=kw["per_mw"])
