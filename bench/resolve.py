@@ -17,7 +17,7 @@ from siting.inputs import from_layers
 from siting.model import build_model, compile_model, in_place_update, structure_key
 from siting.pipeline import options_from, solve_report
 from siting.scenario import load_scenario
-from siting.solve import Reoptimizer, solve
+from siting.solve import Reoptimizer
 
 CHANGES = ["network.sat_price_musd_per_gbps_year=0.02", "energy.carbon_price_usd_per_tco2=190",
            "money.discount_rate=0.05", "network.sat_price_musd_per_gbps_year=0.005",
@@ -38,8 +38,8 @@ def main() -> None:
     inp = from_layers(sc)
     t = time.perf_counter()
     comp = compile_model(build_model(inp))
-    first = solve(comp.sf, opts, restrict=comp.open_mask)  # the default strategy, once
-    reopt = Reoptimizer(comp.sf, opts)  # the problem kept in HiGHS for every change after
+    reopt = Reoptimizer(comp.sf, opts, restrict=comp.open_mask)  # kept in HiGHS for every change
+    first = reopt.solve()  # no start yet: the default strategy (lp_start) finds the first plan
     print(f"scenario {inp.size}; first solve ({opts.strategy}) {time.perf_counter() - t:.1f} s, "
           f"objective {first.objective:,.1f} ({first.termination})")
     print(f"load average {open('/proc/loadavg').read().split()[:3]}")

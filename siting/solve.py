@@ -473,11 +473,13 @@ class Reoptimizer:
     """One HiGHS MIP kept in memory: change costs or bounds in place and re-solve from a start.
 
     Cost and bound changes keep the matrix, so nothing is rebuilt or recompiled; HiGHS starts
-    from the previous (or a given) solution.
+    from the given solution (the neighbour's plan). Without a start, ``solve`` runs the
+    configured strategy (``lp_start`` with ``restrict``, the site-opening columns) to find one.
     """
 
-    def __init__(self, sf: StandardForm, opts: SolveOptions = SolveOptions()):
-        self.sf, self.opts = sf, opts
+    def __init__(self, sf: StandardForm, opts: SolveOptions = SolveOptions(), *,
+                 restrict: np.ndarray | None = None):
+        self.sf, self.opts, self.restrict = sf, opts, restrict
         self.h = _highs(sf, opts, time_limit=opts.time_limit_s)
         self.n = sf.shape[1]
         self._idx = np.arange(self.n, dtype=np.int32)
@@ -500,6 +502,10 @@ class Reoptimizer:
 
     def solve(self, start: np.ndarray | None = None, progress: Callable[[str], None] | None = None,
               time_limit_s: float | None = None) -> SolveReport:
+        if start is None and self.opts.strategy != "plain":
+            # no plan to start from: the configured strategy (e.g. lp_start) finds the first one
+            opts = self.opts if time_limit_s is None else _replace(self.opts, time_limit_s=time_limit_s)
+            return solve(self.sf, opts, restrict=self.restrict, progress=progress)
         clock = _Clock(self.opts.time_limit_s if time_limit_s is None else time_limit_s)
         _set(self.h, "time_limit", clock.left())
         if start is not None:

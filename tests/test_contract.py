@@ -156,8 +156,9 @@ def test_in_place_resolve_matches_a_rebuild():
     base = from_layers(load_scenario(None, SMALL + ["facility.max_sites=5"]))
     comp = compile_model(build_model(base))
     opts = SolveOptions(mip_gap=0, threads=1, time_limit_s=60)
-    reopt = Reoptimizer(comp.sf, opts)
+    reopt = Reoptimizer(comp.sf, opts, restrict=comp.open_mask)
     first = reopt.solve()
+    assert first.phases[0].phase == "lp_relaxation"  # no start: the configured strategy
     changed = from_layers(load_scenario(None, SMALL + ["facility.max_sites=4",
                                                        "network.sat_price_musd_per_gbps_year=0.02",
                                                        "energy.carbon_price_usd_per_tco2=190"]))
