@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .errors import NoSolutionError, SitingError
+from .errors import NoSolutionError, SitingError, clip
 from .scenario import load_scenario
 
 EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_NOT_WITHIN_GAP, EXIT_NO_SOLUTION, EXIT_WRITE_FAILED = 1, 2, 3, 4, 5
@@ -30,9 +31,20 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def _exit(code: int):
+    """Exit; if a HiGHS solve was left running (past its deadline or a Ctrl-C), do not wait for
+    its thread: flush and leave at once (nothing of ours is being written then)."""
+    solver = sys.modules.get("siting.solve")
+    if solver is not None and solver.abandoned_solves():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 def _fail(exc: Exception, code: int):
     click.echo(f"error: {exc}", err=True)
-    sys.exit(code)
+    _exit(code)
 
 
 @click.group()
@@ -70,7 +82,7 @@ def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, qui
         sc = load_scenario(scenario, list(overrides) + extra)
         out = Path(out) if out else Path("results") / safe_name(sc.name)
         check_out(out)
-        progress(f"scenario '{sc.name}'")
+        progress(f"scenario '{clip(sc.name)}'")
         stage = "solving"
         run = solve_scenario(sc, progress=progress, log=log,
                              run=run_info(scenario, list(overrides) + extra))
@@ -102,7 +114,9 @@ def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, qui
     if not rep.proven_optimal and (rep.gap is None or rep.gap > sc.solver.mip_gap + 1e-12):
         click.echo(f"warning: plan not proven within the {sc.solver.mip_gap:.2%} gap "
                    f"(termination: {rep.termination})", err=True)
-        sys.exit(EXIT_NOT_WITHIN_GAP)
+        _exit(EXIT_NOT_WITHIN_GAP)
+    if sys.modules["siting.solve"].abandoned_solves():
+        _exit(0)
 
 
 def _summary_text(plan, out: Path) -> str:
@@ -158,7 +172,7 @@ def validate(scenario, overrides):
     except SitingError as exc:
         fits = str(exc)
     state = "INFEASIBLE" if errors else "TOO LARGE for this machine" if fits else "valid"
-    click.echo(f"scenario '{sc.name}' is {state}: "
+    click.echo(f"scenario '{clip(sc.name)}' is {state}: "
                + ", ".join(f"{v} {k}" for k, v in inp.size.items()))
     click.echo(f"  {est.line()}")
     for f in errors:

@@ -11,6 +11,7 @@ point computed in an equal-area projection.
 
 from __future__ import annotations
 
+import csv
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,10 +115,25 @@ def _read_csv(path: Path, spec: LayerSpec) -> pd.DataFrame:
         raise InputError(spec.name, "path", f"{clip(path)}: {exc}") from None
     if not text.strip():
         return pd.DataFrame()
+    _check_field_counts(text, path, spec)
     try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, index_col=False)
     except Exception as exc:  # any parser failure becomes one clear message
         raise InputError(spec.name, "path", f"cannot read {clip(path)}: {clip(exc, 200)}") from None
+
+
+def _check_field_counts(text: str, path: Path, spec: LayerSpec) -> None:
+    """Every record has as many fields as the header (pandas would shift a longer row's values
+    into an index and fill a shorter one with blanks)."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        n = len(next(reader))
+        for record in reader:
+            if record and len(record) != n:
+                raise InputError(spec.name, "path", f"{clip(path)}: line {reader.line_num} has {len(record)} "
+                                 f"fields, the header has {n}")
+    except csv.Error as exc:
+        raise InputError(spec.name, "path", f"cannot read {clip(path)}: line {reader.line_num}: {exc}") from None
 
 
 def _read_vector(path: Path, layer: str | None, spec: LayerSpec) -> pd.DataFrame:
@@ -193,7 +209,9 @@ def _check_ids(frame: pd.DataFrame, spec: LayerSpec) -> list:
     ids = frame[spec.id_column]
     blank = _blank(ids)
     if blank.any():
-        raise InputError(spec.name, spec.id_column, "missing id", f"position {int(np.argmax(blank))}")
+        n = int(np.argmax(blank)) + 1  # counted as a person counts: the first data row is 1
+        raise InputError(spec.name, spec.id_column, f"missing id in data row {n} (line {n + 1} of a CSV "
+                         "file with one header line)")
     dup = ids[ids.duplicated()]
     if len(dup):
         raise InputError(spec.name, spec.id_column, "duplicate id", dup.iloc[0])

@@ -243,6 +243,15 @@ def _rings(geometry: dict):
 
 def render_png(plan, inp, path, *, width_in: float = 14.0, height_in: float = 8.0, dpi: int = 100) -> None:
     """Write ``path``: a static PNG of the same map (Web Mercator), ``width_in`` x ``height_in`` inches."""
+    import warnings
+
+    with warnings.catch_warnings():  # a name in a script the font lacks is drawn as boxes, quietly
+        warnings.filterwarnings("ignore", message="Glyph .* missing from")
+        warnings.filterwarnings("ignore", message=".*missing from font")
+        _render_png(plan, inp, path, width_in, height_in, dpi)
+
+
+def _render_png(plan, inp, path, width_in: float, height_in: float, dpi: int) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import LineCollection, PolyCollection
     from matplotlib.figure import Figure

@@ -112,10 +112,8 @@ def check_out(out: str | Path) -> Path:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"--out {shown}: cannot create folder {parent} ({exc.strerror})") from None
-    try:
-        os.rmdir(tempfile.mkdtemp(prefix=f".{real.name}.probe-", dir=parent))
-    except OSError as exc:
-        raise OutputError(f"--out {shown}: cannot write in {parent} ({exc.strerror})") from None
+    if not os.access(parent, os.W_OK | os.X_OK):  # also false on a read-only file system
+        raise OutputError(f"--out {shown}: cannot write in {parent} (permission denied or read-only)")
     if real.is_dir() and not os.access(real, os.W_OK | os.X_OK):
         raise OutputError(f"--out {shown}: the folder is read-only")
     return real
@@ -160,7 +158,9 @@ def _lock_path(out: Path) -> Path:
 
 
 def _debris(parent: Path, name: str) -> list[Path]:
-    return [p for p in parent.glob(f".{name}.tmp-*") if p.is_dir() and not p.is_symlink()]
+    """Temporary and probe folders of earlier runs of this output (only made under the lock)."""
+    return [p for pattern in (f".{name}.tmp-*", f".{name}.probe-*") for p in parent.glob(pattern)
+            if p.is_dir() and not p.is_symlink()]
 
 
 @dataclass(frozen=True)
@@ -204,6 +204,10 @@ def replace_dir(out: str | Path, meta: dict | None = None, *,
             os.umask(umask)
             os.chmod(tmp, 0o777 & ~umask)
             yield tmp, info
+            if out.is_dir() and _foreign(out, read_manifest(out)):  # a file saved there meanwhile
+                raise OutputError(f"--out {out}: files appeared in the folder while the outputs were "
+                                  f"being written ({', '.join(_foreign(out, read_manifest(out))[:5])}); "
+                                  "nothing was changed - move them and run again")
             files = sorted(p.name for p in tmp.iterdir())
             (tmp / MANIFEST).write_text(json.dumps(
                 (meta or {}) | {"tool": _TOOL, "run_id": run_id, "files": files}, indent=1))

@@ -6,6 +6,7 @@ as the last act, and only over a folder that is a siting output.
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from .outdir import Written, replace_dir
 from .solve import SolveReport
 
 __all__ = ["Plan", "make_plan", "write_outputs", "sites_geojson", "links_geojson", "csv_safe",
-           "OUTPUT_FILES"]
+           "write_csv", "OUTPUT_FILES"]
 
 OUTPUT_FILES = ("sites.csv", "assignments.csv", "regions.csv", "costs.csv", "summary.json",
                 "sites.geojson", "links.geojson", "map.html", "map.png", "scenario.yaml")
@@ -192,6 +193,12 @@ def csv_safe(frame: pd.DataFrame, decimals: int = 6) -> pd.DataFrame:
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write a table for people and spreadsheets: :func:`csv_safe`, and every text cell quoted
+    (a name holding a line break stays one cell)."""
+    csv_safe(frame).to_csv(path, index=False, quoting=csv.QUOTE_NONNUMERIC)
+
+
 def write_outputs(plan: Plan, inp: SitingInputs, out: Path, *, scenario=None,
                   run_id: str | None = None) -> Written:
     """Write every output file into ``out``, replacing it only if it is a siting output.
@@ -204,7 +211,7 @@ def write_outputs(plan: Plan, inp: SitingInputs, out: Path, *, scenario=None,
     meta = {"scenario": plan.summary.get("scenario"), "objective_musd": plan.report.objective}
     with replace_dir(out, meta, run_id=run_id) as (tmp, info):
         for name in ("sites", "assignments", "regions", "costs"):
-            csv_safe(getattr(plan, name)).to_csv(tmp / f"{name}.csv", index=False)
+            write_csv(getattr(plan, name), tmp / f"{name}.csv")
         (tmp / "summary.json").write_text(json.dumps(plan.summary, indent=2, default=_json))
         (tmp / "sites.geojson").write_text(json.dumps(sites_geojson(plan), default=_json))
         (tmp / "links.geojson").write_text(json.dumps(links_geojson(plan, inp), default=_json))

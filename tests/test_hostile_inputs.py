@@ -252,3 +252,19 @@ def test_the_readme_example_runs(tmp_path):
             args += ["--out", str(tmp_path / "o"), "--quiet"]
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 0, (cmd, result.output)
+
+
+@pytest.mark.parametrize("rows, message", [
+    ("A,a,1,-22,17,extra,more\nB,b,2,-20,18\n", "line 2 has 7 fields, the header has 5"),
+    ("A,a,1,-22,17\nB,b\n", "line 3 has 2 fields, the header has 5")])
+def test_a_row_with_the_wrong_number_of_fields_is_named_by_line(tmp_path, rows, message):
+    path = write(tmp_path, "d.csv", "region_id,name,population,latitude,longitude\n" + rows)
+    with pytest.raises(InputError, match=message):
+        read_demand(path)
+
+
+def test_a_missing_id_is_counted_as_a_person_counts(tmp_path):
+    path = write(tmp_path, "d.csv", "region_id,name,population,latitude,longitude\n"
+                                    "A,a,1,-22,17\nB,b,2,-20,18\n,c,3,-21,19\n")
+    with pytest.raises(InputError, match=r"missing id in data row 3 \(line 4"):
+        read_demand(path)

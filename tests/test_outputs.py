@@ -240,3 +240,36 @@ def test_csv_cells_cannot_start_a_formula(tmp_path):
     assert "'=HYPERLINK" in text and "'@SUM" in text and "'+1" in text and "'-2" in text
     for line in text.splitlines():
         assert not any(cell.startswith(("=", "+", "-", "@")) for cell in line.split(","))
+
+
+def test_a_file_saved_into_the_folder_while_writing_is_kept_and_the_write_refused(tmp_path):
+    out = tmp_path / "plan"
+    with replace_dir(out) as (tmp, _):
+        (tmp / "sites.csv").write_text("previous\n")
+    with pytest.raises(OutputError, match="files appeared in the folder while the outputs were being written"):
+        with replace_dir(out) as (tmp, _):
+            (tmp / "sites.csv").write_text("new\n")
+            (out / "notes.txt").write_text("mine")  # the user saves a file meanwhile
+    assert (out / "notes.txt").read_text() == "mine" and (out / "sites.csv").read_text() == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan"]
+
+
+def test_debris_of_killed_runs_is_removed_by_the_next_run(tmp_path):
+    out = tmp_path / "k"
+    for stale in (".k.probe-x", ".k.tmp-y"):
+        (tmp_path / stale).mkdir()
+        (tmp_path / stale / "half.csv").write_text("x")
+    with replace_dir(out) as (tmp, _):
+        (tmp / "a.txt").write_text("a")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k"]
+
+
+def test_a_line_break_in_a_name_stays_inside_its_cell(tmp_path):
+    import csv
+
+    inp = tiny([100, 100], [30, 30], [(0, 0, "fiber", 5), (1, 1, "fiber", 5)], site_fixed=1, per_mw=[1, 1])
+    inp.regions["name"] = ["\r=2+2", "two\nlines"]
+    write_outputs(solve(inp), inp, tmp_path / "o")
+    with open(tmp_path / "o" / "regions.csv", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert len(rows) == 3 and [r[1] for r in rows[1:]] == ["'\r=2+2", "two\nlines"]
