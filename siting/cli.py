@@ -126,7 +126,7 @@ def _summary_text(plan, out: Path) -> str:
     gap = "n/a" if rep.gap is None else f"{rep.gap:.3%}"
     state = "optimal within gap" if rep.proven_optimal else f"NOT proven optimal ({rep.termination})"
     lines = [
-        f"scenario {s['scenario']}: {state}; PV cost {rep.objective:,.0f} M$, "
+        f"scenario {clip(s['scenario'])}: {state}; PV cost {rep.objective:,.0f} M$, "
         f"bound {rep.best_bound:,.0f} M$, gap {gap}",
         f"size: {s['size']['candidates']} candidates, {s['size']['regions']} regions, "
         f"{s['size']['arcs']:,} arcs, {rep.n_variables:,} variables ({rep.n_integer:,} integer), "
