@@ -249,3 +249,42 @@ def pareto(scenario, latency, overrides, out, time_limit, quiet, debug):
         click.echo(f"warning: points not proven within the {sc.solver.mip_gap:.2%} gap: "
                    + ", ".join(f"{v:g}" for v in not_proven) + " ms", err=True)
         sys.exit(EXIT_NOT_WITHIN_GAP)
+
+
+@main.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.option("--slack", type=float, default=0.05, show_default=True,
+              help="How much dearer than the optimum an alternative may be (share of its PV cost).")
+@click.option("--count", type=int, default=3, show_default=True, help="Number of alternatives after the optimum.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override any scenario field.")
+@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
+              help="Output folder (default: results/<scenario name>-alternatives); a foreign folder is refused.")
+@click.option("--time-limit", type=float, default=None, help="Seconds per solve (the optimum and each alternative).")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+@click.option("--debug", is_flag=True, help="Show a traceback on an unexpected error.")
+def alternatives(scenario, slack, count, overrides, out, time_limit, quiet, debug):
+    """Near-optimal alternatives of SCENARIO: which sites every cheap plan needs, which are interchangeable."""
+    from .alternatives import ALTERNATIVE_FILES, check_args, write_alternatives
+    from .alternatives import alternatives as run_alternatives
+    from .pipeline import options_from, run_info
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        check_args(slack, count)
+        sc, out, used = _explore_setup(scenario, overrides, time_limit, out, "alternatives")
+        alt = run_alternatives(sc, slack, count, options=options_from(sc), progress=_Progress(quiet))
+        write_alternatives(alt, out, run=run_info(scenario, used) | {"slack": slack, "count": count})
+    except (Exception, KeyboardInterrupt) as exc:
+        _explore_errors(exc, debug)
+    click.echo(f"{'plan':>4} {'PV M$':>10} {'+optimum':>9} {'sites':>5} {'shared':>6}  site ids")
+    for r in alt.table.itertuples():
+        same = "" if r.same_sites_as_plan is None or r.same_sites_as_plan != r.same_sites_as_plan \
+            else f" (same sites as plan {int(r.same_sites_as_plan)})"
+        click.echo(f"{r.plan:4d} {r.cost_musd:10,.0f} {r.above_optimum:9.2%} {r.n_sites:5d} "
+                   f"{r.shared_with_optimum:6d}  {r.site_ids}{same}")
+    s = alt.sites
+    for role in ("must-have", "interchangeable"):
+        names = [f"{n} ({k}/{len(alt.plans)})" for n, k in zip(s.loc[s["role"] == role, "name"],
+                                                               s.loc[s["role"] == role, "in_plans"])]
+        click.echo(f"{role}: {len(names)}" + (": " + "; ".join(names) if names else ""))
+    click.echo(f"wrote {out}/ ({', '.join(ALTERNATIVE_FILES)})")
