@@ -174,7 +174,7 @@ def plan_table(plans: list[Alternative], inp: SitingInputs) -> pd.DataFrame:
                      "unmet_mw": float(d.unmet_mw.sum()),
                      "same_sites_as_plan": p.same_as,
                      "site_ids": ";".join(str(s) for s in ids[d.open])})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).astype({"same_sites_as_plan": "Int64"})
 
 
 def render_sites_png(alt: Alternatives, path, *, width_in: float = 12.0, height_in: float = 6.5,

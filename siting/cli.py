@@ -264,6 +264,8 @@ def pareto(scenario, latency, overrides, out, time_limit, quiet, debug):
 @click.option("--debug", is_flag=True, help="Show a traceback on an unexpected error.")
 def alternatives(scenario, slack, count, overrides, out, time_limit, quiet, debug):
     """Near-optimal alternatives of SCENARIO: which sites every cheap plan needs, which are interchangeable."""
+    import pandas as pd
+
     from .alternatives import ALTERNATIVE_FILES, check_args, write_alternatives
     from .alternatives import alternatives as run_alternatives
     from .pipeline import options_from, run_info
@@ -278,8 +280,7 @@ def alternatives(scenario, slack, count, overrides, out, time_limit, quiet, debu
         _explore_errors(exc, debug)
     click.echo(f"{'plan':>4} {'PV M$':>10} {'+optimum':>9} {'sites':>5} {'shared':>6}  site ids")
     for r in alt.table.itertuples():
-        same = "" if r.same_sites_as_plan is None or r.same_sites_as_plan != r.same_sites_as_plan \
-            else f" (same sites as plan {int(r.same_sites_as_plan)})"
+        same = "" if pd.isna(r.same_sites_as_plan) else f" (same sites as plan {int(r.same_sites_as_plan)})"
         click.echo(f"{r.plan:4d} {r.cost_musd:10,.0f} {r.above_optimum:9.2%} {r.n_sites:5d} "
                    f"{r.shared_with_optimum:6d}  {r.site_ids}{same}")
     s = alt.sites

@@ -122,7 +122,7 @@ def monotone_flags(limits_ms, objective, bound) -> list[str]:
     monotone; the point's gap leaves it uncertain. ``NO``: this point's bound is above a
     tighter plan's cost, which no correct solve allows. ``no plan``: the point has no solution.
 
-    >>> monotone_flags([30, 40, 50], [10.0, 9.0, 9.5], [9.9, 8.0, 9.2])
+    >>> monotone_flags([30, 40, 50], [10.0, 9.0, 9.5], [9.9, 8.0, 8.9])
     ['yes', 'yes', 'within gap']
     >>> monotone_flags([30, 40], [10.0, 11.0], [10.0, 10.5])
     ['yes', 'NO']
