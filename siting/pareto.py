@@ -7,7 +7,10 @@ model is compiled once; a point at limit ``L`` closes the ``serve`` column of ev
 a plan that meets a tighter limit uses only arcs that a looser limit keeps open, so each
 point starts from its tighter neighbour's plan, which is feasible there. (The other way, a
 looser plan would use arcs the tighter point closes, and the start would be thrown away.)
-The tightest point is solved cold by the scenario's strategy.
+The tightest point is solved cold by the scenario's strategy; with ``lp_start``, every later
+point also runs the LP relaxation and restricted MIP first and starts from the cheaper of that
+plan and its neighbour's (see :func:`_warm_solve`), so no point reports a plan dearer than a
+tighter point's.
 
 Latency limits: a point sets every region's limit to its value. A region whose demand layer
 gives its own ``latency_ms`` keeps it as a cap: its limit at a point is the smaller of the two
@@ -51,6 +54,7 @@ class Point:
     decisions: Decisions | None
     warm_start: bool
     unreachable_regions: int  # regions with no eligible arc at this limit
+    start: str = "cold"  # what the final MIP started from: cold, neighbour or lp_restricted
 
 
 @dataclass
@@ -183,9 +187,9 @@ def front_of_inputs(inp: SitingInputs, latencies_ms: Sequence[float], opts: Solv
             if reopt is None:
                 reopt = Reoptimizer(comp.sf, opts)
             reopt.set_col_bounds(cols[has_col], lo_full, ub)
-            report = reopt.solve(start=prev.report.x, progress=say)
+            report, start = _warm_solve(reopt, comp.open_mask, prev.report.x, say)
         dec = None if report.x is None else read_decisions(comp, inp, report.x)
-        point = Point(limit, report, dec, prev is not None, unreachable)
+        point = Point(limit, report, dec, prev is not None, unreachable, "cold" if prev is None else start)
         gap = "n/a" if report.gap is None else f"{report.gap:.2%}"
         say(f"{limit:g} ms: {report.termination}, PV cost "
             + ("none" if report.objective is None else f"{report.objective:,.1f} M$") + f", gap {gap}, "
@@ -201,6 +205,53 @@ def front_of_inputs(inp: SitingInputs, latencies_ms: Sequence[float], opts: Solv
         notes.append(f"{int((own < limits[-1]).sum())} regions have their own latency limit below "
                      f"{limits[-1]:g} ms and keep it as a cap")
     return Front(points, table, inp, name, notes)
+
+
+def _warm_solve(reopt, restrict: np.ndarray, neighbour: np.ndarray,
+                say: Callable[[str], None]) -> tuple[SolveReport, str]:
+    """One point from its tighter neighbour's plan ``neighbour`` (feasible here) on the kept problem.
+
+    With the ``lp_start`` strategy, the LP relaxation and the MIP restricted to the sites the LP
+    opens run first, on a short budget (``restricted_time_s``): a plan they prove within the gap
+    by the LP bound ends the point. Otherwise the kept HiGHS problem solves the full MIP from the
+    cheaper of that plan and the neighbour's, and the LP bound stays a valid bound. Measured on
+    the default scenario, HiGHS from the neighbour's plan alone often ended the 120 s at the
+    neighbour's plan, 1-2.5 % from its bound.
+    """
+    from .solve import SolutionStatus, Termination, solve
+
+    sf, opts = reopt.sf, reopt.opts
+    t0 = time.perf_counter()
+    cost = lambda x: float(sf.c @ x + sf.offset)  # noqa: E731
+    plans, bounds, phases = [(cost(neighbour), neighbour, "neighbour")], [], []
+    if opts.strategy == "lp_start":
+        quick_s = min(max(opts.restricted_time_s, 1.0), opts.time_limit_s)
+        quick = solve(sf, dataclasses.replace(opts, time_limit_s=quick_s), restrict=restrict, progress=say)
+        if quick.proven_optimal and quick.objective <= plans[0][0]:
+            return quick, "lp_restricted"
+        phases += quick.phases
+        if quick.x is not None:
+            plans.append((cost(quick.x), quick.x, "lp_restricted"))
+        if quick.best_bound is not None:
+            bounds.append(quick.best_bound)
+    begin = min(plans, key=lambda p: p[0])
+    left = opts.time_limit_s - (time.perf_counter() - t0)
+    report = reopt.solve(start=begin[1], progress=say, time_limit_s=max(left, 1e-3))
+    phases += report.phases
+    if report.x is not None:
+        plans.append((cost(report.x), report.x, begin[2]))
+    if report.best_bound is not None:
+        bounds.append(report.best_bound)
+    obj, x, start = min(plans, key=lambda p: p[0])
+    bound = max(bounds) if bounds else None
+    gap = None if bound is None else max(obj - bound, 0.0) / max(abs(obj), 1e-9)
+    proven = gap is not None and gap <= opts.mip_gap + 1e-12
+    term = Termination.OPTIMAL if proven else (
+        report.termination if report.termination != Termination.OPTIMAL else Termination.UNKNOWN)
+    return dataclasses.replace(
+        report, termination=term, solution_status=SolutionStatus.OPTIMAL if proven else SolutionStatus.FEASIBLE,
+        objective=obj, best_bound=bound, gap=gap, solve_s=time.perf_counter() - t0, phases=tuple(phases),
+        strategy=f"{opts.strategy}, from the neighbour's plan", x=x), start
 
 
 def front(scenario, latencies_ms: Sequence[float], *, options: SolveOptions | None = None,
@@ -237,7 +288,7 @@ def front_table(points: Sequence[Point], inp: SitingInputs) -> pd.DataFrame:
                     "satellite_mw": sat, "unmet_mw": float(dec.unmet_mw.sum()),
                     "satellite_share": sat / served if served > 0 else 0.0,
                     "site_ids": ";".join(str(s) for s in site_ids[dec.open])}
-        row |= {"unreachable_regions": p.unreachable_regions, "warm_start": p.warm_start,
+        row |= {"unreachable_regions": p.unreachable_regions, "warm_start": p.warm_start, "start": p.start,
                 "solve_s": rep.solve_s}
         rows.append(row)
     table = pd.DataFrame(rows)
