@@ -1,5 +1,6 @@
 """The cost–latency front: known by hand on a tiny instance, warm starts, flags, files and errors."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -35,9 +36,10 @@ def _inputs(arcs=ARCS, **kw):
                 latency_ms=80.0, **kw)
 
 
-@pytest.fixture(scope="module")
-def hand_front():
-    return front_of_inputs(_inputs(), [80, 10, 60, 20, 40, 60], EXACT)
+@pytest.fixture(scope="module", params=["plain", "lp_start"])
+def hand_front(request):
+    """The front by HiGHS alone from each neighbour's plan, and with the LP-restricted plan first."""
+    return front_of_inputs(_inputs(), [80, 10, 60, 20, 40, 60], dataclasses.replace(EXACT, strategy=request.param))
 
 
 def test_the_front_is_the_one_worked_out_by_hand(hand_front):
@@ -57,13 +59,17 @@ def test_the_front_is_monotone_and_warm_started_from_the_tighter_neighbour(hand_
     assert (np.diff(t["objective_musd"].to_numpy()) <= 1e-9).all()
     assert t["monotone"].tolist() == ["yes"] * 5 and hand_front.uncertain == []
     assert t["warm_start"].tolist() == [False, True, True, True, True]
-    assert t["proven"].all()
+    assert t["proven"].all() and t["start"].iloc[0] == "cold"
+    if hand_front.points[1].report.strategy.startswith("plain"):
+        assert t["start"].iloc[1:].tolist() == ["neighbour"] * 4
+    else:
+        assert set(t["start"].iloc[1:]) <= {"neighbour", "lp_restricted"}
 
 
 @pytest.mark.parametrize("limit", [40, 60])
 def test_a_warm_started_point_equals_a_cold_solve_of_that_point(hand_front, limit):
     point = next(p for p in hand_front.points if p.limit_ms == limit)
-    cold = solve_inputs(_inputs([a for a in ARCS if a[3] <= limit]), EXACT)
+    cold = solve_inputs(_inputs([a for a in ARCS if a[3] <= limit]), EXACT)  # built at that limit
     assert point.warm_start and point.report.objective == pytest.approx(cold.report.objective)
     assert point.decisions.open.tolist() == cold.decisions.open.tolist()
 
