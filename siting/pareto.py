@@ -224,34 +224,42 @@ def _warm_solve(reopt, restrict: np.ndarray, neighbour: np.ndarray,
     t0 = time.perf_counter()
     cost = lambda x: float(sf.c @ x + sf.offset)  # noqa: E731
     plans, bounds, phases = [(cost(neighbour), neighbour, "neighbour")], [], []
+    report = None
     if opts.strategy == "lp_start":
         quick_s = min(max(opts.restricted_time_s, 1.0), opts.time_limit_s)
-        quick = solve(sf, dataclasses.replace(opts, time_limit_s=quick_s), restrict=restrict, progress=say)
-        if quick.proven_optimal and quick.objective <= plans[0][0]:
-            return quick, "lp_restricted"
-        phases += quick.phases
-        if quick.x is not None:
-            plans.append((cost(quick.x), quick.x, "lp_restricted"))
-        if quick.best_bound is not None:
-            bounds.append(quick.best_bound)
-    begin = min(plans, key=lambda p: p[0])
-    left = opts.time_limit_s - (time.perf_counter() - t0)
-    report = reopt.solve(start=begin[1], progress=say, time_limit_s=max(left, 1e-3))
-    phases += report.phases
-    if report.x is not None:
-        plans.append((cost(report.x), report.x, begin[2]))
-    if report.best_bound is not None:
-        bounds.append(report.best_bound)
+        report = solve(sf, dataclasses.replace(opts, time_limit_s=quick_s), restrict=restrict, progress=say)
+        phases += report.phases
+        if report.x is not None:
+            plans.append((cost(report.x), report.x, "lp_restricted"))
+        if report.best_bound is not None:
+            bounds.append(report.best_bound)
+    if report is None or not _within_gap(plans, bounds, opts.mip_gap):
+        begin = min(plans, key=lambda p: p[0])
+        left = opts.time_limit_s - (time.perf_counter() - t0)
+        report = reopt.solve(start=begin[1], progress=say, time_limit_s=max(left, 1e-3))
+        phases += report.phases
+        if report.x is not None:
+            plans.append((cost(report.x), report.x, begin[2]))
+        if report.best_bound is not None:
+            bounds.append(report.best_bound)
     obj, x, start = min(plans, key=lambda p: p[0])
     bound = max(bounds) if bounds else None
     gap = None if bound is None else max(obj - bound, 0.0) / max(abs(obj), 1e-9)
-    proven = gap is not None and gap <= opts.mip_gap + 1e-12
+    proven = _within_gap(plans, bounds, opts.mip_gap)
     term = Termination.OPTIMAL if proven else (
         report.termination if report.termination != Termination.OPTIMAL else Termination.UNKNOWN)
     return dataclasses.replace(
         report, termination=term, solution_status=SolutionStatus.OPTIMAL if proven else SolutionStatus.FEASIBLE,
         objective=obj, best_bound=bound, gap=gap, solve_s=time.perf_counter() - t0, phases=tuple(phases),
         strategy=f"{opts.strategy}, from the neighbour's plan", x=x), start
+
+
+def _within_gap(plans, bounds, mip_gap: float) -> bool:
+    """The cheapest plan is proven within ``mip_gap`` by the best valid bound."""
+    if not bounds:
+        return False
+    obj = min(p[0] for p in plans)
+    return max(obj - max(bounds), 0.0) / max(abs(obj), 1e-9) <= mip_gap + 1e-12
 
 
 def front(scenario, latencies_ms: Sequence[float], *, options: SolveOptions | None = None,
