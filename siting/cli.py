@@ -191,3 +191,115 @@ def validate(scenario, overrides):
 
 if __name__ == "__main__":
     main()
+
+
+def _explore_setup(scenario, overrides, time_limit, out, suffix):
+    """The scenario with its overrides and the output folder, checked before any solving."""
+    from .outdir import check_out, safe_name
+
+    extra = [f"solver.time_limit_s={time_limit}"] if time_limit is not None else []
+    sc = load_scenario(scenario, list(overrides) + extra)
+    out = Path(out) if out else Path("results") / f"{safe_name(sc.name)}-{suffix}"
+    check_out(out)
+    return sc, out, list(overrides) + extra
+
+
+def _explore_errors(exc: BaseException, debug: bool) -> None:
+    from .outdir import OutputError
+
+    if isinstance(exc, NoSolutionError):
+        _fail(exc, EXIT_NO_SOLUTION)
+    if isinstance(exc, OutputError | SitingError):
+        _fail(exc, EXIT_BAD_INPUT)
+    if isinstance(exc, KeyboardInterrupt):
+        _fail("interrupted: the output folder is as it was", EXIT_INTERRUPTED)
+    if debug:
+        raise exc
+    _fail(f"unexpected {type(exc).__name__}: {exc} (run again with --debug for the traceback, "
+          "and please report it)", EXIT_INTERNAL)
+
+
+@main.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.option("--latency-ms", "latency", default="30:150:10", show_default=True,
+              help="Round-trip limits: start:stop:step (stop included) or a comma list, in ms.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override any scenario field.")
+@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
+              help="Output folder (default: results/<scenario name>-pareto); a foreign folder is refused.")
+@click.option("--time-limit", type=float, default=None, help="Seconds per point.")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+@click.option("--debug", is_flag=True, help="Show a traceback on an unexpected error.")
+def pareto(scenario, latency, overrides, out, time_limit, quiet, debug):
+    """The cost–latency front of SCENARIO: the cheapest plan at each latency limit."""
+    from .pareto import FRONT_FILES, front, parse_range, write_front
+    from .pipeline import options_from, run_info
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        limits = parse_range(latency)
+        sc, out, used = _explore_setup(scenario, overrides, time_limit, out, "pareto")
+        fr = front(sc, limits, options=options_from(sc), progress=_Progress(quiet))
+        write_front(fr, out, run=run_info(scenario, used) | {"latency_ms": latency})
+    except (Exception, KeyboardInterrupt) as exc:
+        _explore_errors(exc, debug)
+    click.echo(f"{'limit ms':>8} {'PV M$':>10} {'gap':>7} {'sites':>5} {'fiber MW':>9} {'sat MW':>8} "
+               f"{'unmet MW':>9} {'sat %':>6}  monotone")
+    for r in fr.table.itertuples():
+        if r.objective_musd is None or r.objective_musd != r.objective_musd:
+            click.echo(f"{r.limit_ms:8g} {'no plan':>10} ({r.termination})")
+            continue
+        gap = "n/a" if r.gap is None or r.gap != r.gap else f"{r.gap:.2%}"
+        click.echo(f"{r.limit_ms:8g} {r.objective_musd:10,.0f} {gap:>7} {r.n_sites:5.0f} {r.fiber_mw:9,.0f} "
+                   f"{r.satellite_mw:8,.0f} {r.unmet_mw:9,.1f} {r.satellite_share:6.1%}  {r.monotone}")
+    if fr.uncertain:
+        click.echo("monotonicity uncertain at " + ", ".join(f"{v:g}" for v in fr.uncertain)
+                   + " ms: a tighter limit's plan is cheaper than the plan found there (within its gap) "
+                   "or no plan was found; raise --time-limit")
+    else:
+        click.echo("the front is monotone: cost never rises as the limit loosens")
+    click.echo(f"wrote {out}/ ({', '.join(FRONT_FILES)})")
+    not_proven = fr.table.loc[~fr.table["proven"].astype(bool), "limit_ms"].tolist()
+    if not_proven:
+        click.echo(f"warning: points not proven within the {sc.solver.mip_gap:.2%} gap: "
+                   + ", ".join(f"{v:g}" for v in not_proven) + " ms", err=True)
+        sys.exit(EXIT_NOT_WITHIN_GAP)
+
+
+@main.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.option("--slack", type=float, default=0.05, show_default=True,
+              help="How much dearer than the optimum an alternative may be (share of its PV cost).")
+@click.option("--count", type=int, default=3, show_default=True, help="Number of alternatives after the optimum.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override any scenario field.")
+@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
+              help="Output folder (default: results/<scenario name>-alternatives); a foreign folder is refused.")
+@click.option("--time-limit", type=float, default=None, help="Seconds per solve (the optimum and each alternative).")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+@click.option("--debug", is_flag=True, help="Show a traceback on an unexpected error.")
+def alternatives(scenario, slack, count, overrides, out, time_limit, quiet, debug):
+    """Near-optimal alternatives of SCENARIO: which sites every cheap plan needs, which are interchangeable."""
+    import pandas as pd
+
+    from .alternatives import ALTERNATIVE_FILES, check_args, write_alternatives
+    from .alternatives import alternatives as run_alternatives
+    from .pipeline import options_from, run_info
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        check_args(slack, count)
+        sc, out, used = _explore_setup(scenario, overrides, time_limit, out, "alternatives")
+        alt = run_alternatives(sc, slack, count, options=options_from(sc), progress=_Progress(quiet))
+        write_alternatives(alt, out, run=run_info(scenario, used) | {"slack": slack, "count": count})
+    except (Exception, KeyboardInterrupt) as exc:
+        _explore_errors(exc, debug)
+    click.echo(f"{'plan':>4} {'PV M$':>10} {'+optimum':>9} {'sites':>5} {'shared':>6}  site ids")
+    for r in alt.table.itertuples():
+        same = "" if pd.isna(r.same_sites_as_plan) else f" (same sites as plan {int(r.same_sites_as_plan)})"
+        click.echo(f"{r.plan:4d} {r.cost_musd:10,.0f} {r.above_optimum:9.2%} {r.n_sites:5d} "
+                   f"{r.shared_with_optimum:6d}  {r.site_ids}{same}")
+    s = alt.sites
+    for role in ("must-have", "interchangeable"):
+        names = [f"{n} ({k}/{len(alt.plans)})" for n, k in zip(s.loc[s["role"] == role, "name"],
+                                                               s.loc[s["role"] == role, "in_plans"])]
+        click.echo(f"{role}: {len(names)}" + (": " + "; ".join(names) if names else ""))
+    click.echo(f"wrote {out}/ ({', '.join(ALTERNATIVE_FILES)})")

@@ -571,6 +571,23 @@ class Reoptimizer:
         lo[rows], up[rows] = lower, upper
         self.sf = _replace(self.sf, row_lower=lo, row_upper=up)
 
+    def set_col_bounds(self, cols: np.ndarray, lower, upper) -> None:
+        """Change the bounds of columns ``cols`` in place (``upper = 0`` closes a column).
+
+        ``lower`` and ``upper`` are scalars or one value per column; the next :meth:`solve` sees them.
+        """
+        cols = np.asarray(cols, np.int64).ravel()
+        lo = np.broadcast_to(np.asarray(lower, float), cols.shape).copy()
+        up = np.broadcast_to(np.asarray(upper, float), cols.shape).copy()
+        if cols.size and (cols.min() < 0 or cols.max() >= self.n):
+            raise SolverOptionError(f"column index out of range 0..{self.n - 1}")
+        if np.any(lo > up) or np.any(np.isnan(lo)) or np.any(np.isnan(up)):
+            raise SolverOptionError("column bounds: a lower bound is above its upper bound (or NaN)")
+        self.h.changeColsBounds(cols.size, cols.astype(np.int32), lo, up)
+        col_lo, col_up = self.sf.col_lower.copy(), self.sf.col_upper.copy()
+        col_lo[cols], col_up[cols] = lo, up
+        self.sf = _replace(self.sf, col_lower=col_lo, col_upper=col_up)
+
     def solve(self, start: np.ndarray | None = None, progress: Callable[[str], None] | None = None,
               time_limit_s: float | None = None) -> SolveReport:
         if start is None and self.opts.strategy != "plain":

@@ -1,0 +1,248 @@
+"""Near-optimal alternatives (modelling to generate alternatives, MGA): which sites a plan needs.
+
+Solve the optimum, add the cost row ``c x + offset <= (1 + slack) * optimum`` to the standard form
+(one more row: the matrix is not rebuilt), then solve ``count`` times with the Hop-Skip-Jump
+objective: minimise the number of already-used sites a plan opens (the indicator of every site
+open in any plan so far), with the plan's cost as a tie-break worth less than one site. Each
+alternative is the cheapest plan within the slack that re-uses the fewest sites seen so far.
+
+Why this variant and not "maximise the Hamming distance to each previous plan": that one rewards
+opening sites no plan used (its coefficients are ``2 n_k - P``, negative for unused sites), so
+it fills the slack with extra sites that are there only to be different; the union objective
+only ever asks "can the demand be met within the slack without these sites?", so a site open in
+every alternative is one the plan cannot do without (a must-have), and the rest are
+interchangeable.
+
+The optimum is the best plan found within the solver's gap; the slack is measured against its
+cost (the true optimum is at most that, so the slack is at least as wide as asked for).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .decisions import Decisions
+from .errors import NoSolutionError, ScenarioError
+from .inputs import SitingInputs
+from .solve import SolveOptions, SolveReport, StandardForm
+
+__all__ = ["Alternative", "Alternatives", "with_cost_row", "alternatives", "alternatives_of_inputs",
+           "site_table", "plan_table", "render_sites_png", "write_alternatives", "ALTERNATIVE_FILES"]
+
+ALTERNATIVE_FILES = ("alternatives.csv", "sites_in_alternatives.csv", "alternatives.png", "summary.json")
+MAX_COUNT = 50
+TIE_BREAK = 0.5  # the cost term's largest value in the MGA objective: under one site's weight
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One plan: 0 is the optimum; its true PV cost (M$, from ``sf.c``) and the solver's report."""
+
+    index: int
+    cost_musd: float
+    decisions: Decisions
+    report: SolveReport
+    same_as: int | None = None  # the first earlier plan with the same open sites
+
+
+@dataclass
+class Alternatives:
+    plans: list[Alternative]
+    sites: pd.DataFrame
+    table: pd.DataFrame
+    inputs: SitingInputs
+    slack: float
+    name: str = "scenario"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def optimum(self) -> float:
+        return self.plans[0].cost_musd
+
+
+def check_args(slack: float, count: int) -> None:
+    """``slack`` in (0, 1], ``count`` a whole number in 1..50; else one error naming the field."""
+    if not (isinstance(slack, int | float) and math.isfinite(slack) and 0 < slack <= 1):
+        raise ScenarioError(f"--slack: {slack!r} must be a share of the optimum in (0, 1], e.g. 0.05")
+    if isinstance(count, bool) or not isinstance(count, int | np.integer) or not 1 <= count <= MAX_COUNT:
+        raise ScenarioError(f"--count: {count!r} must be a whole number from 1 to {MAX_COUNT}")
+
+
+def with_cost_row(sf: StandardForm, limit: float) -> StandardForm:
+    """``sf`` with one more row, ``c x <= limit - offset`` (the plan's cost at most ``limit``)."""
+    from scipy import sparse
+
+    A = sparse.vstack([sparse.csr_array(sf.A), sparse.csr_array(sf.c.reshape(1, -1))]).tocsc()
+    return dataclasses.replace(sf, A=A, row_lower=np.append(sf.row_lower, -np.inf),
+                               row_upper=np.append(sf.row_upper, limit - sf.offset))
+
+
+def alternatives_of_inputs(inp: SitingInputs, opts: SolveOptions, *, slack: float = 0.05, count: int = 3,
+                           name: str = "scenario", time_limit_s: float | None = None,
+                           progress: Callable[[str], None] | None = None) -> Alternatives:
+    """The optimum and ``count`` near-optimal alternatives within ``slack`` of its cost."""
+    from .model import build_model, compile_model, read_decisions
+    from .solve import solve
+
+    check_args(slack, count)
+    say = progress or (lambda _m: None)
+    comp = compile_model(build_model(inp))
+    say("solving the optimum")
+    first = solve(comp.sf, opts, restrict=comp.open_mask, progress=say)
+    if first.x is None:
+        raise NoSolutionError(f"no plan: the optimum's solve ended '{first.termination}' without one")
+    optimum = float(comp.sf.c @ first.x + comp.sf.offset)
+    plans = [Alternative(0, optimum, read_decisions(comp, inp, first.x), first)]
+    sf = with_cost_row(comp.sf, (1 + slack) * optimum)
+    open_cols = comp.columns["open"]
+    tie = comp.sf.c * (TIE_BREAK / max((1 + slack) * abs(optimum), 1e-9))
+    alt_opts = dataclasses.replace(opts, time_limit_s=time_limit_s or opts.time_limit_s)
+    used = plans[0].decisions.open.copy()
+    say(f"optimum {optimum:,.1f} M$ with {int(used.sum())} sites; alternatives within {slack:.1%} "
+        f"(PV cost <= {(1 + slack) * optimum:,.1f} M$)")
+    for i in range(1, count + 1):
+        c = tie.copy()
+        c[open_cols[used]] += 1.0
+        # the scenario's strategy (LP, restricted MIP, full MIP) with the optimum as the fallback start:
+        # HiGHS alone from the optimum's plan was seen to end its time at that plan on the default
+        rep = solve(dataclasses.replace(sf, c=c, offset=0.0), alt_opts, restrict=comp.open_mask,
+                    start=first.x, progress=say)
+        if rep.x is None:
+            say(f"alternative {i}: no plan ({rep.termination}); stopping")
+            break
+        dec = read_decisions(comp, inp, rep.x)
+        cost = float(comp.sf.c @ rep.x + comp.sf.offset)
+        same = next((p.index for p in plans if np.array_equal(p.decisions.open, dec.open)), None)
+        plans.append(Alternative(i, cost, dec, rep, same))
+        say(f"alternative {i}: {int(dec.open.sum())} sites, {int((dec.open & used).sum())} of them used before, "
+            f"PV cost {cost:,.1f} M$ (+{cost / optimum - 1:.2%}, {rep.termination})"
+            + (f", same sites as plan {same}" if same is not None else ""))
+        used |= dec.open
+    notes = [f"the slack is measured from the best plan found ({optimum:,.1f} M$, gap "
+             + ("n/a" if first.gap is None else f"{first.gap:.2%}") + ")"]
+    return Alternatives(plans, site_table(plans, inp), plan_table(plans, inp), inp, slack, name, notes)
+
+
+def alternatives(scenario, slack: float = 0.05, count: int = 3, *, options: SolveOptions | None = None,
+                 time_limit_s: float | None = None,
+                 progress: Callable[[str], None] | None = None) -> Alternatives:
+    """Near-optimal alternatives of ``scenario`` (its inputs built once)."""
+    from .inputs import from_layers
+    from .pipeline import options_from
+
+    check_args(slack, count)
+    inp = from_layers(scenario, progress=progress)
+    return alternatives_of_inputs(inp, options or options_from(scenario), slack=slack, count=count,
+                                  name=scenario.name, time_limit_s=time_limit_s, progress=progress)
+
+
+def site_table(plans: list[Alternative], inp: SitingInputs) -> pd.DataFrame:
+    """Per candidate site: in how many plans (the optimum included) it is open, and its role."""
+    opened = np.array([p.decisions.open for p in plans])
+    n = opened.sum(axis=0)
+    role = np.where(n == len(plans), "must-have", np.where(n > 0, "interchangeable", "never"))
+    s = inp.sites
+    out = pd.DataFrame({"site_id": s["site_id"].to_numpy(), "name": s["name"].to_numpy(),
+                        "in_plans": n, "of_plans": len(plans), "role": role,
+                        "in_optimum": opened[0]})
+    for col in ("fuel", "country", "longitude", "latitude", "firm_mw", "price_usd_per_mwh"):
+        if col in s:
+            out[col] = s[col].to_numpy()
+    order = {"must-have": 0, "interchangeable": 1, "never": 2}
+    return out.sort_values(["role", "in_plans"], key=lambda c: c.map(order) if c.name == "role" else -c,
+                           kind="stable").reset_index(drop=True)
+
+
+def plan_table(plans: list[Alternative], inp: SitingInputs) -> pd.DataFrame:
+    """One row per plan: cost, gap to the optimum, sites (ids), sites shared with the optimum."""
+    ids = inp.sites["site_id"].to_numpy()
+    opt = plans[0]
+    rows = []
+    for p in plans:
+        d = p.decisions
+        rows.append({"plan": p.index, "kind": "optimum" if p.index == 0 else "alternative",
+                     "cost_musd": p.cost_musd, "above_optimum": p.cost_musd / opt.cost_musd - 1,
+                     "solver_gap": p.report.gap,  # of the cost (optimum) or of the re-used site count
+                     "termination": str(p.report.termination),
+                     "n_sites": int(d.open.sum()), "shared_with_optimum": int((d.open & opt.decisions.open).sum()),
+                     "unmet_mw": float(d.unmet_mw.sum()),
+                     "same_sites_as_plan": p.same_as,
+                     "site_ids": ";".join(str(s) for s in ids[d.open])})
+    return pd.DataFrame(rows).astype({"same_sites_as_plan": "Int64"})
+
+
+def render_sites_png(alt: Alternatives, path, *, width_in: float = 12.0, height_in: float = 6.5,
+                     dpi: int = 100) -> None:
+    """Write ``path``: candidate sites on a plain lon/lat map, must-have vs interchangeable vs never."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import PolyCollection
+    from matplotlib.figure import Figure
+
+    from .maps import countries
+
+    fig = Figure(figsize=(width_in, height_in), dpi=dpi)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.set_facecolor("#d7e6f2")
+    polys = []
+    for f in countries()["features"]:
+        g = f["geometry"]
+        for poly in ([g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"]):
+            polys.append(np.asarray(poly[0], float))
+    ax.add_collection(PolyCollection(polys, facecolors="#f3f0e8", edgecolors="#9a9a9a", linewidths=0.4))
+    s = alt.sites
+    style = {"never": ("#9a9a9a", 12, "never open"), "interchangeable": ("#ff7f0e", 50, "interchangeable"),
+             "must-have": ("#d62728", 90, "must-have (open in every plan)")}
+    for role, (colour, size, label) in style.items():
+        sel = s[s["role"] == role]
+        if len(sel):
+            ax.scatter(sel["longitude"], sel["latitude"], s=size, c=colour, edgecolors="k", linewidths=0.4,
+                       label=f"{label}: {len(sel)}", zorder=3)
+    used = s[s["role"] != "never"]
+    for r in used.itertuples():
+        ax.annotate(f"{str(r.name)[:18]} ({r.in_plans}/{r.of_plans})", (r.longitude, r.latitude), fontsize=7,
+                    xytext=(4, 3), textcoords="offset points", zorder=4)
+    if len(s):
+        lon, lat = s["longitude"].to_numpy(float), s["latitude"].to_numpy(float)
+        ax.set_xlim(max(lon.min() - 10, -180), min(lon.max() + 10, 180))
+        ax.set_ylim(max(lat.min() - 10, -90), min(lat.max() + 10, 90))
+    ax.set_aspect("equal", adjustable="box")
+    ax.legend(loc="lower left", fontsize=9)
+    ax.set_title(f"{alt.name}: sites in {len(alt.plans)} plans within {alt.slack:.0%} of the optimum")
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+
+
+def _json(v):
+    if isinstance(v, (np.integer, np.bool_)):
+        return v.item()
+    if isinstance(v, (float, np.floating)):
+        return float(v) if math.isfinite(v) else None
+    return str(v)
+
+
+def write_alternatives(alt: Alternatives, out, *, run: dict | None = None, run_id: str | None = None):
+    """Write alternatives.csv, sites_in_alternatives.csv, alternatives.png, summary.json into ``out``."""
+    from .outdir import replace_dir
+    from .results import csv_safe
+
+    roles = alt.sites["role"].value_counts().to_dict()
+    summary = {"scenario": alt.name, "slack": alt.slack, "optimum_musd": alt.optimum,
+               "plans": alt.table.astype(object).where(alt.table.notna(), None).to_dict(orient="records"),
+               "sites": {k: int(v) for k, v in roles.items()},
+               "must_have": alt.sites.loc[alt.sites["role"] == "must-have", "site_id"].tolist(),
+               "notes": alt.notes, "inputs": alt.inputs.size, "run": run or {}}
+    with replace_dir(Path(out), {"scenario": alt.name, "kind": "alternatives"}, run_id=run_id) as (tmp, info):
+        csv_safe(alt.table).to_csv(tmp / "alternatives.csv", index=False)
+        csv_safe(alt.sites).to_csv(tmp / "sites_in_alternatives.csv", index=False)
+        render_sites_png(alt, tmp / "alternatives.png")
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=_json))
+    return info["written"]

@@ -1,0 +1,362 @@
+"""The cost–latency front: the cheapest plan at each round-trip limit (ε-constraint on the limit).
+
+The inputs are built once, at the loosest limit, so every arc any point may use exists. The
+model is compiled once; a point at limit ``L`` closes the ``serve`` column of every arc with
+``rtt_ms > L`` (column upper bound 0) in one HiGHS problem kept in memory
+(:class:`~siting.solve.Reoptimizer`). Points are solved from the tightest limit to the loosest:
+a plan that meets a tighter limit uses only arcs that a looser limit keeps open, so each
+point starts from its tighter neighbour's plan, which is feasible there. (The other way, a
+looser plan would use arcs the tighter point closes, and the start would be thrown away.)
+The tightest point is solved cold by the scenario's strategy; with ``lp_start``, every later
+point also runs the LP relaxation and restricted MIP first and starts from the cheaper of that
+plan and its neighbour's (see :func:`_warm_solve`), so no point reports a plan dearer than a
+tighter point's.
+
+Latency limits: a point sets every region's limit to its value. A region whose demand layer
+gives its own ``latency_ms`` keeps it as a cap: its limit at a point is the smaller of the two
+(the inputs never hold its arcs above its own limit). The scenario's unmet-demand price is kept,
+so a region with no eligible arc at a tight limit shows as unmet demand, not as an infeasible
+point.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .decisions import Decisions
+from .errors import ScenarioError
+from .inputs import SitingInputs
+from .solve import SolveOptions, SolveReport
+
+__all__ = ["Point", "Front", "parse_range", "check_limits", "front", "front_of_inputs", "monotone_flags",
+           "front_table", "render_front_png", "write_front", "FRONT_FILES", "MAX_LATENCY_MS"]
+
+FRONT_FILES = ("pareto.csv", "pareto.png", "summary.json")
+MAX_LATENCY_MS = 2000.0  # the scenario schema's bound on demand.latency_ms
+_REL_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Point:
+    """One point of the front: its limit (ms), the solver's report, the plan and how it started."""
+
+    limit_ms: float
+    report: SolveReport
+    decisions: Decisions | None
+    warm_start: bool
+    unreachable_regions: int  # regions with no eligible arc at this limit
+    start: str = "cold"  # what the final MIP started from: cold, neighbour or lp_restricted
+
+
+@dataclass
+class Front:
+    points: list[Point]
+    table: pd.DataFrame
+    inputs: SitingInputs
+    name: str = "scenario"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def uncertain(self) -> list[float]:
+        """Limits (ms) whose monotonicity rests on a reported gap, or whose plan is missing."""
+        return [float(r.limit_ms) for r in self.table.itertuples() if r.monotone != "yes"]
+
+
+def parse_range(text: str, field_name: str = "--latency-ms") -> list[float]:
+    """``start:stop:step`` (inclusive of ``stop`` when a step lands on it) or ``a,b,c`` -> limits (ms).
+
+    >>> parse_range("30:150:40"), parse_range("50"), parse_range("100, 30")
+    ([30.0, 70.0, 110.0, 150.0], [50.0], [30.0, 100.0])
+    >>> parse_range("30:150:0")
+    Traceback (most recent call last):
+    ...
+    siting.errors.ScenarioError: --latency-ms: step 0 must be > 0 (write start:stop:step, e.g. 30:150:10)
+    """
+    text = str(text).strip()
+    usage = "write start:stop:step, e.g. 30:150:10"
+    try:
+        if ":" in text:
+            parts = [float(p) for p in text.split(":")]
+            if len(parts) != 3:
+                raise ScenarioError(f"{field_name}: {text!r} has {len(parts)} parts ({usage})")
+            start, stop, step = parts
+            if not step > 0 or not math.isfinite(step):
+                raise ScenarioError(f"{field_name}: step {step:g} must be > 0 ({usage})")
+            if not stop >= start:
+                raise ScenarioError(f"{field_name}: stop {stop:g} is below start {start:g} ({usage})")
+            n = math.floor((stop - start) / step + 1e-9) + 1
+            if n > 1000:
+                raise ScenarioError(f"{field_name}: {n} points; at most 1000 ({usage})")
+            values = [round(start + i * step, 9) for i in range(n)]
+        else:
+            values = [float(p) for p in text.split(",") if p.strip()]
+    except ValueError as exc:
+        if isinstance(exc, ScenarioError):
+            raise
+        raise ScenarioError(f"{field_name}: {text[:40]!r} is not a number list ({usage})") from None
+    return check_limits(values, field_name)
+
+
+def check_limits(values: Sequence[float], field_name: str = "latency_ms") -> list[float]:
+    """The limits sorted, duplicates dropped; each finite, > 0 and <= 2000 ms, else one error."""
+    vals = [float(v) for v in values]
+    if not vals:
+        raise ScenarioError(f"{field_name}: no latency limit given")
+    bad = [v for v in vals if not (math.isfinite(v) and 0 < v <= MAX_LATENCY_MS)]
+    if bad:
+        raise ScenarioError(f"{field_name}: {bad[0]:g} ms is out of range (each limit must be > 0 and "
+                            f"<= {MAX_LATENCY_MS:g} ms)")
+    return sorted(set(vals))
+
+
+def monotone_flags(limits_ms, objective, bound) -> list[str]:
+    """Is the cost non-increasing as the limit loosens? One flag per point (limits ascending).
+
+    ``yes``: no tighter point's plan is cheaper. ``within gap``: a tighter point's plan is
+    cheaper, but this point's bound lies below that cost, so the true front may still be
+    monotone; the point's gap leaves it uncertain. ``NO``: this point's bound is above a
+    tighter plan's cost, which no correct solve allows. ``no plan``: the point has no solution.
+
+    >>> monotone_flags([30, 40, 50], [10.0, 9.0, 9.5], [9.9, 8.0, 8.9])
+    ['yes', 'yes', 'within gap']
+    >>> monotone_flags([30, 40], [10.0, 11.0], [10.0, 10.5])
+    ['yes', 'NO']
+    """
+    order = np.argsort(np.asarray(limits_ms, float), kind="stable")
+    flags = [""] * len(order)
+    best = math.inf  # cheapest plan cost over tighter points
+    for i in order:
+        obj, bnd = objective[i], bound[i]
+        if obj is None or not math.isfinite(obj):
+            flags[i] = "no plan"
+            continue
+        tol = _REL_TOL * max(1.0, abs(obj))
+        if obj <= best + tol:
+            flags[i] = "yes"
+        elif bnd is not None and math.isfinite(bnd) and bnd > best + tol:
+            flags[i] = "NO"
+        else:
+            flags[i] = "within gap"
+        best = min(best, obj)
+    return flags
+
+
+def _eligible(inp: SitingInputs, limit_ms: float) -> np.ndarray:
+    """Arcs usable at ``limit_ms``: within the point's limit and the region's own limit."""
+    own = inp.regions["latency_ms"].to_numpy(float)[inp.arcs["region"].to_numpy()]
+    return inp.arcs["rtt_ms"].to_numpy(float) <= np.minimum(own, limit_ms) + 1e-9
+
+
+def front_of_inputs(inp: SitingInputs, latencies_ms: Sequence[float], opts: SolveOptions, *,
+                    name: str = "scenario", progress: Callable[[str], None] | None = None) -> Front:
+    """The front for ready inputs (built at the loosest limit or looser), one point per limit."""
+    from .model import build_model, compile_model, read_decisions
+    from .solve import Reoptimizer, solve
+
+    say = progress or (lambda _m: None)
+    limits = check_limits(latencies_ms)
+    comp = compile_model(build_model(inp))
+    cols = comp.columns["serve"]
+    has_col = cols >= 0
+    ub_full = comp.sf.col_upper[cols[has_col]]
+    lo_full = comp.sf.col_lower[cols[has_col]]
+    region_of = inp.arcs["region"].to_numpy()
+    reopt, prev, points = None, None, []
+    for limit in limits:
+        ok = _eligible(inp, limit)
+        ub = np.where(ok[has_col], ub_full, 0.0)
+        unreachable = int(len(inp.regions) - np.unique(region_of[ok]).size)
+        t0 = time.perf_counter()
+        if prev is None:
+            say(f"{limit:g} ms: solving cold ({int(ok.sum()):,} of {len(ok):,} arcs eligible)")
+            col_upper = comp.sf.col_upper.copy()
+            col_upper[cols[has_col]] = ub
+            report = solve(dataclasses.replace(comp.sf, col_upper=col_upper), opts,
+                           restrict=comp.open_mask, progress=say)
+        else:
+            say(f"{limit:g} ms: solving from the {prev.limit_ms:g} ms plan ({int(ok.sum()):,} arcs eligible)")
+            if reopt is None:
+                reopt = Reoptimizer(comp.sf, opts)
+            reopt.set_col_bounds(cols[has_col], lo_full, ub)
+            report, start = _warm_solve(reopt, comp.open_mask, prev.report.x, say)
+        dec = None if report.x is None else read_decisions(comp, inp, report.x)
+        point = Point(limit, report, dec, prev is not None, unreachable, "cold" if prev is None else start)
+        gap = "n/a" if report.gap is None else f"{report.gap:.2%}"
+        say(f"{limit:g} ms: {report.termination}, PV cost "
+            + ("none" if report.objective is None else f"{report.objective:,.1f} M$") + f", gap {gap}, "
+            f"{time.perf_counter() - t0:.1f} s")
+        points.append(point)
+        if dec is not None:
+            prev = point
+    table = front_table(points, inp)
+    notes = [f"points solved from the tightest limit ({limits[0]:g} ms) to the loosest "
+             f"({limits[-1]:g} ms), each from its tighter neighbour's plan (feasible at the looser limit)"]
+    own = inp.regions["latency_ms"].to_numpy(float)
+    if np.any(own < limits[-1]):
+        notes.append(f"{int((own < limits[-1]).sum())} regions have their own latency limit below "
+                     f"{limits[-1]:g} ms and keep it as a cap")
+    return Front(points, table, inp, name, notes)
+
+
+def _warm_solve(reopt, restrict: np.ndarray, neighbour: np.ndarray,
+                say: Callable[[str], None]) -> tuple[SolveReport, str]:
+    """One point from its tighter neighbour's plan ``neighbour`` (feasible here) on the kept problem.
+
+    With the ``lp_start`` strategy, the LP relaxation and the MIP restricted to the sites the LP
+    opens run first, on a short budget (``restricted_time_s``): a plan they prove within the gap
+    by the LP bound ends the point. Otherwise the kept HiGHS problem solves the full MIP from the
+    cheaper of that plan and the neighbour's, and the LP bound stays a valid bound. Measured on
+    the default scenario, HiGHS from the neighbour's plan alone often ended the 120 s at the
+    neighbour's plan, 1-2.5 % from its bound.
+    """
+    from .solve import SolutionStatus, Termination, solve
+
+    sf, opts = reopt.sf, reopt.opts
+    t0 = time.perf_counter()
+    cost = lambda x: float(sf.c @ x + sf.offset)  # noqa: E731
+    plans, bounds, phases = [(cost(neighbour), neighbour, "neighbour")], [], []
+    report = None
+    if opts.strategy == "lp_start":
+        quick_s = min(max(opts.restricted_time_s, 1.0), opts.time_limit_s)
+        report = solve(sf, dataclasses.replace(opts, time_limit_s=quick_s), restrict=restrict, progress=say)
+        phases += report.phases
+        if report.x is not None:
+            plans.append((cost(report.x), report.x, "lp_restricted"))
+        if report.best_bound is not None:
+            bounds.append(report.best_bound)
+    if report is None or not _within_gap(plans, bounds, opts.mip_gap):
+        begin = min(plans, key=lambda p: p[0])
+        left = opts.time_limit_s - (time.perf_counter() - t0)
+        report = reopt.solve(start=begin[1], progress=say, time_limit_s=max(left, 1e-3))
+        phases += report.phases
+        if report.x is not None:
+            plans.append((cost(report.x), report.x, begin[2]))
+        if report.best_bound is not None:
+            bounds.append(report.best_bound)
+    obj, x, start = min(plans, key=lambda p: p[0])
+    bound = max(bounds) if bounds else None
+    gap = None if bound is None else max(obj - bound, 0.0) / max(abs(obj), 1e-9)
+    proven = _within_gap(plans, bounds, opts.mip_gap)
+    term = Termination.OPTIMAL if proven else (
+        report.termination if report.termination != Termination.OPTIMAL else Termination.UNKNOWN)
+    return dataclasses.replace(
+        report, termination=term, solution_status=SolutionStatus.OPTIMAL if proven else SolutionStatus.FEASIBLE,
+        objective=obj, best_bound=bound, gap=gap, solve_s=time.perf_counter() - t0, phases=tuple(phases),
+        strategy=f"{opts.strategy}, from the neighbour's plan", x=x), start
+
+
+def _within_gap(plans, bounds, mip_gap: float) -> bool:
+    """The cheapest plan is proven within ``mip_gap`` by the best valid bound."""
+    if not bounds:
+        return False
+    obj = min(p[0] for p in plans)
+    return max(obj - max(bounds), 0.0) / max(abs(obj), 1e-9) <= mip_gap + 1e-12
+
+
+def front(scenario, latencies_ms: Sequence[float], *, options: SolveOptions | None = None,
+          progress: Callable[[str], None] | None = None) -> Front:
+    """The cost–latency front of ``scenario``: inputs built once at the loosest limit, one solve per limit."""
+    from .inputs import from_layers
+    from .pipeline import options_from
+
+    limits = check_limits(latencies_ms)
+    loose = scenario.model_copy(update={"demand": scenario.demand.model_copy(update={"latency_ms": limits[-1]})})
+    inp = from_layers(loose, progress=progress)
+    for note in inp.notes:
+        (progress or (lambda _m: None))(note)
+    return front_of_inputs(inp, limits, options or options_from(scenario), name=scenario.name,
+                           progress=progress)
+
+
+def front_table(points: Sequence[Point], inp: SitingInputs) -> pd.DataFrame:
+    """One row per point: limit, cost, bound, gap, sites, MW by backhaul, unmet, flags."""
+    link = inp.arcs["link"].to_numpy()
+    site_ids = inp.sites["site_id"].to_numpy()
+    rows = []
+    for p in points:
+        rep, dec = p.report, p.decisions
+        row = {"limit_ms": p.limit_ms, "objective_musd": rep.objective, "bound_musd": rep.best_bound,
+               "gap": rep.gap, "termination": str(rep.termination), "proven": rep.proven_optimal}
+        if dec is None:
+            row |= {"n_sites": None, "fiber_mw": None, "satellite_mw": None, "unmet_mw": None,
+                    "satellite_share": None, "site_ids": ""}
+        else:
+            served = dec.serve_mw.sum()
+            sat = float(dec.serve_mw[link == "satellite"].sum())
+            row |= {"n_sites": int(dec.open.sum()), "fiber_mw": float(dec.serve_mw[link == "fiber"].sum()),
+                    "satellite_mw": sat, "unmet_mw": float(dec.unmet_mw.sum()),
+                    "satellite_share": sat / served if served > 0 else 0.0,
+                    "site_ids": ";".join(str(s) for s in site_ids[dec.open])}
+        row |= {"unreachable_regions": p.unreachable_regions, "warm_start": p.warm_start, "start": p.start,
+                "solve_s": rep.solve_s}
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    table.insert(6, "monotone", monotone_flags(table["limit_ms"].tolist(), table["objective_musd"].tolist(),
+                                               table["bound_musd"].tolist()) if len(table) else [])
+    return table
+
+
+def render_front_png(fr: Front, path, *, width_in: float = 9.0, height_in: float = 7.0, dpi: int = 100) -> None:
+    """Write ``path``: PV cost (with the bound) and the fiber / satellite / unmet MW against the limit."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    t = fr.table[fr.table["objective_musd"].notna()]
+    fig = Figure(figsize=(width_in, height_in), dpi=dpi)
+    FigureCanvasAgg(fig)
+    ax_cost, ax_mix = fig.subplots(2, 1, sharex=True)
+    x = t["limit_ms"].to_numpy(float)
+    obj = t["objective_musd"].to_numpy(float) / 1e3
+    ax_cost.plot(x, obj, "o-", color="#1f77b4", label="PV cost (plan)")
+    bound = t["bound_musd"].astype(float).to_numpy() / 1e3
+    ax_cost.fill_between(x, np.where(np.isfinite(bound), bound, obj), obj, color="#1f77b4", alpha=0.2,
+                         label="gap to the bound")
+    flagged = t["monotone"].to_numpy() != "yes"
+    if flagged.any():
+        ax_cost.plot(x[flagged], obj[flagged], "x", color="#d62728", ms=10, label="monotone only within gap")
+    ax_cost.set_ylabel("PV cost (B$)")
+    ax_cost.legend(frameon=False, fontsize=9)
+    ax_cost.grid(alpha=0.3)
+    ax_cost.set_title(f"{fr.name}: cost–latency front")
+    mix = [t[c].astype(float).to_numpy() for c in ("fiber_mw", "satellite_mw", "unmet_mw")]
+    ax_mix.stackplot(x, *mix, labels=["fiber", "satellite", "unmet"],
+                     colors=["#555555", "#d62728", "#ffbf00"], alpha=0.8)
+    ax_mix.set_xlabel("round-trip latency limit (ms)")
+    ax_mix.set_ylabel("inference MW")
+    ax_mix.legend(loc="lower right", frameon=False, fontsize=9)
+    ax_mix.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+
+
+def _json(v):
+    if isinstance(v, (np.integer, np.bool_)):
+        return v.item()
+    if isinstance(v, (float, np.floating)):
+        return float(v) if math.isfinite(v) else None
+    return str(v)
+
+
+def write_front(fr: Front, out, *, run: dict | None = None, run_id: str | None = None):
+    """Write pareto.csv, pareto.png and summary.json into ``out`` (see :mod:`siting.outdir`)."""
+    from .outdir import replace_dir
+    from .results import csv_safe
+
+    table = fr.table.astype(object).where(fr.table.notna(), None)
+    summary = {"scenario": fr.name, "limits_ms": fr.table["limit_ms"].tolist(),
+               "points": table.to_dict(orient="records"), "uncertain_monotonicity_ms": fr.uncertain,
+               "notes": fr.notes, "inputs": fr.inputs.size, "run": run or {}}
+    with replace_dir(Path(out), {"scenario": fr.name, "kind": "pareto"}, run_id=run_id) as (tmp, info):
+        csv_safe(fr.table).to_csv(tmp / "pareto.csv", index=False)
+        render_front_png(fr, tmp / "pareto.png")
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=_json))
+    return info["written"]
