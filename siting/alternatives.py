@@ -232,7 +232,7 @@ def _json(v):
 def write_alternatives(alt: Alternatives, out, *, run: dict | None = None, run_id: str | None = None):
     """Write alternatives.csv, sites_in_alternatives.csv, alternatives.png, summary.json into ``out``."""
     from .outdir import replace_dir
-    from .results import csv_safe
+    from .results import write_csv
 
     roles = alt.sites["role"].value_counts().to_dict()
     summary = {"scenario": alt.name, "slack": alt.slack, "optimum_musd": alt.optimum,
@@ -241,8 +241,8 @@ def write_alternatives(alt: Alternatives, out, *, run: dict | None = None, run_i
                "must_have": alt.sites.loc[alt.sites["role"] == "must-have", "site_id"].tolist(),
                "notes": alt.notes, "inputs": alt.inputs.size, "run": run or {}}
     with replace_dir(Path(out), {"scenario": alt.name, "kind": "alternatives"}, run_id=run_id) as (tmp, info):
-        csv_safe(alt.table).to_csv(tmp / "alternatives.csv", index=False)
-        csv_safe(alt.sites).to_csv(tmp / "sites_in_alternatives.csv", index=False)
+        write_csv(alt.table, tmp / "alternatives.csv")
+        write_csv(alt.sites, tmp / "sites_in_alternatives.csv")
         render_sites_png(alt, tmp / "alternatives.png")
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=_json))
     return info["written"]

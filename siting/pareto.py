@@ -349,14 +349,14 @@ def _json(v):
 def write_front(fr: Front, out, *, run: dict | None = None, run_id: str | None = None):
     """Write pareto.csv, pareto.png and summary.json into ``out`` (see :mod:`siting.outdir`)."""
     from .outdir import replace_dir
-    from .results import csv_safe
+    from .results import write_csv
 
     table = fr.table.astype(object).where(fr.table.notna(), None)
     summary = {"scenario": fr.name, "limits_ms": fr.table["limit_ms"].tolist(),
                "points": table.to_dict(orient="records"), "uncertain_monotonicity_ms": fr.uncertain,
                "notes": fr.notes, "inputs": fr.inputs.size, "run": run or {}}
     with replace_dir(Path(out), {"scenario": fr.name, "kind": "pareto"}, run_id=run_id) as (tmp, info):
-        csv_safe(fr.table).to_csv(tmp / "pareto.csv", index=False)
+        write_csv(fr.table, tmp / "pareto.csv")
         render_front_png(fr, tmp / "pareto.png")
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=_json))
     return info["written"]

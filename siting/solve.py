@@ -583,7 +583,8 @@ class Reoptimizer:
             raise SolverOptionError(f"column index out of range 0..{self.n - 1}")
         if np.any(lo > up) or np.any(np.isnan(lo)) or np.any(np.isnan(up)):
             raise SolverOptionError("column bounds: a lower bound is above its upper bound (or NaN)")
-        self.h.changeColsBounds(cols.size, cols.astype(np.int32), lo, up)
+        if self.h is not None:
+            self.h.changeColsBounds(cols.size, cols.astype(np.int32), lo, up)
         col_lo, col_up = self.sf.col_lower.copy(), self.sf.col_upper.copy()
         col_lo[cols], col_up[cols] = lo, up
         self.sf = _replace(self.sf, col_lower=col_lo, col_upper=col_up)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = [Path(__file__).resolve().parents[1] / "notebooks" / "what_if.ipynb"]  # the others: test_notebooks_explore
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
