@@ -219,3 +219,15 @@ def test_the_one_array_constructor_refuses_what_the_model_cannot_use(change, mes
     change(kw)
     with pytest.raises(InputError, match=message):
         tiny(kw["firm_mw"], [5.0], kw["arcs"], site_fixed=[1, 1], per_mw=kw["per_mw"])
+
+
+def test_a_given_start_is_used_only_when_feasible_and_cheaper(small):
+    inp, comp, report = small
+    opts = SolveOptions(mip_gap=0, threads=1)
+    junk = np.ones(comp.sf.shape[1]) * 1e6  # breaks every bound: must be ignored, not passed on
+    assert not solver._feasible(comp.sf, junk)
+    assert solver._feasible(comp.sf, report.x)
+    again = solve(comp.sf, opts, restrict=comp.open_mask, start=junk)
+    assert again.proven_optimal and again.objective == pytest.approx(report.objective, rel=1e-9)
+    warm = solve(comp.sf, opts, restrict=comp.open_mask, start=report.x)
+    assert warm.proven_optimal and warm.objective == pytest.approx(report.objective, rel=1e-9)
