@@ -249,3 +249,26 @@ def rtt_constellation(a_lon, a_lat, b_lon, b_lat, *, shells: pd.DataFrame | None
             np.savez_compressed(tmp, km=km, times_s=times)
             os.replace(tmp, path)
     return RttStats(2e3 * np.asarray(km, float) / C_KM_PER_S + overhead_ms, np.asarray(times))
+
+
+def compare_rtt(lon_a, lat_a, lon_b, lat_b, net) -> pd.DataFrame:
+    """Fiber and LEO round trips (ms) side by side for point pairs, with the scenario's ``network``
+    settings: great-circle km, the vacuum bound, fiber over the Internet path, the closed-form
+    LEO figure and the constellation's median and 95th percentile. One row per pair.
+    """
+    from .physics import haversine_km, rtt_fiber_ms, rtt_leo_ms
+
+    lon_a, lat_a, lon_b, lat_b = (np.atleast_1d(np.asarray(v, float)) for v in (lon_a, lat_a, lon_b, lat_b))
+    d = haversine_km(lon_a, lat_a, lon_b, lat_b)
+    stats = rtt_constellation(lon_a, lat_a, lon_b, lat_b, shells=load_shells(net.leo_shells),
+                              snapshots=net.leo_snapshots, min_elevation_deg=net.leo_min_elevation_deg,
+                              overhead_ms=net.leo_overhead_ms)
+    i = np.arange(len(d))
+    return pd.DataFrame({
+        "great_circle_km": d, "vacuum_rtt_ms": 2e3 * d / C_KM_PER_S,
+        "fiber_rtt_ms": rtt_fiber_ms(d, 0.0, refractive_index=net.fiber_refractive_index,
+                                     internet_stretch=net.fiber_internet_stretch,
+                                     overhead_ms=net.fiber_overhead_ms),
+        "leo_formula_rtt_ms": rtt_leo_ms(d, altitude_km=net.leo_altitude_km, slant_factor=net.leo_slant_factor,
+                                         isl_stretch=net.leo_isl_stretch, overhead_ms=net.leo_overhead_ms),
+        "leo_median_rtt_ms": stats.median_ms[i, i], "leo_p95_rtt_ms": stats.p95_ms[i, i]})

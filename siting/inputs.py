@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import costs, physics
+from . import constellation, costs, physics
 from .errors import InputError, ScenarioError, clip, show_id
 from .layers import read_demand, read_energy_sources, read_pops
 from .merge import greedy_cluster
@@ -272,9 +272,7 @@ def _arcs(sites, regions, pops, sc: Scenario) -> pd.DataFrame:
                refractive_index=net.fiber_refractive_index,
                internet_stretch=net.fiber_internet_stretch,
                lateral_stretch=net.fiber_lateral_stretch, overhead_ms=net.fiber_overhead_ms),
-           "satellite": physics.rtt_leo_ms(
-               d_region_site, altitude_km=net.leo_altitude_km, slant_factor=net.leo_slant_factor,
-               isl_stretch=net.leo_isl_stretch, overhead_ms=net.leo_overhead_ms)}
+           "satellite": _rtt_satellite(sites, regions, d_region_site, sc)}
     allowed = {"fiber": net.allow_fiber, "satellite": net.allow_satellite}
     limit = regions["latency_ms"].to_numpy()[:, None]
     best = np.fmin(np.where(allowed["fiber"], rtt["fiber"], np.inf),
@@ -289,6 +287,21 @@ def _arcs(sites, regions, pops, sc: Scenario) -> pd.DataFrame:
     arcs = pd.concat(parts, ignore_index=True).sort_values(["region", "site", "link"], kind="stable")
     arcs["cost_musd_per_mw"] = 0.0
     return arcs.reset_index(drop=True)
+
+
+def _rtt_satellite(sites, regions, d_region_site, sc: Scenario) -> np.ndarray:
+    """Satellite round trip (ms), regions x sites: the closed form, or the routed constellation's
+    median or 95th percentile over an orbital period (``network.leo_model``, ``leo_percentile``)."""
+    net = sc.network
+    if net.leo_model == "formula":
+        return physics.rtt_leo_ms(d_region_site, altitude_km=net.leo_altitude_km,
+                                  slant_factor=net.leo_slant_factor, isl_stretch=net.leo_isl_stretch,
+                                  overhead_ms=net.leo_overhead_ms)
+    stats = constellation.rtt_constellation(
+        regions["longitude"], regions["latitude"], sites["longitude"], sites["latitude"],
+        shells=constellation.load_shells(net.leo_shells), snapshots=net.leo_snapshots,
+        min_elevation_deg=net.leo_min_elevation_deg, overhead_ms=net.leo_overhead_ms)
+    return stats.percentile(net.leo_percentile)
 
 
 def _cooling_table(sc: Scenario) -> pd.DataFrame:
