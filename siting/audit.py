@@ -71,4 +71,10 @@ def audit(plan, inp, tol: float = 1e-5) -> list[str]:
         bad.append("demand: negative unmet demand")
     if np.any(a["mw"] < -tol):
         bad.append("assignments: negative flow")
+    if inp.n_minus_1_share is not None:  # N-1: re-assign after each failure (siting.resilience)
+        from .resilience import n_minus_1_check
+
+        for row in n_minus_1_check(plan, inp).query("~meets").itertuples():
+            bad.append(f"n-1: losing {row.failed_sites} leaves region {row.worst_region} "
+                       f"{row.worst_share:.4f} < {inp.n_minus_1_share}")
     return bad

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import constellation, costs, physics
+from . import constellation, costs, physics, resilience
 from .errors import InputError, ScenarioError, clip, show_id
 from .layers import read_demand, read_energy_sources, read_pops
 from .merge import greedy_cluster
@@ -68,6 +68,18 @@ class SitingInputs:
     unmet_cost_musd_per_mw: float | None = None
     max_sites: int | None = None
     notes: list[str] = field(default_factory=list)
+    n_minus_1_share: float | None = None  # beta: share of each region's served MW that survives any one failure
+    failure_group: np.ndarray | None = None  # [K] failure-group label per site; None: each site alone
+    n_minus_1_groups: tuple | None = None  # groups given a recourse block; None: every group (exact)
+
+    def failure_groups(self) -> np.ndarray:
+        """The failure-group label of every site (K): a whole group fails together."""
+        if self.failure_group is None:
+            return np.arange(len(self.sites))
+        label = np.asarray(self.failure_group)
+        if label.shape != (len(self.sites),):
+            raise InputError("sites", "failure_group", f"has {label.shape} labels for {len(self.sites)} sites")
+        return label
 
     def __post_init__(self):
         a = self.arcs
@@ -371,9 +383,15 @@ def from_layers(sc: Scenario, *, progress: Callable[[str], None] | None = None) 
                      * float(costs.pv_annuity_factor(sc.money.discount_rate, sc.money.lifetime_years)))
     unmet = (None if d.unmet_penalty_usd_per_mwh is None
              else d.unmet_penalty_usd_per_mwh * mwh_per_mw_pv / 1e6)
+    group = None
+    if d.n_minus_1_share is not None and (d.failure_group_km is not None or "failure_group" in sites):
+        group = resilience.failure_groups(sites["longitude"], sites["latitude"], d.failure_group_km,
+                                          sites["failure_group"] if "failure_group" in sites else None)
+        notes.append(f"N-1: {len(sites)} candidates form {group.max() + 1} failure groups")
     return SitingInputs(sites, regions, arcs, cooling, it, site, fiber, sat,
                         sat_unit_gbps=sc.network.sat_unit_gbps,
                         gbps_per_mw=sc.network.inference_gbps_per_mw,
                         training_mw=d.training_mw, training_min_cluster_mw=d.training_min_cluster_mw,
                         module_mw=f.module_mw, resilience_max_share=d.resilience_max_share,
-                        unmet_cost_musd_per_mw=unmet, max_sites=f.max_sites, notes=notes)
+                        unmet_cost_musd_per_mw=unmet, max_sites=f.max_sites, notes=notes,
+                        n_minus_1_share=d.n_minus_1_share, failure_group=group)

@@ -26,8 +26,9 @@ from .decisions import Decisions
 from .inputs import SitingInputs
 from .solve import StandardForm
 
-__all__ = ["build_model", "FAMILIES", "ModelIndex", "Compiled", "compile_model", "read_decisions",
-           "start_vector", "objective_vector", "structure_key", "in_place_update"]
+__all__ = ["build_model", "FAMILIES", "OPTION_FAMILIES", "ModelIndex", "Compiled", "compile_model", "read_decisions",
+           "start_vector", "objective_vector", "structure_key", "in_place_update", "N1Layout",
+           "n_minus_1_layout"]
 
 
 def _groups(keys: np.ndarray, n: int) -> list[np.ndarray]:
@@ -82,6 +83,51 @@ class ModelIndex:
                    inp.resilience_max_share * demand[region])
 
 
+@dataclass(frozen=True)
+class N1Layout:
+    """The N-1 recourse variables: one block per failure group, one variable per eligible
+    (region, site) pair whose site survives that group's failure.
+
+    groups[G] failure-group labels with a block; block[N], pair[N] per backup variable;
+    pair_region, pair_site, pair_arc (first arc of the pair) per pair.
+    """
+
+    groups: np.ndarray
+    block: np.ndarray
+    pair: np.ndarray
+    pair_region: np.ndarray
+    pair_site: np.ndarray
+    pair_arc: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.block.size)
+
+
+def n_minus_1_layout(inp: SitingInputs) -> N1Layout | None:
+    """The recourse blocks of the N-1 family (``None`` when N-1 is off).
+
+    A group none of whose sites has an arc gets no block: its failure takes away no service and
+    the plan's own flows are a re-assignment. ``inp.n_minus_1_groups`` restricts the blocks (the
+    scenario-generation loop in :mod:`siting.resilience`); ``None`` builds every block (exact).
+    """
+    if inp.n_minus_1_share is None:
+        return None
+    K = len(inp.sites)
+    label = inp.failure_groups()
+    region = inp.arcs["region"].to_numpy(np.int64)
+    site = inp.arcs["site"].to_numpy(np.int64)
+    keys, first = np.unique(region * K + site, return_index=True)
+    pr, ps = keys // K, keys % K
+    groups = np.unique(label[ps])
+    if inp.n_minus_1_groups is not None:
+        groups = groups[np.isin(groups, np.asarray(inp.n_minus_1_groups))]
+    blocks = [np.flatnonzero(label[ps] != g) for g in groups]
+    block = np.repeat(np.arange(len(groups)), [len(b) for b in blocks]).astype(np.int64)
+    pair = np.concatenate(blocks) if blocks else np.zeros(0, np.int64)
+    return N1Layout(groups, block, pair, pr, ps, first)
+
+
 def add_variables(m, inp: SitingInputs, ix: ModelIndex) -> None:
     """Decisions: open, modules, cooling, IT MW, serve (eligible arcs only), training, backhaul."""
     m.open = pyo.Var(range(ix.K), domain=pyo.Binary)
@@ -104,6 +150,10 @@ def add_variables(m, inp: SitingInputs, ix: ModelIndex) -> None:
                           bounds=lambda _, k: (0, sat_ub[k]))
     if inp.unmet_cost_musd_per_mw is not None:
         m.unmet = pyo.Var(range(ix.R), domain=pyo.NonNegativeReals)
+    n1 = n_minus_1_layout(inp)
+    if n1 is not None and n1.n:
+        ub = inp.n_minus_1_share * inp.regions["inference_mw"].to_numpy(float)[n1.pair_region[n1.pair]]
+        m.backup = pyo.Var(range(n1.n), domain=pyo.NonNegativeReals, bounds=lambda _, i: (0, ub[i]))
 
 
 def _it_sum(m, ix: ModelIndex, k: int, cols=None, coefs=None):
@@ -229,6 +279,46 @@ def add_resilience(m, inp: SitingInputs, ix: ModelIndex) -> None:
     m.resilience = pyo.Constraint(range(len(ix.pair_arcs)), rule=rule)
 
 
+def add_n_minus_1(m, inp: SitingInputs, ix: ModelIndex) -> None:
+    """sum_{k not in g} y_g[r,k] >= beta sum_{k,b} serve[r,k,b];  sum_r y_g[r,k] <= sum_c it[k,c] - train[k]  (all g).
+
+    Recourse flows y_g (``backup``) re-assign each region's inference after the whole group g
+    fails, over latency-eligible pairs to surviving sites, within their IT capacity left after
+    training (training keeps running). No binaries and no big-M: when no site of g is open,
+    the plan's own flows are a feasible y_g, so every block can stay switched on. Exact: the
+    rows hold iff the re-assignment LP of :mod:`siting.resilience` is feasible for every g.
+    Backhaul capacity is not re-checked after a failure.
+    """
+    n1 = n_minus_1_layout(inp)
+    if n1 is None or not n1.n:
+        return
+    beta = inp.n_minus_1_share
+    training = hasattr(m, "train")
+    region = n1.pair_region[n1.pair]
+    site = n1.pair_site[n1.pair]
+    G = len(n1.groups)
+    cover_of = _groups(n1.block * ix.R + region, G * ix.R)
+    cover = [i for i in range(G * ix.R) if len(cover_of[i])]
+    hold_of = _groups(n1.block * ix.K + site, G * ix.K)
+    hold = [i for i in range(G * ix.K) if len(hold_of[i])]
+
+    def rule_cover(m, i):
+        arcs = ix.by_region[i % ix.R]
+        ys = cover_of[i]
+        return _lin([1.0] * len(ys) + [-beta] * len(arcs),
+                    [m.backup[j] for j in ys] + [m.serve[a] for a in arcs]) >= 0
+    m.n1_cover = pyo.Constraint(cover, rule=rule_cover)
+
+    def rule_hold(m, i):
+        k = i % ix.K
+        ys = hold_of[i]
+        vs, cs = _it_sum(m, ix, k)
+        vs = [m.backup[j] for j in ys] + vs + ([m.train[k]] if training else [])
+        cs = [1.0] * len(ys) + [-c for c in cs] + ([1.0] if training else [])
+        return _lin(cs, vs) <= 0
+    m.n1_capacity = pyo.Constraint(hold, rule=rule_hold)
+
+
 def add_max_sites(m, inp: SitingInputs, ix: ModelIndex) -> None:
     """sum_k open[k] <= max_sites   (optional)."""
     if inp.max_sites is not None:
@@ -253,6 +343,9 @@ def add_objective(m, inp: SitingInputs, ix: ModelIndex) -> None:
 
 FAMILIES = (add_demand, add_training, add_capacity, add_modules, add_cooling,
             add_cooling_density, add_power, add_backhaul, add_resilience, add_max_sites)
+# families of options that are off by default, each with its hand-solved tests in its own test
+# module (tests/test_resilience.py); build_model runs them after FAMILIES
+OPTION_FAMILIES = (add_n_minus_1,)
 
 
 def build_model(inp: SitingInputs) -> pyo.ConcreteModel:
@@ -262,7 +355,7 @@ def build_model(inp: SitingInputs) -> pyo.ConcreteModel:
     m._index = ix
     with _no_gc():
         add_variables(m, inp, ix)
-        for family in FAMILIES:
+        for family in FAMILIES + OPTION_FAMILIES:
             family(m, inp, ix)
         add_objective(m, inp, ix)
     return m
@@ -364,7 +457,18 @@ def read_decisions(comp: Compiled, inp: SitingInputs, x: np.ndarray) -> Decision
         train_mw=clean(comp.values("train", x)) if "train" in comp.columns else np.zeros(K),
         fiber=_by_site(comp, "fiber", x, K) > 0.5,
         sat_units=np.round(_by_site(comp, "sat_units", x, K)) + 0.0,
-        unmet_mw=clean(comp.values("unmet", x)) if "unmet" in comp.columns else np.zeros(R))
+        unmet_mw=clean(comp.values("unmet", x)) if "unmet" in comp.columns else np.zeros(R),
+        backup_mw=_backup_table(inp, clean(comp.values("backup", x))))
+
+
+def _backup_table(inp: SitingInputs, values: np.ndarray) -> np.ndarray:
+    """The backup variables as a (blocks, arcs) table, each pair's flow on its first arc."""
+    n1 = n_minus_1_layout(inp)
+    if n1 is None or not n1.n:
+        return np.zeros((0, len(inp.arcs)))
+    out = np.zeros((len(n1.groups), len(inp.arcs)))
+    out[n1.block, n1.pair_arc[n1.pair]] = values
+    return out
 
 
 def start_vector(comp: Compiled, inp: SitingInputs, dec: Decisions) -> np.ndarray:
@@ -377,6 +481,10 @@ def start_vector(comp: Compiled, inp: SitingInputs, dec: Decisions) -> np.ndarra
     per_index = {"open": dec.open, "it": dec.it_mw.ravel(), "serve": dec.serve_mw,
                  "modules": dec.modules, "cool": one_hot.ravel(), "train": dec.train_mw,
                  "hosts_training": dec.hosts_training, "unmet": dec.unmet_mw}
+    if "backup" in comp.columns:
+        n1 = n_minus_1_layout(inp)
+        known = dec.backup_mw.shape[0] == len(n1.groups)  # a plan without N-1 flows starts them at 0
+        per_index["backup"] = dec.backup_mw[n1.block, n1.pair_arc[n1.pair]] if known else np.zeros(n1.n)
     by_key = {"fiber": dec.fiber, "sat_units": dec.sat_units}
     x = np.zeros(comp.sf.shape[1])
     for name, cols in comp.columns.items():
@@ -426,6 +534,10 @@ def structure_key(inp: SitingInputs) -> str:
     h.update(repr((inp.sat_unit_gbps, inp.gbps_per_mw, inp.training_mw, inp.training_min_cluster_mw,
                    inp.module_mw, inp.resilience_max_share, inp.unmet_cost_musd_per_mw is None,
                    inp.max_sites is None)).encode())
+    n1 = n_minus_1_layout(inp)
+    if n1 is not None:  # only with N-1 on, so keys without it stay as they were
+        h.update(repr(inp.n_minus_1_share).encode() + inp.failure_groups().astype(np.int64).tobytes()
+                 + n1.groups.astype(np.int64).tobytes())
     return h.hexdigest()
 
 
