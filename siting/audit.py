@@ -51,6 +51,10 @@ def audit(plan, inp, tol: float = 1e-5) -> list[str]:
         if row.site_id in fiber_users and not row.fiber:
             bad.append(f"backhaul: site {row.site_id} serves over fiber without a lateral")
         need = inp.gbps_per_mw * sat_by_site.get(row.site_id, 0.0)
+        if not row.fiber and inp.training_mw > 0:  # training traffic without a lateral goes by satellite
+            need += inp.training_gbps_per_mw * row.training_mw
+        if row.training_mw > tol and inp.training_gbps_per_mw > 0 and not row.fiber and row.sat_gbps <= 0:
+            bad.append(f"backhaul: training site {row.site_id} has no backhaul for its traffic")
         if need > row.sat_gbps + tol * max(1.0, need):
             bad.append(f"backhaul: site {row.site_id} needs {need:.6g} Gbps, has {row.sat_gbps}")
         carries = cool.loc[row.cooling]

@@ -27,7 +27,8 @@ class Decisions:
     serve_mw[A], train_mw[K], fiber[K], sat_units[K], unmet_mw[R] (MW, counts, flags), and
     backup_mw[G, A]: with N-1 on, the re-assignment flow (MW) of each (region, site) pair after
     failure block g (blocks in the order of ``model.n_minus_1_layout(inputs).groups``), reported
-    on the pair's first arc; shape (0, A) without N-1."""
+    on the pair's first arc; shape (0, A) without N-1; train_sat_mw[K]: training MW whose
+    traffic goes by satellite (0 without training traffic)."""
 
     open: np.ndarray
     modules: np.ndarray
@@ -39,17 +40,21 @@ class Decisions:
     sat_units: np.ndarray
     unmet_mw: np.ndarray
     backup_mw: np.ndarray | None = None
+    train_sat_mw: np.ndarray | None = None
 
     _DTYPES = {"open": bool, "modules": float, "cooling": np.int64, "it_mw": float, "serve_mw": float,
-               "train_mw": float, "fiber": bool, "sat_units": float, "unmet_mw": float, "backup_mw": float}
+               "train_mw": float, "fiber": bool, "sat_units": float, "unmet_mw": float, "backup_mw": float,
+               "train_sat_mw": float}
 
     def __post_init__(self):
         if self.backup_mw is None:
             object.__setattr__(self, "backup_mw", np.zeros((0, np.shape(self.serve_mw)[0])))
+        if self.train_sat_mw is None:
+            object.__setattr__(self, "train_sat_mw", np.zeros(np.shape(self.open)[0]))
         for f in fields(self):
             object.__setattr__(self, f.name, _frozen(getattr(self, f.name), self._DTYPES[f.name]))
         K = self.open.shape[0]
-        for name in ("modules", "cooling", "train_mw", "fiber", "sat_units"):
+        for name in ("modules", "cooling", "train_mw", "fiber", "sat_units", "train_sat_mw"):
             if getattr(self, name).shape != (K,):
                 raise ValueError(f"Decisions.{name} has shape {getattr(self, name).shape}, expected ({K},)")
         if self.it_mw.ndim != 2 or self.it_mw.shape[0] != K:

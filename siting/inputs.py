@@ -68,6 +68,8 @@ class SitingInputs:
     unmet_cost_musd_per_mw: float | None = None
     max_sites: int | None = None
     notes: list[str] = field(default_factory=list)
+    training_gbps_per_mw: float = 0.0  # training traffic (Gbps per training MW) needing backhaul
+    training_links: tuple = ("fiber", "satellite")  # links training traffic may use
     n_minus_1_share: float | None = None  # beta: share of each region's served MW that survives any one failure
     failure_group: np.ndarray | None = None  # [K] failure-group label per site; None: each site alone
     n_minus_1_groups: tuple | None = None  # groups given a recourse block; None: every group (exact)
@@ -394,4 +396,7 @@ def from_layers(sc: Scenario, *, progress: Callable[[str], None] | None = None) 
                         training_mw=d.training_mw, training_min_cluster_mw=d.training_min_cluster_mw,
                         module_mw=f.module_mw, resilience_max_share=d.resilience_max_share,
                         unmet_cost_musd_per_mw=unmet, max_sites=f.max_sites, notes=notes,
-                        n_minus_1_share=d.n_minus_1_share, failure_group=group)
+                        n_minus_1_share=d.n_minus_1_share, failure_group=group,
+                        training_gbps_per_mw=sc.network.training_gbps_per_mw,
+                        training_links=tuple(b for b, ok in (("fiber", sc.network.allow_fiber),
+                                                             ("satellite", sc.network.allow_satellite)) if ok))

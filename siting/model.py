@@ -76,9 +76,14 @@ class ModelIndex:
         pair_arcs = [p for p, keep in zip(_groups(pair_id, n_pairs), not_fiber) if keep]
         sat = link == "satellite"
         demand = inp.regions["inference_mw"].to_numpy(float)
+        fiber_sites, sat_sites = np.unique(site[link == "fiber"]), np.unique(site[sat])
+        if _training_traffic(inp):  # any site may host training, whose traffic needs backhaul too
+            everywhere = np.arange(K)
+            fiber_sites = everywhere if "fiber" in inp.training_links else fiber_sites
+            sat_sites = everywhere if "satellite" in inp.training_links else sat_sites
         return cls(K, R, C, A, _groups(region, R), _groups(site, K), pair_arcs,
                    np.flatnonzero(link == "fiber"), _groups(np.where(sat, site, K), K + 1)[:K],
-                   np.unique(site[link == "fiber"]), np.unique(site[sat]),
+                   fiber_sites, sat_sites,
                    inp.sites["max_it_mw"].to_numpy(float),
                    inp.resilience_max_share * demand[region])
 
@@ -128,6 +133,11 @@ def n_minus_1_layout(inp: SitingInputs) -> N1Layout | None:
     return N1Layout(groups, block, pair, pr, ps, first)
 
 
+def _training_traffic(inp: SitingInputs) -> bool:
+    """Training traffic needs backhaul (training MW and Gbps per training MW both above zero)."""
+    return inp.training_mw > 0 and inp.training_gbps_per_mw > 0
+
+
 def add_variables(m, inp: SitingInputs, ix: ModelIndex) -> None:
     """Decisions: open, modules, cooling, IT MW, serve (eligible arcs only), training, backhaul."""
     m.open = pyo.Var(range(ix.K), domain=pyo.Binary)
@@ -145,7 +155,11 @@ def add_variables(m, inp: SitingInputs, ix: ModelIndex) -> None:
                           bounds=lambda _, k: (0, min(ix.max_it[k], inp.training_mw)))
         m.hosts_training = pyo.Var(range(ix.K), domain=pyo.Binary)
     m.fiber = pyo.Var(ix.fiber_sites.tolist(), domain=pyo.Binary)
-    sat_ub = np.ceil(inp.gbps_per_mw * ix.max_it / inp.sat_unit_gbps)
+    gbps = max(inp.gbps_per_mw, inp.training_gbps_per_mw) if _training_traffic(inp) else inp.gbps_per_mw
+    sat_ub = np.ceil(gbps * ix.max_it / inp.sat_unit_gbps)
+    if _training_traffic(inp) and "satellite" in inp.training_links:
+        m.train_sat = pyo.Var(range(ix.K), domain=pyo.NonNegativeReals,
+                              bounds=lambda _, k: (0, min(ix.max_it[k], inp.training_mw)))
     m.sat_units = pyo.Var(ix.sat_sites.tolist(), domain=pyo.NonNegativeIntegers,
                           bounds=lambda _, k: (0, sat_ub[k]))
     if inp.unmet_cost_musd_per_mw is not None:
@@ -255,17 +269,33 @@ def add_power(m, inp: SitingInputs, ix: ModelIndex) -> None:
 
 
 def add_backhaul(m, inp: SitingInputs, ix: ModelIndex) -> None:
-    """fiber[k] <= open[k];  serve[r,k,fiber] <= alpha D_r fiber[k];  g sum_r serve[r,k,sat] <= u sat_units[k]."""
+    """fiber[k] <= open[k]; serve[r,k,fib] <= a D_r fiber[k]; g sum serve[.,k,sat] + g_t train_sat[k] <= u sat_units[k].
+
+    With training traffic (``training_gbps_per_mw`` g_t > 0) a training site carries it over its
+    lateral or by satellite: ``train[k] - train_sat[k] <= U_k fiber[k]``.
+    """
     site = inp.arcs["site"].to_numpy()
     m.fiber_open = pyo.Constraint(ix.fiber_sites.tolist(), rule=lambda m, k: m.fiber[k] <= m.open[k])
     m.fiber_link = pyo.Constraint(ix.fiber_arcs.tolist(), rule=lambda m, a: _lin(
         [1.0, -ix.serve_ub[a]], [m.serve[a], m.fiber[int(site[a])]]) <= 0)
+    by_sat = hasattr(m, "train_sat")
 
     def rule_sat(m, k):
         arcs = ix.sat_by_site[k]
-        return _lin([inp.gbps_per_mw] * len(arcs) + [-inp.sat_unit_gbps],
-                    [m.serve[a] for a in arcs] + [m.sat_units[k]]) <= 0
+        vs = [m.serve[a] for a in arcs] + [m.sat_units[k]] + ([m.train_sat[k]] if by_sat else [])
+        cs = [inp.gbps_per_mw] * len(arcs) + [-inp.sat_unit_gbps] + ([inp.training_gbps_per_mw] if by_sat else [])
+        return _lin(cs, vs) <= 0
     m.sat_capacity = pyo.Constraint(ix.sat_sites.tolist(), rule=rule_sat)
+    if not (_training_traffic(inp) and hasattr(m, "train")):
+        return
+    by_fiber = "fiber" in inp.training_links
+    ub = np.minimum(ix.max_it, inp.training_mw)
+
+    def rule_train(m, k):
+        vs = [m.train[k]] + ([m.train_sat[k]] if by_sat else []) + ([m.fiber[k]] if by_fiber else [])
+        cs = [1.0] + ([-1.0] if by_sat else []) + ([-ub[k]] if by_fiber else [])
+        return _lin(cs, vs) <= 0
+    m.training_backhaul = pyo.Constraint(range(ix.K), rule=rule_train)
 
 
 def add_resilience(m, inp: SitingInputs, ix: ModelIndex) -> None:
@@ -455,6 +485,7 @@ def read_decisions(comp: Compiled, inp: SitingInputs, x: np.ndarray) -> Decision
         open=is_open, modules=modules, cooling=cooling, it_mw=it,
         serve_mw=clean(comp.values("serve", x)),
         train_mw=clean(comp.values("train", x)) if "train" in comp.columns else np.zeros(K),
+        train_sat_mw=clean(comp.values("train_sat", x)) if "train_sat" in comp.columns else np.zeros(K),
         fiber=_by_site(comp, "fiber", x, K) > 0.5,
         sat_units=np.round(_by_site(comp, "sat_units", x, K)) + 0.0,
         unmet_mw=clean(comp.values("unmet", x)) if "unmet" in comp.columns else np.zeros(R),
@@ -480,7 +511,7 @@ def start_vector(comp: Compiled, inp: SitingInputs, dec: Decisions) -> np.ndarra
     one_hot[np.flatnonzero(dec.open), dec.cooling[dec.open]] = 1.0
     per_index = {"open": dec.open, "it": dec.it_mw.ravel(), "serve": dec.serve_mw,
                  "modules": dec.modules, "cool": one_hot.ravel(), "train": dec.train_mw,
-                 "hosts_training": dec.hosts_training, "unmet": dec.unmet_mw}
+                 "hosts_training": dec.hosts_training, "unmet": dec.unmet_mw, "train_sat": dec.train_sat_mw}
     if "backup" in comp.columns:
         n1 = n_minus_1_layout(inp)
         known = dec.backup_mw.shape[0] == len(n1.groups)  # a plan without N-1 flows starts them at 0
@@ -534,6 +565,8 @@ def structure_key(inp: SitingInputs) -> str:
     h.update(repr((inp.sat_unit_gbps, inp.gbps_per_mw, inp.training_mw, inp.training_min_cluster_mw,
                    inp.module_mw, inp.resilience_max_share, inp.unmet_cost_musd_per_mw is None,
                    inp.max_sites is None)).encode())
+    if _training_traffic(inp):  # only with training traffic on, so other keys stay as they were
+        h.update(repr((inp.training_gbps_per_mw, tuple(inp.training_links))).encode())
     n1 = n_minus_1_layout(inp)
     if n1 is not None:  # only with N-1 on, so keys without it stay as they were
         h.update(repr(inp.n_minus_1_share).encode() + inp.failure_groups().astype(np.int64).tobytes()

@@ -142,6 +142,7 @@ class Network(_Strict):
     sat_terminal_gbps: Num = Field(gt=0)
     sat_terminal_life_years: Num = Field(gt=0)
     inference_gbps_per_mw: Num = Field(ge=0)
+    training_gbps_per_mw: Num = Field(ge=0)
     leo_model: Literal["formula", "constellation"] = "formula"
     leo_percentile: Literal[50, 95] = 50
     leo_min_elevation_deg: Num = Field(default=25.0, ge=0, lt=90)

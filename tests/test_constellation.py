@@ -1,10 +1,13 @@
-"""The routed constellation: physical invariants, the polar shells, the cache, the wiring."""
+"""The network: the routed constellation (physical invariants, polar shells, cache, wiring)
+and the backhaul of training traffic."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from helpers import solve, tiny
 
+from siting.audit import audit
 from siting.cli import main
 from siting.constellation import (
     SHELLS_CSV,
@@ -106,3 +109,24 @@ def test_cli_rtt_prints_fiber_and_leo_side_by_side():
     assert "fiber (model)" in res.output and "LEO p95" in res.output and "closed form" in res.output
     res = CliRunner().invoke(main, ["rtt", "-33.9,151.2", "north"])
     assert res.exit_code == 2 and "LAT,LON" in res.output
+
+
+def _training_site(fiber_cost, training_gbps_per_mw):
+    # one site: 10 M$ to open, 1 M$/MW IT; 10 MW of inference over a satellite arc (1 Gbps/MW,
+    # units of 10 Gbps at 3 M$ each) and 100 MW of training
+    return tiny([500], [10], [(0, 0, "satellite", 30)], site_fixed=[10], per_mw=[1], fiber_cost=fiber_cost,
+                sat_unit_cost=3.0, training_mw=100, training_min_cluster_mw=100,
+                training_gbps_per_mw=training_gbps_per_mw)
+
+
+@pytest.mark.parametrize("fiber_cost, g_t, expected, fiber, units", [
+    (5.0, 0.0, 10 + 110 + 3, False, 1),        # no training traffic: one unit for the inference
+    (5.0, 0.5, 10 + 110 + 3 + 5, True, 1),     # 50 Gbps of training: a 5 M$ lateral beats 5 units (15)
+    (20.0, 0.5, 10 + 110 + 3 + 15, False, 6),  # a 20 M$ lateral: 5 more units (15) instead
+])
+def test_training_traffic_needs_backhaul(fiber_cost, g_t, expected, fiber, units):
+    inp = _training_site(fiber_cost, g_t)
+    plan = solve(inp)
+    assert plan.report.objective == pytest.approx(expected)
+    assert plan.sites["fiber"].tolist() == [fiber] and plan.sites["sat_units"].tolist() == [units]
+    assert audit(plan, inp) == []
