@@ -23,12 +23,16 @@ from pyomo.core.expr.numeric_expr import LinearExpression
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from .decisions import Decisions
+from .errors import ModelTooLargeError
 from .inputs import SitingInputs
 from .solve import StandardForm
 
 __all__ = ["build_model", "FAMILIES", "OPTION_FAMILIES", "ModelIndex", "Compiled", "compile_model", "read_decisions",
            "start_vector", "objective_vector", "structure_key", "in_place_update", "N1Layout",
            "n_minus_1_layout"]
+
+
+MAX_BACKUP_VARIABLES = 1_000_000  # N-1 recourse variables built at once: a bound on the build, EST
 
 
 def _groups(keys: np.ndarray, n: int) -> list[np.ndarray]:
@@ -128,6 +132,13 @@ def n_minus_1_layout(inp: SitingInputs) -> N1Layout | None:
     if inp.n_minus_1_groups is not None:
         groups = groups[np.isin(groups, np.asarray(inp.n_minus_1_groups))]
     blocks = [np.flatnonzero(label[ps] != g) for g in groups]
+    n = sum(len(b) for b in blocks)
+    if inp.n_minus_1_groups is None and n > MAX_BACKUP_VARIABLES:
+        raise ModelTooLargeError(
+            f"demand.n_minus_1_share: one recourse block per failure group is {len(groups):,} blocks and "
+            f"{n:,} variables (limit {MAX_BACKUP_VARIABLES:,}); solve with "
+            "siting.resilience.solve_n_minus_1, which adds only the blocks that bind, or lower "
+            "candidates.max_count")
     block = np.repeat(np.arange(len(groups)), [len(b) for b in blocks]).astype(np.int64)
     pair = np.concatenate(blocks) if blocks else np.zeros(0, np.int64)
     return N1Layout(groups, block, pair, pr, ps, first)

@@ -139,3 +139,15 @@ def test_the_audit_reports_a_plan_short_after_a_failure():
     assert audit(plain, three_sites()) == []
     bad = audit(plain, three_sites(n_minus_1_share=0.8))
     assert len(bad) == 2 and all(b.startswith("n-1: losing S") and "0.5000 < 0.8" in b for b in bad)
+
+
+def test_too_many_recourse_blocks_are_refused_with_the_way_out(monkeypatch):
+    import siting.model as model
+    from siting.errors import ModelTooLargeError
+
+    monkeypatch.setattr(model, "MAX_BACKUP_VARIABLES", 5)  # 3 blocks x 2 surviving pairs = 6
+    with pytest.raises(ModelTooLargeError, match="3 blocks and 6 variables.*solve_n_minus_1"):
+        build_model(three_sites(n_minus_1_share=0.8))
+    # the scenario-generation loop builds only the blocks it needs
+    plan, _, _ = solve_n_minus_1(three_sites(n_minus_1_share=0.8), SolveOptions(mip_gap=0, threads=1))
+    assert plan.report.objective == pytest.approx(150.0)
