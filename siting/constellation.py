@@ -7,7 +7,8 @@ module routes instead. For each time snapshot over one orbital period:
    orbits, Earth-fixed frame, Earth's rotation included);
 2. "+grid" inter-satellite laser links: two in-plane neighbours and the same slot in the two
    adjacent planes (4 per satellite), within a shell only — **no cross-shell links**, so a
-   ground pair is served by the best single shell;
+   ground pair is served by the best single shell; a link whose line dips below 80 km altitude
+   is down in that snapshot (the polar shells' few planes are 45-60 deg apart at the equator);
 3. up/down links between a ground point and every satellite seen above the minimum elevation
    (25 deg: Hypatia's setting and SpaceX's filings), as edges from virtual ground nodes that
    only send (sources) or only receive (targets), so no path relays through the ground;
@@ -45,7 +46,10 @@ MU_KM3_PER_S2 = 398_600.4418  # Earth's gravitational parameter (IERS / WGS84)
 EARTH_ROTATION_RAD_PER_S = 7.292_115_9e-5  # WGS84 mean angular velocity
 SHELLS_CSV = DATA_DIR / "constellation.csv"
 SHELL_COLUMNS = ("shell", "planes", "sats_per_plane", "inclination_deg", "altitude_km", "phase_factor")
-CACHE_VERSION = "1"  # bump when the routing changes what a cached file means
+CACHE_VERSION = "2"  # bump when the routing changes what a cached file means
+# a laser link must pass above the dense atmosphere: 80 km grazing altitude, the figure Hypatia
+# (Kassing et al., IMC 2020) uses for its maximum ISL length (recalled, not re-checked)
+ISL_MIN_ALTITUDE_KM = 80.0
 
 
 def load_shells(path: str | Path = SHELLS_CSV) -> pd.DataFrame:
@@ -155,6 +159,7 @@ def _snapshot_km(shells: pd.DataFrame, t_s: float, a_km: np.ndarray, b_km: np.nd
         offset += sh.planes * sh.sats_per_plane
     sats, isl = np.vstack(pos), np.vstack(links)
     n, na, nb = len(sats), len(a_km), len(b_km)
+    isl = isl[_clear_of_earth(sats[isl[:, 0]], sats[isl[:, 1]])]
     isl_km = np.linalg.norm(sats[isl[:, 0]] - sats[isl[:, 1]], axis=1)
     ga, sa = _visible(a_km, sats, min_elevation_deg)
     gb, sb = _visible(b_km, sats, min_elevation_deg)
@@ -166,6 +171,19 @@ def _snapshot_km(shells: pd.DataFrame, t_s: float, a_km: np.ndarray, b_km: np.nd
     graph = coo_matrix((w, (rows, cols)), shape=(n + na + nb,) * 2).tocsr()
     dist = dijkstra(graph, directed=True, indices=np.arange(n, n + na))
     return dist[:, n + na:]
+
+
+def _clear_of_earth(p, q, min_altitude_km: float = ISL_MIN_ALTITUDE_KM) -> np.ndarray:
+    """Whether each segment p-q (km, Earth-centred) stays ``min_altitude_km`` above the sphere:
+    e.g. the cross-plane links of a shell with few planes cross the Earth near the equator.
+
+    >>> r = EARTH_RADIUS_KM + 560
+    >>> _clear_of_earth(np.array([[r, 0, 0], [r, 0, 0]]), np.array([[0, r, 0], [r * np.cos(0.2), r * np.sin(0.2), 0]]))
+    array([False,  True])
+    """
+    d = q - p
+    t = np.clip(-np.einsum("ij,ij->i", p, d) / np.maximum(np.einsum("ij,ij->i", d, d), 1e-12), 0.0, 1.0)
+    return np.linalg.norm(p + t[:, None] * d, axis=1) >= EARTH_RADIUS_KM + min_altitude_km
 
 
 def _visible(ground_km, sats, min_elevation_deg):

@@ -51,6 +51,18 @@ def test_a_high_arctic_pair_is_seen_only_by_the_polar_shells():
     assert (km > haversine_km(*pts)).all()
 
 
+def test_no_laser_link_passes_through_the_earth():
+    from siting.constellation import _clear_of_earth, plus_grid_links, walker_ecef_km
+    # 4 planes 90 deg apart: cross-plane neighbours near the equator are a quarter turn apart
+    xyz = walker_ecef_km(4, 43, 97.6, 560, 1, 0.0)
+    links = plus_grid_links(4, 43)
+    ok = _clear_of_earth(xyz[links[:, 0]], xyz[links[:, 1]])
+    assert 0 < (~ok).sum() < len(links) // 2  # some cross-plane links are down, no in-plane one
+    xyz = walker_ecef_km(72, 22, 53.0, 550, 1, 0.0)
+    links = plus_grid_links(72, 22)
+    assert _clear_of_earth(xyz[links[:, 0]], xyz[links[:, 1]]).all()
+
+
 def test_swapping_the_ends_gives_the_same_paths():
     a = ([0.0, 10.0, 20.0], [0.0, 40.0, -30.0])
     b = ([100.0, -60.0], [10.0, 35.0])
