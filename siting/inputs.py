@@ -170,7 +170,8 @@ def _plant_table(plants: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
         price = np.where(np.isfinite(own), own, price)
     firm = (plants["capacity_mw"].to_numpy() * par["firm_fraction"].to_numpy(float)
             * sc.facility.power_share_available)
-    return pd.DataFrame({"source_id": plants["source_id"].to_numpy(),
+    extra = {"failure_group": plants["failure_group"].to_numpy()} if "failure_group" in plants else {}
+    return pd.DataFrame(extra | {"source_id": plants["source_id"].to_numpy(),
                          "name": plants["name"].astype(str).to_numpy(),
                          "fuel": plants["fuel"].to_numpy(),
                          "country": plants.get("country", pd.Series("", index=plants.index)).to_numpy(),

@@ -151,3 +151,20 @@ def test_too_many_recourse_blocks_are_refused_with_the_way_out(monkeypatch):
     # the scenario-generation loop builds only the blocks it needs
     plan, _, _ = solve_n_minus_1(three_sites(n_minus_1_share=0.8), SolveOptions(mip_gap=0, threads=1))
     assert plan.report.objective == pytest.approx(150.0)
+
+
+def test_a_failure_group_column_in_the_energy_layer_groups_sites(tmp_path):
+    import shutil
+
+    import pandas as pd
+
+    from siting.paths import MODELS_DIR
+    ex = MODELS_DIR / "examples"
+    for name in ("demand.csv", "pops.csv", "southern_africa.yaml"):
+        shutil.copy(ex / name, tmp_path / name)
+    plants = pd.read_csv(ex / "energy_sources.csv", dtype=str, keep_default_na=False)
+    plants["failure_group"] = ["grid-za", "", "", "grid-za"]  # Koeberg and the solar park share a grid
+    plants.to_csv(tmp_path / "energy_sources.csv", index=False)
+    inp = from_layers(load_scenario(tmp_path / "southern_africa.yaml", ["demand.n_minus_1_share=0.5"]))
+    label = pd.Series(inp.failure_groups(), index=inp.sites["site_id"].to_numpy())
+    assert label["007"] == label["1"] and label.nunique() == len(inp.sites) - 1
