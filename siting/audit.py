@@ -51,6 +51,10 @@ def audit(plan, inp, tol: float = 1e-5) -> list[str]:
         if row.site_id in fiber_users and not row.fiber:
             bad.append(f"backhaul: site {row.site_id} serves over fiber without a lateral")
         need = inp.gbps_per_mw * sat_by_site.get(row.site_id, 0.0)
+        if not row.fiber and inp.training_mw > 0:  # training traffic without a lateral goes by satellite
+            need += inp.training_gbps_per_mw * row.training_mw
+        if row.training_mw > tol and inp.training_gbps_per_mw > 0 and not row.fiber and row.sat_gbps <= 0:
+            bad.append(f"backhaul: training site {row.site_id} has no backhaul for its traffic")
         if need > row.sat_gbps + tol * max(1.0, need):
             bad.append(f"backhaul: site {row.site_id} needs {need:.6g} Gbps, has {row.sat_gbps}")
         carries = cool.loc[row.cooling]
@@ -71,4 +75,10 @@ def audit(plan, inp, tol: float = 1e-5) -> list[str]:
         bad.append("demand: negative unmet demand")
     if np.any(a["mw"] < -tol):
         bad.append("assignments: negative flow")
+    if inp.n_minus_1_share is not None:  # N-1: re-assign after each failure (siting.resilience)
+        from .resilience import n_minus_1_check
+
+        for row in n_minus_1_check(plan, inp).query("~meets").itertuples():
+            bad.append(f"n-1: losing {row.failed_sites} leaves region {row.worst_region} "
+                       f"{row.worst_share:.4f} < {inp.n_minus_1_share}")
     return bad

@@ -189,6 +189,40 @@ def validate(scenario, overrides):
         sys.exit(EXIT_NO_SOLUTION)
 
 
+
+def _point(text: str) -> tuple[float, float]:
+    try:
+        lat, lon = (float(v) for v in text.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: expected LAT,LON in degrees, e.g. 47.61,-122.33") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise click.BadParameter(f"{text!r}: latitude must be in [-90, 90], longitude in [-180, 180]")
+    return lat, lon
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("a")
+@click.argument("b")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a network setting, e.g. --set network.leo_min_elevation_deg=20.")
+def rtt(a, b, overrides):
+    """Round trip between two points A and B given as LAT,LON: great-circle km, fiber (model),
+    LEO over the constellation (median and 95th percentile over an orbit) and the closed form."""
+    from .constellation import compare_rtt
+
+    (lat_a, lon_a), (lat_b, lon_b) = _point(a), _point(b)
+    try:
+        net = load_scenario(None, list(overrides)).network
+        row = compare_rtt(lon_a, lat_a, lon_b, lat_b, net).iloc[0]
+    except SitingError as exc:
+        _fail(exc, EXIT_BAD_INPUT)
+    click.echo(f"great circle     {row.great_circle_km:10,.0f} km  (vacuum bound {row.vacuum_rtt_ms:.1f} ms)")
+    click.echo(f"fiber (model)    {row.fiber_rtt_ms:10.1f} ms  (Internet path, stretch {net.fiber_internet_stretch:g})")
+    click.echo(f"LEO median       {row.leo_median_rtt_ms:10.1f} ms  (constellation, {net.leo_snapshots} snapshots)")
+    click.echo(f"LEO p95          {row.leo_p95_rtt_ms:10.1f} ms")
+    click.echo(f"LEO closed form  {row.leo_formula_rtt_ms:10.1f} ms  (physics.rtt_leo_ms)")
+
+
 if __name__ == "__main__":
     main()
 

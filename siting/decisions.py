@@ -24,7 +24,11 @@ def _frozen(a, dtype) -> np.ndarray:
 @dataclass(frozen=True)
 class Decisions:
     """open[K], modules[K], cooling[K] (option index, -1 where closed), it_mw[K, C],
-    serve_mw[A], train_mw[K], fiber[K], sat_units[K], unmet_mw[R] (MW, counts, flags)."""
+    serve_mw[A], train_mw[K], fiber[K], sat_units[K], unmet_mw[R] (MW, counts, flags), and
+    backup_mw[G, A]: with N-1 on, the re-assignment flow (MW) of each (region, site) pair after
+    failure block g (blocks in the order of ``model.n_minus_1_layout(inputs).groups``), reported
+    on the pair's first arc; shape (0, A) without N-1; train_sat_mw[K]: training MW whose
+    traffic goes by satellite (0 without training traffic)."""
 
     open: np.ndarray
     modules: np.ndarray
@@ -35,19 +39,29 @@ class Decisions:
     fiber: np.ndarray
     sat_units: np.ndarray
     unmet_mw: np.ndarray
+    backup_mw: np.ndarray | None = None
+    train_sat_mw: np.ndarray | None = None
 
     _DTYPES = {"open": bool, "modules": float, "cooling": np.int64, "it_mw": float, "serve_mw": float,
-               "train_mw": float, "fiber": bool, "sat_units": float, "unmet_mw": float}
+               "train_mw": float, "fiber": bool, "sat_units": float, "unmet_mw": float, "backup_mw": float,
+               "train_sat_mw": float}
 
     def __post_init__(self):
+        if self.backup_mw is None:
+            object.__setattr__(self, "backup_mw", np.zeros((0, np.shape(self.serve_mw)[0])))
+        if self.train_sat_mw is None:
+            object.__setattr__(self, "train_sat_mw", np.zeros(np.shape(self.open)[0]))
         for f in fields(self):
             object.__setattr__(self, f.name, _frozen(getattr(self, f.name), self._DTYPES[f.name]))
         K = self.open.shape[0]
-        for name in ("modules", "cooling", "train_mw", "fiber", "sat_units"):
+        for name in ("modules", "cooling", "train_mw", "fiber", "sat_units", "train_sat_mw"):
             if getattr(self, name).shape != (K,):
                 raise ValueError(f"Decisions.{name} has shape {getattr(self, name).shape}, expected ({K},)")
         if self.it_mw.ndim != 2 or self.it_mw.shape[0] != K:
             raise ValueError(f"Decisions.it_mw has shape {self.it_mw.shape}, expected ({K}, C)")
+        if self.backup_mw.ndim != 2 or self.backup_mw.shape[1] != self.serve_mw.shape[0]:
+            raise ValueError(f"Decisions.backup_mw has shape {self.backup_mw.shape}, "
+                             f"expected (G, {self.serve_mw.shape[0]})")
 
     @property
     def shape(self) -> dict[str, int]:
@@ -65,5 +79,6 @@ class Decisions:
 
     def same_as(self, other: Decisions, tol: float = 1e-6) -> bool:
         """Equal within ``tol`` on every axis (for tests and warm-start checks)."""
-        return all(np.allclose(getattr(self, f.name), getattr(other, f.name), atol=tol, rtol=0)
+        return all(getattr(self, f.name).shape == getattr(other, f.name).shape
+                   and np.allclose(getattr(self, f.name), getattr(other, f.name), atol=tol, rtol=0)
                    for f in fields(self))

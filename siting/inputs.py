@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import costs, physics
+from . import constellation, costs, physics, resilience
 from .errors import InputError, ScenarioError, clip, show_id
 from .layers import read_demand, read_energy_sources, read_pops
 from .merge import greedy_cluster
@@ -68,6 +68,20 @@ class SitingInputs:
     unmet_cost_musd_per_mw: float | None = None
     max_sites: int | None = None
     notes: list[str] = field(default_factory=list)
+    training_gbps_per_mw: float = 0.0  # training traffic (Gbps per training MW) needing backhaul
+    training_links: tuple = ("fiber", "satellite")  # links training traffic may use
+    n_minus_1_share: float | None = None  # beta: share of each region's served MW that survives any one failure
+    failure_group: np.ndarray | None = None  # [K] failure-group label per site; None: each site alone
+    n_minus_1_groups: tuple | None = None  # groups given a recourse block; None: every group (exact)
+
+    def failure_groups(self) -> np.ndarray:
+        """The failure-group label of every site (K): a whole group fails together."""
+        if self.failure_group is None:
+            return np.arange(len(self.sites))
+        label = np.asarray(self.failure_group)
+        if label.shape != (len(self.sites),):
+            raise InputError("sites", "failure_group", f"has {label.shape} labels for {len(self.sites)} sites")
+        return label
 
     def __post_init__(self):
         """The one array constructor: every way in (layers, cost matrices, notebooks) is checked
@@ -192,7 +206,8 @@ def _plant_table(plants: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
         price = np.where(np.isfinite(own), own, price)
     firm = (plants["capacity_mw"].to_numpy() * par["firm_fraction"].to_numpy(float)
             * sc.facility.power_share_available)
-    return pd.DataFrame({"source_id": plants["source_id"].to_numpy(),
+    extra = {"failure_group": plants["failure_group"].to_numpy()} if "failure_group" in plants else {}
+    return pd.DataFrame(extra | {"source_id": plants["source_id"].to_numpy(),
                          "name": plants["name"].astype(str).to_numpy(),
                          "fuel": plants["fuel"].to_numpy(),
                          "country": plants.get("country", pd.Series("", index=plants.index)).to_numpy(),
@@ -308,9 +323,7 @@ def _arcs(sites, regions, pops, sc: Scenario) -> pd.DataFrame:
                refractive_index=net.fiber_refractive_index,
                internet_stretch=net.fiber_internet_stretch,
                lateral_stretch=net.fiber_lateral_stretch, overhead_ms=net.fiber_overhead_ms),
-           "satellite": physics.rtt_leo_ms(
-               d_region_site, altitude_km=net.leo_altitude_km, slant_factor=net.leo_slant_factor,
-               isl_stretch=net.leo_isl_stretch, overhead_ms=net.leo_overhead_ms)}
+           "satellite": _rtt_satellite(sites, regions, d_region_site, sc)}
     allowed = {"fiber": net.allow_fiber, "satellite": net.allow_satellite}
     limit = regions["latency_ms"].to_numpy()[:, None]
     best = np.fmin(np.where(allowed["fiber"], rtt["fiber"], np.inf),
@@ -325,6 +338,21 @@ def _arcs(sites, regions, pops, sc: Scenario) -> pd.DataFrame:
     arcs = pd.concat(parts, ignore_index=True).sort_values(["region", "site", "link"], kind="stable")
     arcs["cost_musd_per_mw"] = 0.0
     return arcs.reset_index(drop=True)
+
+
+def _rtt_satellite(sites, regions, d_region_site, sc: Scenario) -> np.ndarray:
+    """Satellite round trip (ms), regions x sites: the closed form, or the routed constellation's
+    median or 95th percentile over an orbital period (``network.leo_model``, ``leo_percentile``)."""
+    net = sc.network
+    if net.leo_model == "formula":
+        return physics.rtt_leo_ms(d_region_site, altitude_km=net.leo_altitude_km,
+                                  slant_factor=net.leo_slant_factor, isl_stretch=net.leo_isl_stretch,
+                                  overhead_ms=net.leo_overhead_ms)
+    stats = constellation.rtt_constellation(
+        regions["longitude"], regions["latitude"], sites["longitude"], sites["latitude"],
+        shells=constellation.load_shells(net.leo_shells), snapshots=net.leo_snapshots,
+        min_elevation_deg=net.leo_min_elevation_deg, overhead_ms=net.leo_overhead_ms)
+    return stats.percentile(net.leo_percentile)
 
 
 def _cooling_table(sc: Scenario) -> pd.DataFrame:
@@ -394,9 +422,18 @@ def from_layers(sc: Scenario, *, progress: Callable[[str], None] | None = None) 
                      * float(costs.pv_annuity_factor(sc.money.discount_rate, sc.money.lifetime_years)))
     unmet = (None if d.unmet_penalty_usd_per_mwh is None
              else d.unmet_penalty_usd_per_mwh * mwh_per_mw_pv / 1e6)
+    group = None
+    if d.n_minus_1_share is not None and (d.failure_group_km is not None or "failure_group" in sites):
+        group = resilience.failure_groups(sites["longitude"], sites["latitude"], d.failure_group_km,
+                                          sites["failure_group"] if "failure_group" in sites else None)
+        notes.append(f"N-1: {len(sites)} candidates form {group.max() + 1} failure groups")
     return SitingInputs(sites, regions, arcs, cooling, it, site, fiber, sat,
                         sat_unit_gbps=sc.network.sat_unit_gbps,
                         gbps_per_mw=sc.network.inference_gbps_per_mw,
                         training_mw=d.training_mw, training_min_cluster_mw=d.training_min_cluster_mw,
                         module_mw=f.module_mw, resilience_max_share=d.resilience_max_share,
-                        unmet_cost_musd_per_mw=unmet, max_sites=f.max_sites, notes=notes)
+                        unmet_cost_musd_per_mw=unmet, max_sites=f.max_sites, notes=notes,
+                        n_minus_1_share=d.n_minus_1_share, failure_group=group,
+                        training_gbps_per_mw=sc.network.training_gbps_per_mw,
+                        training_links=tuple(b for b, ok in (("fiber", sc.network.allow_fiber),
+                                                             ("satellite", sc.network.allow_satellite)) if ok))

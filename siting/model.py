@@ -23,11 +23,16 @@ from pyomo.core.expr.numeric_expr import LinearExpression
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from .decisions import Decisions
+from .errors import ModelTooLargeError
 from .inputs import SitingInputs
 from .solve import StandardForm
 
-__all__ = ["build_model", "FAMILIES", "ModelIndex", "Compiled", "compile_model", "read_decisions",
-           "start_vector", "objective_vector", "structure_key", "in_place_update"]
+__all__ = ["build_model", "FAMILIES", "OPTION_FAMILIES", "ModelIndex", "Compiled", "compile_model", "read_decisions",
+           "start_vector", "objective_vector", "structure_key", "in_place_update", "N1Layout",
+           "n_minus_1_layout"]
+
+
+MAX_BACKUP_VARIABLES = 1_000_000  # N-1 recourse variables built at once: a bound on the build, EST
 
 
 def _groups(keys: np.ndarray, n: int) -> list[np.ndarray]:
@@ -75,11 +80,73 @@ class ModelIndex:
         pair_arcs = [p for p, keep in zip(_groups(pair_id, n_pairs), not_fiber) if keep]
         sat = link == "satellite"
         demand = inp.regions["inference_mw"].to_numpy(float)
+        fiber_sites, sat_sites = np.unique(site[link == "fiber"]), np.unique(site[sat])
+        if _training_traffic(inp):  # any site may host training, whose traffic needs backhaul too
+            everywhere = np.arange(K)
+            fiber_sites = everywhere if "fiber" in inp.training_links else fiber_sites
+            sat_sites = everywhere if "satellite" in inp.training_links else sat_sites
         return cls(K, R, C, A, _groups(region, R), _groups(site, K), pair_arcs,
                    np.flatnonzero(link == "fiber"), _groups(np.where(sat, site, K), K + 1)[:K],
-                   np.unique(site[link == "fiber"]), np.unique(site[sat]),
+                   fiber_sites, sat_sites,
                    inp.sites["max_it_mw"].to_numpy(float),
                    inp.resilience_max_share * demand[region])
+
+
+@dataclass(frozen=True)
+class N1Layout:
+    """The N-1 recourse variables: one block per failure group, one variable per eligible
+    (region, site) pair whose site survives that group's failure.
+
+    groups[G] failure-group labels with a block; block[N], pair[N] per backup variable;
+    pair_region, pair_site, pair_arc (first arc of the pair) per pair.
+    """
+
+    groups: np.ndarray
+    block: np.ndarray
+    pair: np.ndarray
+    pair_region: np.ndarray
+    pair_site: np.ndarray
+    pair_arc: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.block.size)
+
+
+def n_minus_1_layout(inp: SitingInputs) -> N1Layout | None:
+    """The recourse blocks of the N-1 family (``None`` when N-1 is off).
+
+    A group none of whose sites has an arc gets no block: its failure takes away no service and
+    the plan's own flows are a re-assignment. ``inp.n_minus_1_groups`` restricts the blocks (the
+    scenario-generation loop in :mod:`siting.resilience`); ``None`` builds every block (exact).
+    """
+    if inp.n_minus_1_share is None:
+        return None
+    K = len(inp.sites)
+    label = inp.failure_groups()
+    region = inp.arcs["region"].to_numpy(np.int64)
+    site = inp.arcs["site"].to_numpy(np.int64)
+    keys, first = np.unique(region * K + site, return_index=True)
+    pr, ps = keys // K, keys % K
+    groups = np.unique(label[ps])
+    if inp.n_minus_1_groups is not None:
+        groups = groups[np.isin(groups, np.asarray(inp.n_minus_1_groups))]
+    blocks = [np.flatnonzero(label[ps] != g) for g in groups]
+    n = sum(len(b) for b in blocks)
+    if inp.n_minus_1_groups is None and n > MAX_BACKUP_VARIABLES:
+        raise ModelTooLargeError(
+            f"demand.n_minus_1_share: one recourse block per failure group is {len(groups):,} blocks and "
+            f"{n:,} variables (limit {MAX_BACKUP_VARIABLES:,}); solve with "
+            "siting.resilience.solve_n_minus_1, which adds only the blocks that bind, or lower "
+            "candidates.max_count")
+    block = np.repeat(np.arange(len(groups)), [len(b) for b in blocks]).astype(np.int64)
+    pair = np.concatenate(blocks) if blocks else np.zeros(0, np.int64)
+    return N1Layout(groups, block, pair, pr, ps, first)
+
+
+def _training_traffic(inp: SitingInputs) -> bool:
+    """Training traffic needs backhaul (training MW and Gbps per training MW both above zero)."""
+    return inp.training_mw > 0 and inp.training_gbps_per_mw > 0
 
 
 def add_variables(m, inp: SitingInputs, ix: ModelIndex) -> None:
@@ -99,11 +166,19 @@ def add_variables(m, inp: SitingInputs, ix: ModelIndex) -> None:
                           bounds=lambda _, k: (0, min(ix.max_it[k], inp.training_mw)))
         m.hosts_training = pyo.Var(range(ix.K), domain=pyo.Binary)
     m.fiber = pyo.Var(ix.fiber_sites.tolist(), domain=pyo.Binary)
-    sat_ub = np.ceil(inp.gbps_per_mw * ix.max_it / inp.sat_unit_gbps)
+    gbps = max(inp.gbps_per_mw, inp.training_gbps_per_mw) if _training_traffic(inp) else inp.gbps_per_mw
+    sat_ub = np.ceil(gbps * ix.max_it / inp.sat_unit_gbps)
+    if _training_traffic(inp) and "satellite" in inp.training_links:
+        m.train_sat = pyo.Var(range(ix.K), domain=pyo.NonNegativeReals,
+                              bounds=lambda _, k: (0, min(ix.max_it[k], inp.training_mw)))
     m.sat_units = pyo.Var(ix.sat_sites.tolist(), domain=pyo.NonNegativeIntegers,
                           bounds=lambda _, k: (0, sat_ub[k]))
     if inp.unmet_cost_musd_per_mw is not None:
         m.unmet = pyo.Var(range(ix.R), domain=pyo.NonNegativeReals)
+    n1 = n_minus_1_layout(inp)
+    if n1 is not None and n1.n:
+        ub = inp.n_minus_1_share * inp.regions["inference_mw"].to_numpy(float)[n1.pair_region[n1.pair]]
+        m.backup = pyo.Var(range(n1.n), domain=pyo.NonNegativeReals, bounds=lambda _, i: (0, ub[i]))
 
 
 def _it_sum(m, ix: ModelIndex, k: int, cols=None, coefs=None):
@@ -205,17 +280,33 @@ def add_power(m, inp: SitingInputs, ix: ModelIndex) -> None:
 
 
 def add_backhaul(m, inp: SitingInputs, ix: ModelIndex) -> None:
-    """fiber[k] <= open[k];  serve[r,k,fiber] <= alpha D_r fiber[k];  g sum_r serve[r,k,sat] <= u sat_units[k]."""
+    """fiber[k] <= open[k]; serve[r,k,fib] <= a D_r fiber[k]; g sum serve[.,k,sat] + g_t train_sat[k] <= u sat_units[k].
+
+    With training traffic (``training_gbps_per_mw`` g_t > 0) a training site carries it over its
+    lateral or by satellite: ``train[k] - train_sat[k] <= U_k fiber[k]``.
+    """
     site = inp.arcs["site"].to_numpy()
     m.fiber_open = pyo.Constraint(ix.fiber_sites.tolist(), rule=lambda m, k: m.fiber[k] <= m.open[k])
     m.fiber_link = pyo.Constraint(ix.fiber_arcs.tolist(), rule=lambda m, a: _lin(
         [1.0, -ix.serve_ub[a]], [m.serve[a], m.fiber[int(site[a])]]) <= 0)
+    by_sat = hasattr(m, "train_sat")
 
     def rule_sat(m, k):
         arcs = ix.sat_by_site[k]
-        return _lin([inp.gbps_per_mw] * len(arcs) + [-inp.sat_unit_gbps],
-                    [m.serve[a] for a in arcs] + [m.sat_units[k]]) <= 0
+        vs = [m.serve[a] for a in arcs] + [m.sat_units[k]] + ([m.train_sat[k]] if by_sat else [])
+        cs = [inp.gbps_per_mw] * len(arcs) + [-inp.sat_unit_gbps] + ([inp.training_gbps_per_mw] if by_sat else [])
+        return _lin(cs, vs) <= 0
     m.sat_capacity = pyo.Constraint(ix.sat_sites.tolist(), rule=rule_sat)
+    if not (_training_traffic(inp) and hasattr(m, "train")):
+        return
+    by_fiber = "fiber" in inp.training_links
+    ub = np.minimum(ix.max_it, inp.training_mw)
+
+    def rule_train(m, k):
+        vs = [m.train[k]] + ([m.train_sat[k]] if by_sat else []) + ([m.fiber[k]] if by_fiber else [])
+        cs = [1.0] + ([-1.0] if by_sat else []) + ([-ub[k]] if by_fiber else [])
+        return _lin(cs, vs) <= 0
+    m.training_backhaul = pyo.Constraint(range(ix.K), rule=rule_train)
 
 
 def add_resilience(m, inp: SitingInputs, ix: ModelIndex) -> None:
@@ -227,6 +318,46 @@ def add_resilience(m, inp: SitingInputs, ix: ModelIndex) -> None:
         return _lin([1.0] * len(arcs) + [-ix.serve_ub[arcs[0]]],
                     [m.serve[a] for a in arcs] + [m.open[int(site[arcs[0]])]]) <= 0
     m.resilience = pyo.Constraint(range(len(ix.pair_arcs)), rule=rule)
+
+
+def add_n_minus_1(m, inp: SitingInputs, ix: ModelIndex) -> None:
+    """sum_{k not in g} y_g[r,k] >= beta sum_{k,b} serve[r,k,b];  sum_r y_g[r,k] <= sum_c it[k,c] - train[k]  (all g).
+
+    Recourse flows y_g (``backup``) re-assign each region's inference after the whole group g
+    fails, over latency-eligible pairs to surviving sites, within their IT capacity left after
+    training (training keeps running). No binaries and no big-M: when no site of g is open,
+    the plan's own flows are a feasible y_g, so every block can stay switched on. Exact: the
+    rows hold iff the re-assignment LP of :mod:`siting.resilience` is feasible for every g.
+    Backhaul capacity is not re-checked after a failure.
+    """
+    n1 = n_minus_1_layout(inp)
+    if n1 is None or not n1.n:
+        return
+    beta = inp.n_minus_1_share
+    training = hasattr(m, "train")
+    region = n1.pair_region[n1.pair]
+    site = n1.pair_site[n1.pair]
+    G = len(n1.groups)
+    cover_of = _groups(n1.block * ix.R + region, G * ix.R)
+    cover = [i for i in range(G * ix.R) if len(cover_of[i])]
+    hold_of = _groups(n1.block * ix.K + site, G * ix.K)
+    hold = [i for i in range(G * ix.K) if len(hold_of[i])]
+
+    def rule_cover(m, i):
+        arcs = ix.by_region[i % ix.R]
+        ys = cover_of[i]
+        return _lin([1.0] * len(ys) + [-beta] * len(arcs),
+                    [m.backup[j] for j in ys] + [m.serve[a] for a in arcs]) >= 0
+    m.n1_cover = pyo.Constraint(cover, rule=rule_cover)
+
+    def rule_hold(m, i):
+        k = i % ix.K
+        ys = hold_of[i]
+        vs, cs = _it_sum(m, ix, k)
+        vs = [m.backup[j] for j in ys] + vs + ([m.train[k]] if training else [])
+        cs = [1.0] * len(ys) + [-c for c in cs] + ([1.0] if training else [])
+        return _lin(cs, vs) <= 0
+    m.n1_capacity = pyo.Constraint(hold, rule=rule_hold)
 
 
 def add_max_sites(m, inp: SitingInputs, ix: ModelIndex) -> None:
@@ -253,6 +384,9 @@ def add_objective(m, inp: SitingInputs, ix: ModelIndex) -> None:
 
 FAMILIES = (add_demand, add_training, add_capacity, add_modules, add_cooling,
             add_cooling_density, add_power, add_backhaul, add_resilience, add_max_sites)
+# families of options that are off by default, each with its hand-solved tests in its own test
+# module (tests/test_resilience.py); build_model runs them after FAMILIES
+OPTION_FAMILIES = (add_n_minus_1,)
 
 
 def build_model(inp: SitingInputs) -> pyo.ConcreteModel:
@@ -262,7 +396,7 @@ def build_model(inp: SitingInputs) -> pyo.ConcreteModel:
     m._index = ix
     with _no_gc():
         add_variables(m, inp, ix)
-        for family in FAMILIES:
+        for family in FAMILIES + OPTION_FAMILIES:
             family(m, inp, ix)
         add_objective(m, inp, ix)
     return m
@@ -362,9 +496,21 @@ def read_decisions(comp: Compiled, inp: SitingInputs, x: np.ndarray) -> Decision
         open=is_open, modules=modules, cooling=cooling, it_mw=it,
         serve_mw=clean(comp.values("serve", x)),
         train_mw=clean(comp.values("train", x)) if "train" in comp.columns else np.zeros(K),
+        train_sat_mw=clean(comp.values("train_sat", x)) if "train_sat" in comp.columns else np.zeros(K),
         fiber=_by_site(comp, "fiber", x, K) > 0.5,
         sat_units=np.round(_by_site(comp, "sat_units", x, K)) + 0.0,
-        unmet_mw=clean(comp.values("unmet", x)) if "unmet" in comp.columns else np.zeros(R))
+        unmet_mw=clean(comp.values("unmet", x)) if "unmet" in comp.columns else np.zeros(R),
+        backup_mw=_backup_table(inp, clean(comp.values("backup", x))))
+
+
+def _backup_table(inp: SitingInputs, values: np.ndarray) -> np.ndarray:
+    """The backup variables as a (blocks, arcs) table, each pair's flow on its first arc."""
+    n1 = n_minus_1_layout(inp)
+    if n1 is None or not n1.n:
+        return np.zeros((0, len(inp.arcs)))
+    out = np.zeros((len(n1.groups), len(inp.arcs)))
+    out[n1.block, n1.pair_arc[n1.pair]] = values
+    return out
 
 
 def start_vector(comp: Compiled, inp: SitingInputs, dec: Decisions) -> np.ndarray:
@@ -376,7 +522,11 @@ def start_vector(comp: Compiled, inp: SitingInputs, dec: Decisions) -> np.ndarra
     one_hot[np.flatnonzero(dec.open), dec.cooling[dec.open]] = 1.0
     per_index = {"open": dec.open, "it": dec.it_mw.ravel(), "serve": dec.serve_mw,
                  "modules": dec.modules, "cool": one_hot.ravel(), "train": dec.train_mw,
-                 "hosts_training": dec.hosts_training, "unmet": dec.unmet_mw}
+                 "hosts_training": dec.hosts_training, "unmet": dec.unmet_mw, "train_sat": dec.train_sat_mw}
+    if "backup" in comp.columns:
+        n1 = n_minus_1_layout(inp)
+        known = dec.backup_mw.shape[0] == len(n1.groups)  # a plan without N-1 flows starts them at 0
+        per_index["backup"] = dec.backup_mw[n1.block, n1.pair_arc[n1.pair]] if known else np.zeros(n1.n)
     by_key = {"fiber": dec.fiber, "sat_units": dec.sat_units}
     x = np.zeros(comp.sf.shape[1])
     for name, cols in comp.columns.items():
@@ -426,6 +576,12 @@ def structure_key(inp: SitingInputs) -> str:
     h.update(repr((inp.sat_unit_gbps, inp.gbps_per_mw, inp.training_mw, inp.training_min_cluster_mw,
                    inp.module_mw, inp.resilience_max_share, inp.unmet_cost_musd_per_mw is None,
                    inp.max_sites is None)).encode())
+    if _training_traffic(inp):  # only with training traffic on, so other keys stay as they were
+        h.update(repr((inp.training_gbps_per_mw, tuple(inp.training_links))).encode())
+    n1 = n_minus_1_layout(inp)
+    if n1 is not None:  # only with N-1 on, so keys without it stay as they were
+        h.update(repr(inp.n_minus_1_share).encode() + inp.failure_groups().astype(np.int64).tobytes()
+                 + n1.groups.astype(np.int64).tobytes())
     return h.hexdigest()
 
 

@@ -83,6 +83,8 @@ class Demand(_Strict):
     training_min_cluster_mw: Num = Field(ge=0)
     resilience_max_share: Num = Field(gt=0, le=1)
     unmet_penalty_usd_per_mwh: Num | None = Field(gt=0)
+    n_minus_1_share: Num | None = Field(default=None, gt=0, le=1)  # off by default
+    failure_group_km: Num | None = Field(default=None, gt=0, le=5000)  # off by default
 
 
 class Facility(_Strict):
@@ -140,6 +142,12 @@ class Network(_Strict):
     sat_terminal_gbps: Num = Field(gt=0)
     sat_terminal_life_years: Num = Field(gt=0)
     inference_gbps_per_mw: Num = Field(ge=0)
+    training_gbps_per_mw: Num = Field(ge=0)
+    leo_model: Literal["formula", "constellation"] = "formula"
+    leo_percentile: Literal[50, 95] = 50
+    leo_min_elevation_deg: Num = Field(default=25.0, ge=0, lt=90)
+    leo_snapshots: Int = Field(default=16, ge=1, le=200)
+    leo_shells: Path = DATA_DIR / "constellation.csv"
     allow_satellite: Bool = True
     allow_fiber: Bool = True
 
