@@ -24,7 +24,10 @@ def _frozen(a, dtype) -> np.ndarray:
 @dataclass(frozen=True)
 class Decisions:
     """open[K], modules[K], cooling[K] (option index, -1 where closed), it_mw[K, C],
-    serve_mw[A], train_mw[K], fiber[K], sat_units[K], unmet_mw[R] (MW, counts, flags)."""
+    serve_mw[A], train_mw[K], fiber[K], sat_units[K], unmet_mw[R] (MW, counts, flags);
+    with hourly energy: storage_mwh[K], storage_mw[K], overbuild_mw[K] (zero where not built or
+    not offered) and, per hourly cell h (H, the layout of :class:`~siting.storage.HourlyInputs`),
+    charge_mw[H], discharge_mw[H], soc_mwh[H] (empty without hourly energy)."""
 
     open: np.ndarray
     modules: np.ndarray
@@ -35,19 +38,33 @@ class Decisions:
     fiber: np.ndarray
     sat_units: np.ndarray
     unmet_mw: np.ndarray
+    storage_mwh: np.ndarray | None = None
+    storage_mw: np.ndarray | None = None
+    overbuild_mw: np.ndarray | None = None
+    charge_mw: np.ndarray | None = None
+    discharge_mw: np.ndarray | None = None
+    soc_mwh: np.ndarray | None = None
 
     _DTYPES = {"open": bool, "modules": float, "cooling": np.int64, "it_mw": float, "serve_mw": float,
-               "train_mw": float, "fiber": bool, "sat_units": float, "unmet_mw": float}
+               "train_mw": float, "fiber": bool, "sat_units": float, "unmet_mw": float,
+               "storage_mwh": float, "storage_mw": float, "overbuild_mw": float, "charge_mw": float,
+               "discharge_mw": float, "soc_mwh": float}
 
     def __post_init__(self):
+        K = np.shape(self.open)[0]
         for f in fields(self):
-            object.__setattr__(self, f.name, _frozen(getattr(self, f.name), self._DTYPES[f.name]))
-        K = self.open.shape[0]
-        for name in ("modules", "cooling", "train_mw", "fiber", "sat_units"):
+            value = getattr(self, f.name)
+            if value is None:  # hourly decisions absent: zeros per site, empty per hourly cell
+                value = np.zeros(K if f.name in ("storage_mwh", "storage_mw", "overbuild_mw") else 0)
+            object.__setattr__(self, f.name, _frozen(value, self._DTYPES[f.name]))
+        for name in ("modules", "cooling", "train_mw", "fiber", "sat_units", "storage_mwh", "storage_mw",
+                     "overbuild_mw"):
             if getattr(self, name).shape != (K,):
                 raise ValueError(f"Decisions.{name} has shape {getattr(self, name).shape}, expected ({K},)")
         if self.it_mw.ndim != 2 or self.it_mw.shape[0] != K:
             raise ValueError(f"Decisions.it_mw has shape {self.it_mw.shape}, expected ({K}, C)")
+        if not self.charge_mw.shape == self.discharge_mw.shape == self.soc_mwh.shape:
+            raise ValueError("Decisions.charge_mw, discharge_mw and soc_mwh must have one shape (H,)")
 
     @property
     def shape(self) -> dict[str, int]:

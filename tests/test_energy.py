@@ -1,0 +1,129 @@
+"""Hourly energy on representative days: storage and overbuild, hand-solved.
+
+Each expected optimum is worked out in the comment above its assertion from the instance's
+numbers alone; every plan is audited (hourly balance, state of charge, throughput) from its
+tables and decisions.
+"""
+
+import numpy as np
+import pytest
+from helpers import solve, tiny
+
+from siting.audit import audit
+from siting.inputs import from_layers
+from siting.model import ENERGY_FAMILIES, FAMILIES, build_model
+from siting.scenario import load_scenario
+from siting.storage import HourlyInputs, daily_energy_bound
+
+SQUARE = np.r_[np.ones(12), np.zeros(12)]  # sun 12 h, dark 12 h
+
+
+def hourly(cf_day, *, available=100.0, overbuild_max=0.0, round_trip=0.81, mwh=1.0, mw=1.0,
+           overbuild=0.0, energy=0.0, cycles=365.0, weight=365.0):
+    """One variable site (position 0) on one representative day standing for ``weight`` days."""
+    eta = float(np.sqrt(round_trip))
+    one = lambda x: np.array([float(x)])  # noqa: E731
+    return HourlyInputs(site=np.array([0]), cf=np.asarray(cf_day, float).reshape(1, 1, 24),
+                        weight_days=one(weight), available_mw=one(available),
+                        overbuild_max_mw=one(overbuild_max), eta_charge=eta, eta_discharge=eta,
+                        cycles_per_year=cycles, storage_mwh_musd=one(mwh), storage_mw_musd=one(mw),
+                        overbuild_musd_per_mw=one(overbuild), energy_musd_per_mwh=one(energy))
+
+
+def solar_site(hi, load_mw=20.0):
+    firm = daily_energy_bound(hi.cf, hi.available_mw, hi.overbuild_max_mw)
+    return tiny(firm, [load_mw], [(0, 0, "direct", 1)], site_fixed=[10], per_mw=[1], hourly=hi)
+
+
+def check(inp, expected):
+    plan = solve(inp)
+    assert plan.report.proven_optimal
+    assert plan.report.objective == pytest.approx(expected, rel=1e-7)
+    assert audit(plan, inp) == []
+    return plan
+
+
+def test_square_wave_solar_needs_the_battery_arithmetic_says():
+    # 20 MW flat load; 100 MW of sun for 12 h, none for 12 h; round trip 0.81 (0.9 each way).
+    # Night: 12 h x 20 MW = 240 MWh out -> 240 / 0.9 = 266.67 MWh stored at dusk (the battery).
+    # Day: 240 / 0.81 = 296.30 MWh charged over 12 h -> 24.69 MW of power (no simultaneous use).
+    # Losses 296.30 - 240 = 56.30 MWh a day x 365 days x 0.001 M$/MWh = 20.55.
+    hi = hourly(SQUARE, mwh=0.3, mw=0.1, energy=0.001)
+    plan = check(solar_site(hi), 10 + 20 + 0.3 * 240 / 0.9 + 0.1 * 240 / 0.81 / 12
+                 + 0.001 * 365 * (240 / 0.81 - 240))
+    row = plan.sites.iloc[0]
+    assert row["storage_mwh"] == pytest.approx(240 / 0.9)
+    assert row["storage_mw"] == pytest.approx(240 / 0.81 / 12)
+    assert row["overbuild_mw"] == 0
+    # curtailment: 12 h x (100 - 20 - 24.69) MW x 365 days
+    assert row["curtailment_mwh_per_year"] == pytest.approx(12 * (80 - 240 / 0.81 / 12) * 365)
+
+
+def test_cycle_life_caps_throughput():
+    # same site, but only 300 cycles a year: 365 days x 240 MWh <= 300 x MWh -> MWh = 292
+    hi = hourly(SQUARE, mwh=0.3, mw=0.1, cycles=300.0)
+    plan = check(solar_site(hi), 10 + 20 + 0.3 * 365 * 240 / 300 + 0.1 * 240 / 0.81 / 12)
+    assert plan.sites.iloc[0]["storage_mwh"] == pytest.approx(292.0)
+
+
+def test_overbuild_wins_where_storage_is_dearer():
+    # night cf 0.1 instead of 0: without storage a 20 MW load needs (100 + x) * 0.1 >= 20 -> x = 100
+    # MW of overbuild at 0.1 each = 10. Storage instead: each MW of overbuild spared adds 0.1 MW
+    # of night deficit = 1.2 MWh / 0.9 stored at 10/MWh = 13.3 >> 0.1: all overbuild.
+    cf = np.r_[np.ones(12), np.full(12, 0.1)]
+    hi = hourly(cf, overbuild_max=100.0, mwh=10.0, mw=10.0, overbuild=0.1)
+    plan = check(solar_site(hi), 10 + 20 + 100 * 0.1)
+    row = plan.sites.iloc[0]
+    assert row["overbuild_mw"] == pytest.approx(100.0) and row["storage_mwh"] == 0
+
+
+def test_storage_wins_where_overbuild_is_dearer():
+    # same site with overbuild at 10/MW: the 10 MW night deficit is stored instead:
+    # 120 MWh out -> 133.33 MWh stored (0.1 each); charge 148.15 MWh over 12 h -> 12.35 MW (0.1 each)
+    cf = np.r_[np.ones(12), np.full(12, 0.1)]
+    hi = hourly(cf, overbuild_max=100.0, mwh=0.1, mw=0.1, overbuild=10.0)
+    plan = check(solar_site(hi), 10 + 20 + 0.1 * 120 / 0.9 + 0.1 * 120 / 0.81 / 12)
+    assert plan.sites.iloc[0]["overbuild_mw"] == 0
+
+
+def test_firm_sites_get_no_hourly_rows():
+    # a firm site next to the variable one: only the variable site has hourly columns
+    hi = hourly(SQUARE)
+    inp = tiny([50, 500], [20], [(0, 0, "direct", 1), (0, 1, "direct", 1)], site_fixed=[10, 10],
+               per_mw=[1, 1], hourly=hi)
+    m = build_model(inp)
+    assert len(m.hourly_balance) == 24 and list(m.storage_mwh.keys()) == [0]
+
+
+def test_every_energy_family_has_a_test():
+    names = {f.__name__.removeprefix("add_") for f in ENERGY_FAMILIES}
+    # hourly_balance, storage, storage_capacity: square wave; throughput: cycle life;
+    # overbuild: the two overbuild-or-storage cases
+    assert names == {"hourly_balance", "storage", "storage_capacity", "storage_throughput", "overbuild"}
+    assert not set(ENERGY_FAMILIES) & set(FAMILIES)
+
+
+SMALL = ["candidates.max_count=15", "demand.max_regions=10"]
+
+
+def test_hourly_off_leaves_the_default_inputs_alone():
+    off = from_layers(load_scenario(None, SMALL))
+    assert off.hourly is None
+    m = build_model(off)
+    assert not hasattr(m, "hourly_balance") and not hasattr(m, "storage_mwh")
+    assert off.unit_costs().charge.size == 0
+
+
+def test_hourly_default_scenario_solves_and_audits():
+    # dear hydro and nuclear: ranking by cost keeps wind and solar sources
+    inp = from_layers(load_scenario(None, SMALL + ["energy.hourly=true", "energy.representative_days=2",
+                                                   "candidates.rank_by=cost", "candidates.min_firm_mw=50",
+                                                   "energy.fuels.hydro.price_usd_per_mwh=400",
+                                                   "energy.fuels.nuclear.price_usd_per_mwh=400"]))
+    hi = inp.hourly
+    assert hi is not None and hi.V > 0 and hi.weight_days.sum() == 365
+    fuels = inp.sites["fuel"].to_numpy()[hi.site]
+    assert set(fuels) <= {"solar", "wind"}
+    plan = solve(inp)
+    assert plan.report.proven_optimal
+    assert audit(plan, inp) == []
