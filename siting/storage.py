@@ -127,11 +127,12 @@ def read_profiles(path: Path | str, site_ids) -> dict[str, np.ndarray]:
     if hours.shape[1] != profiles.HOURS:
         raise InputError("profiles", "hours", f"expected {profiles.HOURS} hour columns, got {hours.shape[1]}")
     values = hours.apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    ids = table["site_id"].astype(str).to_numpy()
     bad = ~np.isfinite(values) | (values < 0) | (values > 1)
     if bad.any():
         row = int(np.argmax(bad.any(axis=1)))
-        raise InputError("profiles", "capacity_factor", "hourly capacity factors must be numbers in [0, 1]", row)
-    ids = table["site_id"].astype(str).to_numpy()
+        raise InputError("profiles", "capacity_factor", "hourly capacity factors must be numbers in [0, 1] "
+                         f"(hour {int(np.argmax(bad[row]))})", ids[row])
     wanted = set(map(str, site_ids))
     return {i: v for i, v in zip(ids, values) if i in wanted}
 

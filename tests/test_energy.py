@@ -127,3 +127,52 @@ def test_hourly_default_scenario_solves_and_audits():
     plan = solve(inp)
     assert plan.report.proven_optimal
     assert audit(plan, inp) == []
+
+
+def _profiles_csv(path, ids, value):
+    import pandas as pd
+
+    table = pd.DataFrame(np.full((len(ids), 8760), value), columns=[f"h{i}" for i in range(8760)])
+    table.insert(0, "site_id", ids)
+    table.to_csv(path, index=False)
+    return path
+
+
+def test_users_own_profiles_override_the_synthetic_ones(tmp_path):
+    sets = SMALL + ["energy.hourly=true", "energy.representative_days=2", "candidates.rank_by=cost",
+                    "candidates.min_firm_mw=50", "energy.fuels.hydro.price_usd_per_mwh=400",
+                    "energy.fuels.nuclear.price_usd_per_mwh=400"]
+    base = from_layers(load_scenario(None, sets))
+    sid = str(base.sites["site_id"].iloc[base.hourly.site[0]])
+    path = _profiles_csv(tmp_path / "p.csv", [sid, "not-a-site"], 0.5)
+    own = from_layers(load_scenario(None, sets + [f"layers.profiles={path}"]))
+    assert np.allclose(own.hourly.cf[0], 0.5)
+    assert not np.allclose(base.hourly.cf[0], 0.5)
+    assert np.allclose(own.hourly.cf[1:], base.hourly.cf[1:], atol=0.05) or own.hourly.V == 1
+    assert "1 with the user's own profiles" in " ".join(own.notes)
+
+
+@pytest.mark.parametrize("value, field", [(1.5, "capacity_factor"), ("x", "capacity_factor")])
+def test_bad_profiles_name_the_field(tmp_path, value, field):
+    from siting.errors import SitingError
+    from siting.storage import read_profiles
+
+    path = _profiles_csv(tmp_path / "p.csv", ["S1"], 0.3)
+    text = path.read_text().splitlines()
+    text[1] = text[1].replace(",0.3", f",{value}", 1)
+    path.write_text("\n".join(text))
+    with pytest.raises(SitingError, match=f"profiles: field '{field}', row 'S1'"):
+        read_profiles(path, ["S1"])
+    (tmp_path / "short.csv").write_text("site_id,h0\nS1,0.5\n")
+    with pytest.raises(SitingError, match="field 'hours'"):
+        read_profiles(tmp_path / "short.csv", ["S1"])
+
+
+def test_ranking_by_cost_keeps_cheap_sources_and_says_what_it_dropped():
+    firm = from_layers(load_scenario(None, SMALL))
+    cost = from_layers(load_scenario(None, SMALL + ["candidates.rank_by=cost"]))
+    # nuclear (150 $/MWh) is the dearest fuel: the 15 cheapest sources hold none
+    assert "nuclear" in set(firm.sites["fuel"]) and "nuclear" not in set(cost.sites["fuel"])
+    dropped = [n for n in cost.notes if "the candidate cap dropped" in n]
+    assert dropped and "nuclear" in dropped[0]
+    assert cost.sites["estimated_usd_per_mwh"].is_monotonic_increasing
