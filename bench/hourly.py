@@ -38,7 +38,7 @@ def run(scenario, sets, hourly: bool):
           f"build {r.build_s:.1f} s, compile {r.compile_s:.1f} s, solve {r.solve_s:.1f} s (load {_load()}); "
           f"objective {r.objective:,.1f} M$, bound {r.best_bound:,.1f}, gap {gap}, {r.termination}")
     for ph in r.phases:
-        print(f"    {ph['phase']:15} {ph['termination']:11} {ph['seconds']:7.2f} s")
+        print(f"    {ph.phase:15} {str(ph.termination):11} {ph.seconds:7.2f} s")
     return inp, plan
 
 
