@@ -176,3 +176,16 @@ def test_ranking_by_cost_keeps_cheap_sources_and_says_what_it_dropped():
     dropped = [n for n in cost.notes if "the candidate cap dropped" in n]
     assert dropped and "nuclear" in dropped[0]
     assert cost.sites["estimated_usd_per_mwh"].is_monotonic_increasing
+
+
+def test_hourly_figure_shows_the_square_wave_battery(tmp_path):
+    from siting.energy_plot import hourly_figure, site_hours
+
+    hi = hourly(SQUARE, mwh=0.3, mw=0.1)
+    inp = solar_site(hi)
+    dec = solve(inp).decisions
+    h = site_hours(inp, dec, 0, 0)
+    # night: the battery discharges the whole 20 MW load; day: it charges 24.69 MW
+    assert np.allclose(h["discharge"][12:], 20) and np.allclose(h["charge"][:12], 240 / 0.81 / 12)
+    hourly_figure(inp, dec, 0).savefig(tmp_path / "site.png")
+    assert (tmp_path / "site.png").read_bytes()[:4] == b"\x89PNG"
