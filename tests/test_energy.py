@@ -189,3 +189,26 @@ def test_hourly_figure_shows_the_square_wave_battery(tmp_path):
     assert np.allclose(h["discharge"][12:], 20) and np.allclose(h["charge"][:12], 240 / 0.81 / 12)
     hourly_figure(inp, dec, 0).savefig(tmp_path / "site.png")
     assert (tmp_path / "site.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_hourly_plan_round_trips_and_objective_vector_matches():
+    from siting.model import compile_model, objective_vector, read_decisions, start_vector, structure_key
+    from siting.solve import SolveOptions
+    from siting.solve import solve as highs
+
+    # overbuild is cheaper but capped at 50 MW: the rest of the night deficit is stored
+    hi = hourly(np.r_[np.ones(12), np.full(12, 0.1)], overbuild_max=50.0, mwh=0.1, mw=0.1, overbuild=0.05,
+                energy=0.001)
+    inp = solar_site(hi)
+    comp = compile_model(build_model(inp))
+    assert np.array_equal(objective_vector(comp, inp), comp.sf.c)
+    report = highs(comp.sf, SolveOptions(mip_gap=0, threads=1, strategy="plain"))
+    dec = read_decisions(comp, inp, report.x)
+    assert dec.storage_mwh[0] > 0 and dec.overbuild_mw[0] == pytest.approx(50.0)
+    x = start_vector(comp, inp, dec)
+    assert read_decisions(comp, inp, x).same_as(dec)
+    assert float(comp.sf.c @ x + comp.sf.offset) == pytest.approx(report.objective, rel=1e-9)
+    # the cost table is the objective, component by component
+    per_site, plan_wide = inp.cost_breakdown(dec)
+    assert per_site.to_numpy().sum() + sum(plan_wide.values()) == pytest.approx(report.objective, rel=1e-9)
+    assert structure_key(inp) != structure_key(solar_site(hourly(SQUARE, overbuild_max=100.0)))
