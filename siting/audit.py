@@ -67,6 +67,9 @@ def audit(plan, inp, tol: float = 1e-5) -> list[str]:
     if plan.report.objective is not None and not close(plan.costs["pv_musd"].sum(), plan.report.objective):
         bad.append(f"objective: cost table sums to {plan.costs['pv_musd'].sum():.6f}, "
                    f"solver reports {plan.report.objective:.6f}")
+    if "power_peak_mw" in s:  # facility.climate: the warmest month's power within the firm power
+        for row in s[s["power_peak_mw"] > s["firm_mw"] * (1 + tol) + tol].itertuples():
+            bad.append(f"climate power: site {row.site_id} needs {row.power_peak_mw:.6g} MW of firm {row.firm_mw:.6g}")
     if inp.hourly is not None and plan.decisions is not None:
         bad += audit_hourly(plan, inp, tol)
     if isinstance(r, pd.DataFrame) and (r["unmet_mw"] < -tol).any():
@@ -84,7 +87,8 @@ def audit_hourly(plan, inp, tol: float = 1e-5) -> list[str]:
         return []
     bad: list[str] = []
     ids = inp.sites["site_id"].to_numpy()
-    load = plan.sites.set_index("site_id")["power_used_mw"].reindex(ids).fillna(0.0).to_numpy()
+    col = "power_peak_mw" if "power_peak_mw" in plan.sites else "power_used_mw"
+    load = plan.sites.set_index("site_id")[col].reindex(ids).fillna(0.0).to_numpy()
     k = hi.site[hi.cell_site]
     gen = hi.cf.ravel() * (hi.available_mw[hi.cell_site] + dec.overbuild_mw[k])
     ch, dis, soc = dec.charge_mw, dec.discharge_mw, dec.soc_mwh

@@ -20,7 +20,7 @@ def site_hours(inp, dec, k: int, day: int) -> dict[str, np.ndarray]:
     if v is None:
         raise ValueError(f"site {k} has no hourly energy (not a variable-fuel site, or hourly is off)")
     cells = slice((v * hi.D + day) * 24, (v * hi.D + day + 1) * 24)
-    pue = inp.cooling["pue"].to_numpy(float)
+    pue = inp.load_pue()[k]
     return {"generation": hi.cf[v, day] * (hi.available_mw[v] + dec.overbuild_mw[k]),
             "charge": dec.charge_mw[cells], "discharge": dec.discharge_mw[cells],
             "soc": dec.soc_mwh[cells], "load": np.full(24, float((dec.it_mw[k] * pue).sum()))}

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import costs, physics
+from . import climate, costs, physics
 from .errors import InputError, ScenarioError, clip, show_id
 from .layers import read_demand, read_energy_sources, read_pops
 from .merge import greedy_cluster
@@ -77,11 +77,19 @@ class SitingInputs:
     max_sites: int | None = None
     notes: list[str] = field(default_factory=list)
     hourly: HourlyInputs | None = None  # hourly energy on representative days (energy.hourly)
+    climate_pue_peak: np.ndarray | None = None  # [K, C] warmest-month PUE (facility.climate)
 
     def __post_init__(self):
         a = self.arcs
         self.arcs = a.astype({"region": "int64", "site": "int64", "rtt_ms": float,
                               "cost_musd_per_mw": float})
+
+    def load_pue(self) -> np.ndarray:
+        """PUE that turns IT MW into the power a site must supply [K, C]: the warmest month's
+        with ``facility.climate``, else each technology's own."""
+        if self.climate_pue_peak is not None:
+            return np.asarray(self.climate_pue_peak, float)
+        return np.ones((len(self.sites), 1)) * self.cooling["pue"].to_numpy(float)[None, :]
 
     def unit_costs(self) -> UnitCosts:
         """The objective's coefficients: each cost table summed over its components."""
@@ -356,13 +364,15 @@ def _cooling_table(sc: Scenario) -> pd.DataFrame:
     return c
 
 
-def _cost_tables(sites, cooling, sc: Scenario):
-    """Present-value cost coefficients (M$) per component; the model only sums them."""
+def _cost_tables(sites, cooling, sc: Scenario, pue_annual=None):
+    """Present-value cost coefficients (M$) per component; the model only sums them.
+
+    ``pue_annual`` [K, C] (``facility.climate``) prices energy at each site's own PUE."""
     m, f, net = sc.money, sc.facility, sc.network
     pvf = float(costs.pv_annuity_factor(m.discount_rate, m.lifetime_years))
     cap = lambda capex, life: costs.pv_of_capex(capex, m.discount_rate, life, m.lifetime_years)  # noqa: E731
     capex = cooling["capex_musd_per_mw"].to_numpy(float)[None, :]
-    pue = cooling["pue"].to_numpy(float)[None, :]
+    pue = cooling["pue"].to_numpy(float)[None, :] if pue_annual is None else np.asarray(pue_annual, float)
     mwh_per_mw = f.utilisation * costs.HOURS_PER_YEAR
     price = sites["price_usd_per_mwh"].to_numpy(float)[:, None]
     gco2 = sites["gco2_per_kwh"].to_numpy(float)[:, None]
@@ -419,8 +429,14 @@ def from_layers(sc: Scenario, *, progress: Callable[[str], None] | None = None) 
     n_pairs = len(sites) * len(regions)
     notes.append(f"arcs: {len(arcs)} of {2 * n_pairs} (region, site, link) combinations are "
                  f"within their region's latency limit")
-    it, site, fiber, sat = _cost_tables(sites, cooling, sc)
-    d, f = sc.demand, sc.facility
+    f = sc.facility
+    pue_annual = pue_peak = None
+    if f.climate:
+        pue_annual, pue_peak = climate.site_pue(sites["latitude"].to_numpy(float), cooling, f.pue_cap)
+        notes.append("climate: PUE by the latitude band's ambient temperature (data/climate.csv, EST): "
+                     f"annual-mean PUE prices energy, warmest-month PUE sizes power (up to {pue_peak.max():.2f})")
+    it, site, fiber, sat = _cost_tables(sites, cooling, sc, pue_annual)
+    d = sc.demand
     mwh_per_mw_pv = (f.utilisation * costs.HOURS_PER_YEAR
                      * float(costs.pv_annuity_factor(sc.money.discount_rate, sc.money.lifetime_years)))
     unmet = (None if d.unmet_penalty_usd_per_mwh is None
@@ -430,4 +446,5 @@ def from_layers(sc: Scenario, *, progress: Callable[[str], None] | None = None) 
                         gbps_per_mw=sc.network.inference_gbps_per_mw,
                         training_mw=d.training_mw, training_min_cluster_mw=d.training_min_cluster_mw,
                         module_mw=f.module_mw, resilience_max_share=d.resilience_max_share,
-                        unmet_cost_musd_per_mw=unmet, max_sites=f.max_sites, notes=notes, hourly=hourly)
+                        unmet_cost_musd_per_mw=unmet, max_sites=f.max_sites, notes=notes, hourly=hourly,
+                        climate_pue_peak=pue_peak)

@@ -218,19 +218,33 @@ def add_power(m, inp: SitingInputs, ix: ModelIndex) -> None:
     m.power = pyo.Constraint(range(ix.K), rule=rule)
 
 
+def add_climate_power(m, inp: SitingInputs, ix: ModelIndex) -> None:
+    """sum_c pue_peak[k,c] * it[k,c] <= firm_mw[k] * open[k]   (warmest-month PUE; sites where it exceeds pue[c])."""
+    if inp.climate_pue_peak is None:
+        return
+    peak = inp.load_pue()
+    hot = np.flatnonzero((peak > inp.cooling["pue"].to_numpy(float)[None, :] + 1e-12).any(axis=1))
+    firm = inp.sites["firm_mw"].to_numpy(float)
+
+    def rule(m, k):
+        vs, cs = _it_sum(m, ix, k, coefs=peak[k])
+        return _lin(cs + [-firm[k]], vs + [m.open[k]]) <= 0
+    m.climate_power = pyo.Constraint(hot.tolist(), rule=rule)
+
+
 def add_hourly_balance(m, inp: SitingInputs, ix: ModelIndex) -> None:
     """cf[v,d,t] (avail[v] + overbuild[v]) + discharge[v,d,t] - charge[v,d,t] >= sum_c pue[c] it[k,c]   (variable k)."""
     hi = inp.hourly
     if hi is None or not hi.V:
         return
-    pue = inp.cooling["pue"].to_numpy(float)
+    pue = inp.load_pue()
     cf = hi.cf.ravel()
     site = hi.site[hi.cell_site]
     avail = hi.available_mw[hi.cell_site]
 
     def rule(m, h):
         k = int(site[h])
-        vs, cs = _it_sum(m, ix, k, coefs=pue)
+        vs, cs = _it_sum(m, ix, k, coefs=pue[k])
         vs += [m.charge[h], m.discharge[h]]
         cs += [1.0, -1.0]
         if k in m.overbuild_mw:
@@ -345,7 +359,7 @@ def add_objective(m, inp: SitingInputs, ix: ModelIndex) -> None:
 FAMILIES = (add_demand, add_training, add_capacity, add_modules, add_cooling,
             add_cooling_density, add_power, add_backhaul, add_resilience, add_max_sites)
 # hourly energy on representative days (issue 12): each returns at once without ``inputs.hourly``
-ENERGY_FAMILIES = (add_hourly_balance, add_storage, add_storage_capacity, add_storage_throughput,
+ENERGY_FAMILIES = (add_climate_power, add_hourly_balance, add_storage, add_storage_capacity, add_storage_throughput,
                    add_overbuild)
 
 
@@ -529,6 +543,8 @@ def structure_key(inp: SitingInputs) -> str:
     h.update(repr((inp.sat_unit_gbps, inp.gbps_per_mw, inp.training_mw, inp.training_min_cluster_mw,
                    inp.module_mw, inp.resilience_max_share, inp.unmet_cost_musd_per_mw is None,
                    inp.max_sites is None)).encode())
+    if inp.climate_pue_peak is not None:
+        h.update(np.ascontiguousarray(inp.climate_pue_peak, float).tobytes())
     if inp.hourly is not None:
         hi = inp.hourly
         for a in (hi.site, hi.cf, hi.available_mw, hi.overbuild_max_mw, hi.weight_days):

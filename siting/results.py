@@ -66,11 +66,15 @@ def make_plan(inp: SitingInputs, dec: Decisions, report: SolveReport, *,
     s["sat_gbps"] = units * inp.sat_unit_gbps
     s["backhaul"] = np.select([dec.fiber & (units > 0), dec.fiber, units > 0],
                               ["fiber+satellite", "fiber", "satellite"], "none")
+    load_mw = (it * inp.load_pue()).sum(axis=1)
+    if inp.climate_pue_peak is not None:
+        s["pue_peak"] = np.where(dec.open, inp.load_pue()[np.arange(K), chosen], np.nan)
+        s["power_peak_mw"] = load_mw
     if inp.hourly is not None:
         s["storage_mwh"] = dec.storage_mwh
         s["storage_mw"] = dec.storage_mw
         s["overbuild_mw"] = dec.overbuild_mw
-        s["curtailment_mwh_per_year"] = _curtailment(inp, dec, s["power_used_mw"].to_numpy())
+        s["curtailment_mwh_per_year"] = _curtailment(inp, dec, load_mw)
     for col in per_site:
         s[f"{col}_musd"] = per_site[col].to_numpy()
     s["total_musd"] = per_site.sum(axis=1).to_numpy()

@@ -101,6 +101,8 @@ class Facility(_Strict):
     inference_rack_kw: Num = Field(gt=0)
     training_rack_kw: Num = Field(gt=0)
     max_sites: Int | None = Field(default=None, ge=1)
+    climate: Bool = False  # PUE by the site's ambient temperature (data/climate.csv, siting.climate)
+    pue_cap: Num = Field(ge=1.0, le=3.0)
 
 
 class Cooling(_Strict):
@@ -108,6 +110,8 @@ class Cooling(_Strict):
     pue: Num = Field(ge=1.0, le=3.0)
     rack_kw: Num = Field(gt=0)
     water_l_per_kwh: Num = Field(ge=0)
+    pue_slope_per_c: Num = Field(default=0.0, ge=0, le=0.1)  # PUE rise per degC above pue_ref_temp_c
+    pue_ref_temp_c: Num = Field(default=50.0, ge=-50, le=60)
 
 
 class Fuel(_Strict):

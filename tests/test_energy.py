@@ -6,6 +6,7 @@ tables and decisions.
 """
 
 import numpy as np
+import pandas as pd
 import pytest
 from helpers import solve, tiny
 
@@ -99,7 +100,9 @@ def test_every_energy_family_has_a_test():
     names = {f.__name__.removeprefix("add_") for f in ENERGY_FAMILIES}
     # hourly_balance, storage, storage_capacity: square wave; throughput: cycle life;
     # overbuild: the two overbuild-or-storage cases
-    assert names == {"hourly_balance", "storage", "storage_capacity", "storage_throughput", "overbuild"}
+    # climate_power: the warmest-month power case below
+    assert names == {"climate_power", "hourly_balance", "storage", "storage_capacity", "storage_throughput",
+                     "overbuild"}
     assert not set(ENERGY_FAMILIES) & set(FAMILIES)
 
 
@@ -212,3 +215,47 @@ def test_hourly_plan_round_trips_and_objective_vector_matches():
     per_site, plan_wide = inp.cost_breakdown(dec)
     assert per_site.to_numpy().sum() + sum(plan_wide.values()) == pytest.approx(report.objective, rel=1e-9)
     assert structure_key(inp) != structure_key(solar_site(hourly(SQUARE, overbuild_max=100.0)))
+
+
+COOL = pd.DataFrame({"cooling": ["evaporative", "liquid"], "pue": [1.2, 1.15], "pue_slope_per_c": [0.008, 0.004],
+                     "pue_ref_temp_c": [10.0, 20.0], "carries_training": [False, True],
+                     "carries_inference": [True, True]})
+
+
+@pytest.mark.parametrize("temp_c, tech, per_mw", [(30.0, "liquid", 14 + 1.19 * 20), (10.0, "evaporative", 35.0)])
+def test_hot_climate_evaporative_loses_to_liquid(temp_c, tech, per_mw):
+    # PUE at 30 C: evaporative 1.2 + 0.008 x 20 = 1.36, liquid 1.15 + 0.004 x 10 = 1.19; at 10 C no rise.
+    # Per MW: capex (11 / 14) + PUE x 20 (energy per MW and unit of PUE): at 30 C 38.2 vs 37.8 ->
+    # liquid; at 10 C 35 vs 37 -> evaporative. They cross at 30 C where 3 = 0.17 x price: 17.65.
+    from siting.climate import pue_at
+
+    pue = pue_at(temp_c, COOL["pue"], COOL["pue_slope_per_c"], COOL["pue_ref_temp_c"])
+    assert pue.tolist() == pytest.approx([1.36, 1.19] if temp_c == 30 else [1.2, 1.15])
+    cost = np.array([[11.0, 14.0]]) + pue[None, :] * 20
+    inp = tiny([1000], [100], [(0, 0, "direct", 1)], site_fixed=[5], per_mw=cost, cooling=COOL,
+               climate_pue_peak=pue[None, :])
+    plan = check(inp, 5 + 100 * per_mw)
+    assert plan.sites["cooling"].tolist() == [tech]
+
+
+def test_climate_power_counts_the_warmest_month():
+    # site 0: 110 MW firm, liquid at a warmest-month PUE of 1.19 -> 110 / 1.19 = 92.44 MW IT;
+    # the rest (7.56 MW) at the dear site 1 (PUE 1.15 there): 10 + 92.44 + 30 + 2 x 7.56
+    liquid = COOL.iloc[[1]].reset_index(drop=True)
+    peak = np.array([[1.19], [1.15]])
+    inp = tiny([110, 500], [100], [(0, 0, "direct", 1), (0, 1, "direct", 1)], site_fixed=[10, 30],
+               per_mw=[1, 2], cooling=liquid, climate_pue_peak=peak)
+    at0 = 110 / 1.19
+    plan = check(inp, 10 + at0 + 30 + 2 * (100 - at0))
+    assert plan.sites.set_index("site_id")["power_peak_mw"]["S0"] == pytest.approx(110)
+
+
+def test_climate_on_the_default_layers():
+    off = from_layers(load_scenario(None, SMALL))
+    on = from_layers(load_scenario(None, SMALL + ["facility.climate=true"]))
+    assert off.climate_pue_peak is None and on.climate_pue_peak.shape == (len(on.sites), len(on.cooling))
+    assert (on.climate_pue_peak >= on.cooling["pue"].to_numpy(float)).all()
+    # energy is priced at the annual-mean PUE: never cheaper than at the reference PUE
+    assert (on.it_cost_musd["energy"] >= off.it_cost_musd["energy"] - 1e-9).all()
+    plan = solve(on)
+    assert audit(plan, on) == []
