@@ -46,13 +46,22 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scenario", default="models/hourly.yaml")
     ap.add_argument("--set", action="append", default=[])
+    ap.add_argument("--hourly-only", action="store_true", help="skip the constant-firm solve")
     args = ap.parse_args()
-    _, firm = run(args.scenario, args.set, False)
+    firm = None if args.hourly_only else run(args.scenario, args.set, False)[1]
     inp, hourly = run(args.scenario, args.set, True)
     for note in inp.notes:
         print("  " + note)
-    a = firm.sites.set_index("site_id")
     b = hourly.sites.set_index("site_id")
+    cols = ["name", "fuel", "capacity_mw", "capacity_factor", "it_mw", "storage_mwh", "storage_mw", "overbuild_mw",
+            "curtailment_mwh_per_year", "storage_energy_musd", "storage_power_musd", "overbuild_musd",
+            "storage_losses_musd"]
+    var = b[b["fuel"].isin(["solar", "wind"])]
+    print("variable-fuel sites open (hourly):" + ("\n" + var[cols].round(2).to_string() if len(var) else " none"))
+    print(f"unmet MW (hourly): {hourly.regions['unmet_mw'].sum():.1f}")
+    if firm is None:
+        return
+    a = firm.sites.set_index("site_id")
     print(f"sites: constant-firm {len(a)}, hourly {len(b)}; only constant-firm: "
           f"{sorted(set(a.index) - set(b.index))}; only hourly: {sorted(set(b.index) - set(a.index))}")
     both = sorted(set(a.index) & set(b.index))
@@ -60,12 +69,7 @@ def main() -> None:
              if abs(a.at[s, "it_mw"] - b.at[s, "it_mw"]) > 1e-6]
     print(f"IT MW changed at (site, firm, hourly): {moved}")
     built = b[(b["storage_mwh"] + b["overbuild_mw"]) > 0]
-    cols = ["name", "fuel", "capacity_mw", "capacity_factor", "it_mw", "storage_mwh", "storage_mw", "overbuild_mw",
-            "curtailment_mwh_per_year", "storage_energy_musd", "storage_power_musd", "overbuild_musd",
-            "storage_losses_musd"]
     print("storage/overbuild built:" + ("\n" + built[cols].round(2).to_string() if len(built) else " none"))
-    var = b[b["fuel"].isin(["solar", "wind"])]
-    print("variable-fuel sites open (hourly):" + ("\n" + var[cols].round(2).to_string() if len(var) else " none"))
     d = hourly.report.objective - firm.report.objective
     print(f"objective: constant-firm {firm.report.objective:,.1f} M$, hourly {hourly.report.objective:,.1f} M$ "
           f"({d:+,.1f} M$, {d / firm.report.objective:+.2%})")
