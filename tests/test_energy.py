@@ -259,3 +259,21 @@ def test_climate_on_the_default_layers():
     assert (on.it_cost_musd["energy"] >= off.it_cost_musd["energy"] - 1e-9).all()
     plan = solve(on)
     assert audit(plan, on) == []
+
+
+@pytest.mark.parametrize("name", ["hourly", "solar_wins"])
+def test_energy_scenarios_validate(name):
+    from siting.paths import MODELS_DIR
+
+    sc = load_scenario(MODELS_DIR / f"{name}.yaml")
+    assert sc.energy.hourly and sc.name == name
+
+
+def test_bad_energy_options_are_scenario_errors():
+    from siting.errors import ScenarioError
+
+    for bad, field in (("energy.battery_round_trip_efficiency=1.5", "battery_round_trip_efficiency"),
+                       ("energy.representative_days=0", "representative_days"),
+                       ("candidates.rank_by=size", "rank_by"), ("energy.hourly=1", "hourly")):
+        with pytest.raises(ScenarioError, match=field):
+            load_scenario(None, [bad])
