@@ -47,6 +47,7 @@ def main() -> None:
     ap.add_argument("--scenario", default="models/hourly.yaml")
     ap.add_argument("--set", action="append", default=[])
     ap.add_argument("--hourly-only", action="store_true", help="skip the constant-firm solve")
+    ap.add_argument("--png", default=None, help="folder for one PNG per open variable-fuel site (heaviest day)")
     args = ap.parse_args()
     firm = None if args.hourly_only else run(args.scenario, args.set, False)[1]
     inp, hourly = run(args.scenario, args.set, True)
@@ -59,6 +60,13 @@ def main() -> None:
     var = b[b["fuel"].isin(["solar", "wind"])]
     print("variable-fuel sites open (hourly):" + ("\n" + var[cols].round(2).to_string() if len(var) else " none"))
     print(f"unmet MW (hourly): {hourly.regions['unmet_mw'].sum():.1f}")
+    if args.png:
+        from siting.energy_plot import hourly_figure
+
+        Path(args.png).mkdir(parents=True, exist_ok=True)
+        position = {sid: k for k, sid in enumerate(inp.sites["site_id"])}
+        for sid in var.index:
+            hourly_figure(inp, hourly.decisions, position[sid]).savefig(Path(args.png) / f"{sid}.png")
     if firm is None:
         return
     a = firm.sites.set_index("site_id")
