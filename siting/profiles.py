@@ -205,12 +205,17 @@ def scale_to_mean(shape, target_mean) -> np.ndarray:
 def to_local_days(cf_utc, lon_deg) -> np.ndarray:
     """Roll each site's UTC series by round(lon / 15) hours so hour 0 is local solar midnight.
 
-    >>> to_local_days(np.arange(6.0)[None, :], [30.0]).tolist()   # UTC+2
-    [[2.0, 3.0, 4.0, 5.0, 0.0, 1.0]]
+    Local hour h is UTC hour h - lon / 15 (east of Greenwich the day starts earlier in UTC).
+
+    >>> to_local_days(np.arange(6.0)[None, :], [30.0]).tolist()   # UTC+2: local 00:00 is UTC 22:00
+    [[4.0, 5.0, 0.0, 1.0, 2.0, 3.0]]
+    >>> noon = to_local_days(solar_cf([35.0, 35.0], [-115.0, 120.0]), [-115.0, 120.0])[:, 180 * 24:181 * 24]
+    >>> [bool(11 <= h <= 12) for h in noon.argmax(axis=1)]   # California, China: peak near local noon
+    [True, True]
     """
     cf = np.asarray(cf_utc, float)
     shift = np.round(np.asarray(lon_deg, float) / 15.0).astype(int)
-    cols = (np.arange(cf.shape[1])[None, :] + shift[:, None]) % cf.shape[1]
+    cols = (np.arange(cf.shape[1])[None, :] - shift[:, None]) % cf.shape[1]
     return np.take_along_axis(cf, cols, axis=1)
 
 
