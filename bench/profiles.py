@@ -2,8 +2,8 @@
 
     python bench/profiles.py [--sites 10,100,1000] [--days 4]
 
-Solar and wind profiles for the first N solar / wind plants of the default layer, then tsam on
-all 2N columns. Prints the load average beside the times (the machine is shared).
+Solar and wind profiles for the first N solar / wind plants of the default layer, then the reduction to
+representative days on all 2N columns. Prints the load average beside the times (the machine is shared).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def main() -> None:
         t3 = time.perf_counter()
         load = Path("/proc/loadavg").read_text().split()[0]
         print(f"{len(sol)} solar + {len(win)} wind: solar {t1 - t0:.2f} s, wind {t2 - t1:.2f} s, "
-              f"tsam ({args.days} days) {t3 - t2:.2f} s; weights {weights.tolist()} (load {load})")
+              f"representative days ({args.days}) {t3 - t2:.2f} s; weights {weights.tolist()} (load {load})")
 
 
 if __name__ == "__main__":

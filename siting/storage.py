@@ -172,8 +172,9 @@ def hourly_inputs(sites: pd.DataFrame, sc, notes: list[str]) -> HourlyInputs:
         notes.append("hourly: no candidate site has a variable fuel; every site keeps its firm power")
     else:
         notes.append(f"hourly: {len(site)} variable-fuel sites ({len(own)} with the user's own profiles) on "
-                     f"{len(weights)} representative days (tsam, weights {', '.join(f'{w:g}' for w in weights)} "
-                     f"days); profiles {t1 - t0:.1f} s, reduction {t2 - t1:.1f} s")
+                     f"{len(weights)} representative days (Ward clustering, medoid days; weights "
+                     f"{', '.join(f'{w:g}' for w in weights)} days); profiles {t1 - t0:.1f} s, "
+                     f"reduction {t2 - t1:.1f} s")
     pvf = float(costs.pv_annuity_factor(m.discount_rate, m.lifetime_years))
     cap = lambda capex, life: costs.pv_of_capex(capex, m.discount_rate, life, m.lifetime_years)  # noqa: E731
     ob_capex = np.array([np.nan if fuels[x].overbuild_capex_usd_per_kw is None
