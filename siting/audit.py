@@ -71,6 +71,11 @@ def audit(plan, inp, tol: float = 1e-5) -> list[str]:
     if plan.report.objective is not None and not close(plan.costs["pv_musd"].sum(), plan.report.objective):
         bad.append(f"objective: cost table sums to {plan.costs['pv_musd'].sum():.6f}, "
                    f"solver reports {plan.report.objective:.6f}")
+    if "power_peak_mw" in s:  # facility.climate: the warmest month's power within the firm power
+        for row in s[s["power_peak_mw"] > s["firm_mw"] * (1 + tol) + tol].itertuples():
+            bad.append(f"climate power: site {row.site_id} needs {row.power_peak_mw:.6g} MW of firm {row.firm_mw:.6g}")
+    if inp.hourly is not None and plan.decisions is not None:
+        bad += audit_hourly(plan, inp, tol)
     if isinstance(r, pd.DataFrame) and (r["unmet_mw"] < -tol).any():
         bad.append("demand: negative unmet demand")
     if np.any(a["mw"] < -tol):
@@ -81,4 +86,41 @@ def audit(plan, inp, tol: float = 1e-5) -> list[str]:
         for row in n_minus_1_check(plan, inp).query("~meets").itertuples():
             bad.append(f"n-1: losing {row.failed_sites} leaves region {row.worst_region} "
                        f"{row.worst_share:.4f} < {inp.n_minus_1_share}")
+    return bad
+
+
+def audit_hourly(plan, inp, tol: float = 1e-5) -> list[str]:
+    """Hourly balance, state of charge, storage power and throughput, overbuild, recomputed
+    from the plan's site table (load) and its storage decisions."""
+    hi, dec = inp.hourly, plan.decisions
+    if not hi.V:
+        return []
+    bad: list[str] = []
+    ids = inp.sites["site_id"].to_numpy()
+    col = "power_peak_mw" if "power_peak_mw" in plan.sites else "power_used_mw"
+    load = plan.sites.set_index("site_id")[col].reindex(ids).fillna(0.0).to_numpy()
+    k = hi.site[hi.cell_site]
+    gen = hi.cf.ravel() * (hi.available_mw[hi.cell_site] + dec.overbuild_mw[k])
+    ch, dis, soc = dec.charge_mw, dec.discharge_mw, dec.soc_mwh
+    scale = np.maximum(1.0, load[k])
+    short = gen + dis - ch - load[k] < -tol * scale
+    for h in np.flatnonzero(short)[:5]:
+        bad.append(f"hourly balance: site {ids[k[h]]} cell {h} has {gen[h] + dis[h] - ch[h]:.6g} MW "
+                   f"for a load of {load[k[h]]:.6g} MW")
+    drift = soc - soc[hi.previous_cell] - hi.eta_charge * ch + dis / hi.eta_discharge
+    for h in np.flatnonzero(np.abs(drift) > tol * np.maximum(1.0, soc))[:5]:
+        bad.append(f"storage: site {ids[k[h]]} cell {h} state of charge is off by {drift[h]:.6g} MWh")
+    if np.any(soc > dec.storage_mwh[k] + tol * np.maximum(1.0, soc)):
+        bad.append("storage: a state of charge exceeds the storage built")
+    if np.any(ch + dis > dec.storage_mw[k] + tol * np.maximum(1.0, ch + dis)):
+        bad.append("storage: charge + discharge exceeds the storage power built")
+    yearly = np.bincount(hi.cell_site, dis * hi.cell_weight, hi.V)
+    if np.any(yearly > hi.cycles_per_year * dec.storage_mwh[hi.site] + tol * np.maximum(1.0, yearly)):
+        bad.append("storage: yearly discharge exceeds the cycle-life throughput")
+    if np.any(dec.overbuild_mw[hi.site] > hi.overbuild_max_mw * dec.open[hi.site] + tol):
+        bad.append("overbuild: above its bound or at a closed site")
+    built = np.zeros(len(ids), bool)
+    built[hi.site] = True
+    if np.any((dec.storage_mwh + dec.storage_mw + dec.overbuild_mw > tol) & ~built):
+        bad.append("storage: built at a site that has no hourly energy")
     return bad

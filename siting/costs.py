@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["capital_recovery_factor", "pv_annuity_factor", "pv_of_capex", "capacity_factor",
-           "price_by_capacity_factor", "HOURS_PER_YEAR"]
+           "price_by_capacity_factor", "delivered_cost_usd_per_mwh", "HOURS_PER_YEAR"]
 
 HOURS_PER_YEAR = 8760.0
 
@@ -78,3 +78,22 @@ def price_by_capacity_factor(ref_price, ref_cf, site_cf, low=0.5, high=2.0):
     ratio = np.where(np.isfinite(site_cf) & (site_cf > 0),
                      np.asarray(ref_cf, float) / np.where(site_cf > 0, site_cf, 1.0), 1.0)
     return ref_price * np.clip(ratio, low, high)
+
+
+def delivered_cost_usd_per_mwh(price, pue, firming_hours, battery_usd_per_kwh, battery_usd_per_kw,
+                               rate, battery_life_years, round_trip=1.0):
+    """Rough cost of one MWh of flat IT load at a site ($/MWh), for ranking candidates.
+
+    ``pue * price / rt + firming``: the energy bill per IT MWh (a firmed source also buys its
+    storage losses: ``rt`` is the round trip where ``firming_hours > 0``, else 1) plus the yearly
+    cost of a battery of ``firming_hours`` of the load (energy and power capex as an annuity over
+    its life), spread over the 8,760 MWh a flat MW draws in a year.
+
+    >>> delivered_cost_usd_per_mwh([55.0, 50.0], 1.08, [0.0, 14.0], 250.0, 300.0, 0.07, 15, 0.85).round(1).tolist()
+    [59.4, 111.2]
+    """
+    hours = np.asarray(firming_hours, float)
+    battery_usd_per_mw = hours * battery_usd_per_kwh * 1e3 + np.where(hours > 0, battery_usd_per_kw * 1e3, 0.0)
+    firming = battery_usd_per_mw * capital_recovery_factor(rate, battery_life_years) / HOURS_PER_YEAR
+    rt = np.where(hours > 0, round_trip, 1.0)
+    return np.asarray(pue, float) * np.asarray(price, float) / rt + firming

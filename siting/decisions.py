@@ -28,7 +28,10 @@ class Decisions:
     backup_mw[G, A]: with N-1 on, the re-assignment flow (MW) of each (region, site) pair after
     failure block g (blocks in the order of ``model.n_minus_1_layout(inputs).groups``), reported
     on the pair's first arc; shape (0, A) without N-1; train_sat_mw[K]: training MW whose
-    traffic goes by satellite (0 without training traffic)."""
+    traffic goes by satellite (0 without training traffic); with hourly energy: storage_mwh[K],
+    storage_mw[K], overbuild_mw[K] (zero where not built or not offered) and, per hourly cell h
+    (H, the layout of :class:`~siting.storage.HourlyInputs`), charge_mw[H], discharge_mw[H],
+    soc_mwh[H] (empty without hourly energy)."""
 
     open: np.ndarray
     modules: np.ndarray
@@ -41,20 +44,30 @@ class Decisions:
     unmet_mw: np.ndarray
     backup_mw: np.ndarray | None = None
     train_sat_mw: np.ndarray | None = None
+    storage_mwh: np.ndarray | None = None
+    storage_mw: np.ndarray | None = None
+    overbuild_mw: np.ndarray | None = None
+    charge_mw: np.ndarray | None = None
+    discharge_mw: np.ndarray | None = None
+    soc_mwh: np.ndarray | None = None
 
     _DTYPES = {"open": bool, "modules": float, "cooling": np.int64, "it_mw": float, "serve_mw": float,
                "train_mw": float, "fiber": bool, "sat_units": float, "unmet_mw": float, "backup_mw": float,
-               "train_sat_mw": float}
+               "train_sat_mw": float, "storage_mwh": float, "storage_mw": float, "overbuild_mw": float,
+               "charge_mw": float, "discharge_mw": float, "soc_mwh": float}
 
     def __post_init__(self):
+        K = np.shape(self.open)[0]
         if self.backup_mw is None:
             object.__setattr__(self, "backup_mw", np.zeros((0, np.shape(self.serve_mw)[0])))
-        if self.train_sat_mw is None:
-            object.__setattr__(self, "train_sat_mw", np.zeros(np.shape(self.open)[0]))
         for f in fields(self):
-            object.__setattr__(self, f.name, _frozen(getattr(self, f.name), self._DTYPES[f.name]))
-        K = self.open.shape[0]
-        for name in ("modules", "cooling", "train_mw", "fiber", "sat_units", "train_sat_mw"):
+            value = getattr(self, f.name)
+            if value is None:  # absent families: zeros per site, empty per hourly cell
+                value = np.zeros(K if f.name in ("train_sat_mw", "storage_mwh", "storage_mw", "overbuild_mw")
+                                 else 0)
+            object.__setattr__(self, f.name, _frozen(value, self._DTYPES[f.name]))
+        for name in ("modules", "cooling", "train_mw", "fiber", "sat_units", "train_sat_mw", "storage_mwh",
+                     "storage_mw", "overbuild_mw"):
             if getattr(self, name).shape != (K,):
                 raise ValueError(f"Decisions.{name} has shape {getattr(self, name).shape}, expected ({K},)")
         if self.it_mw.ndim != 2 or self.it_mw.shape[0] != K:
@@ -62,6 +75,8 @@ class Decisions:
         if self.backup_mw.ndim != 2 or self.backup_mw.shape[1] != self.serve_mw.shape[0]:
             raise ValueError(f"Decisions.backup_mw has shape {self.backup_mw.shape}, "
                              f"expected (G, {self.serve_mw.shape[0]})")
+        if not self.charge_mw.shape == self.discharge_mw.shape == self.soc_mwh.shape:
+            raise ValueError("Decisions.charge_mw, discharge_mw and soc_mwh must have one shape (H,)")
 
     @property
     def shape(self) -> dict[str, int]:

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import constellation, costs, physics, resilience
+from . import climate, constellation, costs, physics, resilience
 from .errors import InputError, ScenarioError, clip, show_id
 from .layers import read_demand, read_energy_sources, read_pops
 from .merge import greedy_cluster
 from .scenario import Scenario
+from .storage import HourlyInputs, daily_energy_bound, hourly_inputs
 
 __all__ = ["SitingInputs", "UnitCosts", "from_layers", "from_cost_matrix", "LINKS"]
 
@@ -29,7 +30,9 @@ MAX_MODULES_PER_SITE = 100_000  # more whole modules than HiGHS's integrality to
 @dataclass(frozen=True)
 class UnitCosts:
     """Objective coefficients (PV M$): per open site [K], per MW IT by cooling [K, C], per fiber
-    lateral [K], per satellite unit [K], per MW served on each arc [A], per MW unmet (or None)."""
+    lateral [K], per satellite unit [K], per MW served on each arc [A], per MW unmet (or None);
+    hourly energy (empty without it): per MWh and per MW of storage and per MW of overbuild [K],
+    per MW charged and discharged in each hourly cell [H]."""
 
     open: np.ndarray
     it: np.ndarray
@@ -37,6 +40,11 @@ class UnitCosts:
     sat_unit: np.ndarray
     serve: np.ndarray
     unmet: float | None
+    storage_mwh: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    storage_mw: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    overbuild_mw: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    charge: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    discharge: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass
@@ -73,6 +81,8 @@ class SitingInputs:
     n_minus_1_share: float | None = None  # beta: share of each region's served MW that survives any one failure
     failure_group: np.ndarray | None = None  # [K] failure-group label per site; None: each site alone
     n_minus_1_groups: tuple | None = None  # groups given a recourse block; None: every group (exact)
+    hourly: HourlyInputs | None = None  # hourly energy on representative days (energy.hourly)
+    climate_pue_peak: np.ndarray | None = None  # [K, C] warmest-month PUE (facility.climate)
 
     def failure_groups(self) -> np.ndarray:
         """The failure-group label of every site (K): a whole group fails together."""
@@ -124,14 +134,28 @@ class SitingInputs:
                     raise InputError("inputs", f"{name}.{col}", f"{v[bad[0]]} is not a finite number >= 0",
                                      int(bad[0]))
 
+    def load_pue(self) -> np.ndarray:
+        """PUE that turns IT MW into the power a site must supply [K, C]: the warmest month's
+        with ``facility.climate``, else each technology's own."""
+        if self.climate_pue_peak is not None:
+            return np.asarray(self.climate_pue_peak, float)
+        return np.ones((len(self.sites), 1)) * self.cooling["pue"].to_numpy(float)[None, :]
+
     def unit_costs(self) -> UnitCosts:
         """The objective's coefficients: each cost table summed over its components."""
         K, C = len(self.sites), len(self.cooling)
         total = lambda table, shape: sum(table.values(), np.zeros(shape))  # noqa: E731
+        hourly = {}
+        if self.hourly is not None:
+            hi = self.hourly
+            per_site = lambda v: np.bincount(hi.site, v, K) if hi.V else np.zeros(K)  # noqa: E731
+            hourly = dict(storage_mwh=per_site(hi.storage_mwh_musd), storage_mw=per_site(hi.storage_mw_musd),
+                          overbuild_mw=per_site(hi.overbuild_musd_per_mw), charge=hi.charge_cost(),
+                          discharge=-hi.charge_cost())
         return UnitCosts(open=total(self.site_cost_musd, K), it=total(self.it_cost_musd, (K, C)),
                          fiber=total(self.fiber_cost_musd, K), sat_unit=total(self.sat_unit_cost_musd, K),
                          serve=self.arcs["cost_musd_per_mw"].to_numpy(float),
-                         unmet=self.unmet_cost_musd_per_mw)
+                         unmet=self.unmet_cost_musd_per_mw, **hourly)
 
     def cost_breakdown(self, dec) -> tuple[pd.DataFrame, dict[str, float]]:
         """PV cost (M$) of a plan by component: per site (K rows), and the plan-wide terms
@@ -144,6 +168,14 @@ class SitingInputs:
         for name, c in self.it_cost_musd.items():
             parts[name] = parts.get(name, 0.0) + (c * dec.it_mw).sum(axis=1)
         u = self.unit_costs()
+        if self.hourly is not None:
+            cell_site = self.hourly.site[self.hourly.cell_site]
+            K = len(self.sites)
+            parts["storage_energy"] = u.storage_mwh * dec.storage_mwh
+            parts["storage_power"] = u.storage_mw * dec.storage_mw
+            parts["overbuild"] = u.overbuild_mw * dec.overbuild_mw
+            parts["storage_losses"] = np.bincount(cell_site, u.charge * dec.charge_mw
+                                                  + u.discharge * dec.discharge_mw, K)
         plan_wide = {"assignment": float((u.serve * dec.serve_mw).sum()),
                      "unmet_demand": float((u.unmet or 0.0) * dec.unmet_mw.sum())}
         return pd.DataFrame(parts, index=range(len(self.sites))), plan_wide
@@ -248,7 +280,8 @@ def _merge_rows(table: pd.DataFrame, label: np.ndarray, weight: str, sums: list[
     return out.reset_index(drop=True)
 
 
-def _candidate_sites(sc: Scenario, notes: list[str], progress=None) -> pd.DataFrame:
+def _candidate_sites(sc: Scenario, notes: list[str], progress=None) -> tuple[pd.DataFrame, tuple[int, int]]:
+    """Merged sources with firm power >= the minimum (uncapped), and (plants, merged sources)."""
     raw = read_energy_sources(sc.layers.energy_sources, sc.layers.columns.energy_sources)
     notes.extend("energy: " + n for n in _blank_notes(raw, "source_id", {
         "estimated_generation_gwh_2017": "their fuel's reference capacity factor and price",
@@ -258,13 +291,45 @@ def _candidate_sites(sc: Scenario, notes: list[str], progress=None) -> pd.DataFr
                            sc.candidates.merge_km, progress=progress)
     sites = _merge_rows(plants, label, "firm_mw", ["capacity_mw", "firm_mw"],
                         ["price_usd_per_mwh", "gco2_per_kwh", "capacity_factor"])
-    n_merged = len(sites)
+    counts = (len(plants), len(sites))
     sites = sites[sites["firm_mw"] >= sc.candidates.min_firm_mw]
-    sites = sites.sort_values("firm_mw", ascending=False, kind="stable").head(sc.candidates.max_count)
-    notes.append(f"energy: {len(plants)} plants merged within {sc.candidates.merge_km:g} km into "
-                 f"{n_merged} sources; kept the {len(sites)} with firm power >= "
-                 f"{sc.candidates.min_firm_mw:g} MW (largest first, at most {sc.candidates.max_count})")
-    return sites.rename(columns={"source_id": "site_id"}).reset_index(drop=True)
+    return sites.rename(columns={"source_id": "site_id"}).reset_index(drop=True), counts
+
+
+def _cap_candidates(sites: pd.DataFrame, counts: tuple[int, int], regions: pd.DataFrame, sc: Scenario,
+                    notes: list[str]) -> pd.DataFrame:
+    """Keep at most ``candidates.max_count`` sources: the largest (``rank_by: firm_mw``) or those
+    with the lowest estimated delivered cost of a flat MWh, sources within LEO reach of a demand
+    region first (``rank_by: cost``); the note says what the cap dropped, by fuel."""
+    (c, e), (n_plants, n_merged) = (sc.candidates, sc.energy), counts
+    if c.rank_by == "firm_mw":
+        order = sites.sort_values("firm_mw", ascending=False, kind="stable").index
+        how = "largest first"
+    else:
+        fuel = sites["fuel"].to_numpy()
+        pue = min(t.pue for t in sc.cooling.values())
+        est = costs.delivered_cost_usd_per_mwh(
+            sites["price_usd_per_mwh"].to_numpy(float), pue, [e.fuels[f].firming_hours for f in fuel],
+            e.battery_energy_usd_per_kwh, e.battery_power_usd_per_kw, sc.money.discount_rate,
+            e.battery_life_years, e.battery_round_trip_efficiency)
+        nearest_km = physics.pairwise_km(sites["longitude"], sites["latitude"], regions["longitude"],
+                                         regions["latitude"]).min(axis=1, initial=np.inf)
+        net = sc.network
+        reach = physics.rtt_leo_ms(nearest_km, altitude_km=net.leo_altitude_km, slant_factor=net.leo_slant_factor,
+                                   isl_stretch=net.leo_isl_stretch, overhead_ms=net.leo_overhead_ms)
+        in_reach = reach <= regions["latency_ms"].max() if len(regions) else np.zeros(len(sites), bool)
+        sites = sites.assign(estimated_usd_per_mwh=est)
+        order = pd.DataFrame({"out": ~in_reach, "est": est}, index=sites.index).sort_values(
+            ["out", "est"], kind="stable").index
+        how = "lowest estimated delivered cost first, those within reach of demand before the rest"
+    kept = sites.loc[order[:c.max_count]]
+    dropped = sites.loc[order[c.max_count:], "fuel"].value_counts()
+    notes.append(f"energy: {n_plants} plants merged within {c.merge_km:g} km into "
+                 f"{n_merged} sources; kept the {len(kept)} with firm power >= "
+                 f"{c.min_firm_mw:g} MW ({how}, at most {c.max_count})")
+    if len(dropped):
+        notes.append("energy: the candidate cap dropped " + ", ".join(f"{n} {f}" for f, n in dropped.items()))
+    return kept.reset_index(drop=True)
 
 
 def _demand_regions(sc: Scenario, notes: list[str], progress=None) -> pd.DataFrame:
@@ -363,13 +428,15 @@ def _cooling_table(sc: Scenario) -> pd.DataFrame:
     return c
 
 
-def _cost_tables(sites, cooling, sc: Scenario):
-    """Present-value cost coefficients (M$) per component; the model only sums them."""
+def _cost_tables(sites, cooling, sc: Scenario, pue_annual=None):
+    """Present-value cost coefficients (M$) per component; the model only sums them.
+
+    ``pue_annual`` [K, C] (``facility.climate``) prices energy at each site's own PUE."""
     m, f, net = sc.money, sc.facility, sc.network
     pvf = float(costs.pv_annuity_factor(m.discount_rate, m.lifetime_years))
     cap = lambda capex, life: costs.pv_of_capex(capex, m.discount_rate, life, m.lifetime_years)  # noqa: E731
     capex = cooling["capex_musd_per_mw"].to_numpy(float)[None, :]
-    pue = cooling["pue"].to_numpy(float)[None, :]
+    pue = cooling["pue"].to_numpy(float)[None, :] if pue_annual is None else np.asarray(pue_annual, float)
     mwh_per_mw = f.utilisation * costs.HOURS_PER_YEAR
     price = sites["price_usd_per_mwh"].to_numpy(float)[:, None]
     gco2 = sites["gco2_per_kwh"].to_numpy(float)[:, None]
@@ -400,8 +467,11 @@ def from_layers(sc: Scenario, *, progress: Callable[[str], None] | None = None) 
     ``progress``, if given, receives progress lines from the merges of plants and places.
     """
     notes: list[str] = []
-    sites = _candidate_sites(sc, notes, progress)
-    regions = _demand_regions(sc, notes, progress)
+    sites, counts = _candidate_sites(sc, notes, progress)
+    demand_notes: list[str] = []
+    regions = _demand_regions(sc, demand_notes, progress)
+    sites = _cap_candidates(sites, counts, regions, sc, notes)
+    notes += demand_notes
     pops = read_pops(sc.layers.pops, sc.layers.columns.pops).reset_index(drop=True)
     if sites.empty:
         raise InputError("energy_sources", "firm_mw", "no candidate site is left after merging "
@@ -410,14 +480,27 @@ def from_layers(sc: Scenario, *, progress: Callable[[str], None] | None = None) 
         raise InputError("demand", "population", "no demand region is left after merging and "
                          f"the minimum population of {sc.demand.min_population:,.0f}")
     cooling = _cooling_table(sc)
+    hourly = None
+    if sc.energy.hourly:
+        hourly = hourly_inputs(sites, sc, notes)
+        sites.loc[hourly.site, "firm_mw"] = daily_energy_bound(hourly.cf, hourly.available_mw,
+                                                               hourly.overbuild_max_mw)
+        notes.append("hourly: the power row of a variable-fuel site caps its load at the mean "
+                     "generation of its poorest representative day (with the most overbuild)")
     sites["max_it_mw"] = sites["firm_mw"] / cooling["pue"].astype(float).min()
     _check_module_size(sites, sc.facility.module_mw)
     arcs = _arcs(sites, regions, pops, sc)
     n_pairs = len(sites) * len(regions)
     notes.append(f"arcs: {len(arcs)} of {2 * n_pairs} (region, site, link) combinations are "
                  f"within their region's latency limit")
-    it, site, fiber, sat = _cost_tables(sites, cooling, sc)
-    d, f = sc.demand, sc.facility
+    f = sc.facility
+    pue_annual = pue_peak = None
+    if f.climate:
+        pue_annual, pue_peak = climate.site_pue(sites["latitude"].to_numpy(float), cooling, f.pue_cap)
+        notes.append("climate: PUE by the latitude band's ambient temperature (data/climate.csv, EST): "
+                     f"annual-mean PUE prices energy, warmest-month PUE sizes power (up to {pue_peak.max():.2f})")
+    it, site, fiber, sat = _cost_tables(sites, cooling, sc, pue_annual)
+    d = sc.demand
     mwh_per_mw_pv = (f.utilisation * costs.HOURS_PER_YEAR
                      * float(costs.pv_annuity_factor(sc.money.discount_rate, sc.money.lifetime_years)))
     unmet = (None if d.unmet_penalty_usd_per_mwh is None
@@ -436,4 +519,5 @@ def from_layers(sc: Scenario, *, progress: Callable[[str], None] | None = None) 
                         n_minus_1_share=d.n_minus_1_share, failure_group=group,
                         training_gbps_per_mw=sc.network.training_gbps_per_mw,
                         training_links=tuple(b for b, ok in (("fiber", sc.network.allow_fiber),
-                                                             ("satellite", sc.network.allow_satellite)) if ok))
+                                                             ("satellite", sc.network.allow_satellite)) if ok),
+                        hourly=hourly, climate_pue_peak=pue_peak)

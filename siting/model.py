@@ -27,9 +27,9 @@ from .errors import ModelTooLargeError
 from .inputs import SitingInputs
 from .solve import StandardForm
 
-__all__ = ["build_model", "FAMILIES", "OPTION_FAMILIES", "ModelIndex", "Compiled", "compile_model", "read_decisions",
-           "start_vector", "objective_vector", "structure_key", "in_place_update", "N1Layout",
-           "n_minus_1_layout"]
+__all__ = ["build_model", "FAMILIES", "OPTION_FAMILIES", "ENERGY_FAMILIES", "ModelIndex", "Compiled",
+           "compile_model", "read_decisions", "start_vector", "objective_vector", "structure_key",
+           "in_place_update", "N1Layout", "n_minus_1_layout"]
 
 
 MAX_BACKUP_VARIABLES = 1_000_000  # N-1 recourse variables built at once: a bound on the build, EST
@@ -179,6 +179,20 @@ def add_variables(m, inp: SitingInputs, ix: ModelIndex) -> None:
     if n1 is not None and n1.n:
         ub = inp.n_minus_1_share * inp.regions["inference_mw"].to_numpy(float)[n1.pair_region[n1.pair]]
         m.backup = pyo.Var(range(n1.n), domain=pyo.NonNegativeReals, bounds=lambda _, i: (0, ub[i]))
+    hi = inp.hourly
+    if hi is not None and hi.V:  # hourly energy: only variable-fuel sites get these columns
+        pmax = hi.max_power_mw()
+        top = dict(zip(hi.site.tolist(), pmax))
+        m.storage_mw = pyo.Var(hi.site.tolist(), domain=pyo.NonNegativeReals, bounds=lambda _, k: (0, top[k]))
+        m.storage_mwh = pyo.Var(hi.site.tolist(), domain=pyo.NonNegativeReals,
+                                bounds=lambda _, k: (0, 24 * top[k]))
+        offered = hi.overbuild_max_mw > 0
+        ob_max = dict(zip(hi.site[offered].tolist(), hi.overbuild_max_mw[offered]))
+        m.overbuild_mw = pyo.Var(list(ob_max), domain=pyo.NonNegativeReals, bounds=lambda _, k: (0, ob_max[k]))
+        cell_top = pmax[hi.cell_site]
+        m.charge = pyo.Var(range(hi.H), domain=pyo.NonNegativeReals, bounds=lambda _, h: (0, cell_top[h]))
+        m.discharge = pyo.Var(range(hi.H), domain=pyo.NonNegativeReals, bounds=lambda _, h: (0, cell_top[h]))
+        m.soc = pyo.Var(range(hi.H), domain=pyo.NonNegativeReals, bounds=lambda _, h: (0, 24 * cell_top[h]))
 
 
 def _it_sum(m, ix: ModelIndex, k: int, cols=None, coefs=None):
@@ -277,6 +291,89 @@ def add_power(m, inp: SitingInputs, ix: ModelIndex) -> None:
         vs, cs = _it_sum(m, ix, k, coefs=pue)
         return _lin(cs + [-firm[k]], vs + [m.open[k]]) <= 0
     m.power = pyo.Constraint(range(ix.K), rule=rule)
+
+
+def add_climate_power(m, inp: SitingInputs, ix: ModelIndex) -> None:
+    """sum_c pue_peak[k,c] * it[k,c] <= firm_mw[k] * open[k]   (warmest-month PUE; sites where it exceeds pue[c])."""
+    if inp.climate_pue_peak is None:
+        return
+    peak = inp.load_pue()
+    hot = np.flatnonzero((peak > inp.cooling["pue"].to_numpy(float)[None, :] + 1e-12).any(axis=1))
+    firm = inp.sites["firm_mw"].to_numpy(float)
+
+    def rule(m, k):
+        vs, cs = _it_sum(m, ix, k, coefs=peak[k])
+        return _lin(cs + [-firm[k]], vs + [m.open[k]]) <= 0
+    m.climate_power = pyo.Constraint(hot.tolist(), rule=rule)
+
+
+def add_hourly_balance(m, inp: SitingInputs, ix: ModelIndex) -> None:
+    """cf[v,d,t] (avail[v] + overbuild[v]) + discharge[v,d,t] - charge[v,d,t] >= sum_c pue[c] it[k,c]   (variable k)."""
+    hi = inp.hourly
+    if hi is None or not hi.V:
+        return
+    pue = inp.load_pue()
+    cf = hi.cf.ravel()
+    site = hi.site[hi.cell_site]
+    avail = hi.available_mw[hi.cell_site]
+
+    def rule(m, h):
+        k = int(site[h])
+        vs, cs = _it_sum(m, ix, k, coefs=pue[k])
+        vs += [m.charge[h], m.discharge[h]]
+        cs += [1.0, -1.0]
+        if k in m.overbuild_mw:
+            vs.append(m.overbuild_mw[k])
+            cs.append(-cf[h])
+        return _lin(cs, vs) <= cf[h] * avail[h]
+    m.hourly_balance = pyo.Constraint(range(hi.H), rule=rule)
+
+
+def add_storage(m, inp: SitingInputs, ix: ModelIndex) -> None:
+    """soc[h] = soc[h-1, cyclic within the representative day] + eta_c charge[h] - discharge[h] / eta_d."""
+    hi = inp.hourly
+    if hi is None or not hi.V:
+        return
+    prev = hi.previous_cell
+    m.soc_balance = pyo.Constraint(range(hi.H), rule=lambda m, h: _lin(
+        [1.0, -1.0, -hi.eta_charge, 1.0 / hi.eta_discharge],
+        [m.soc[h], m.soc[int(prev[h])], m.charge[h], m.discharge[h]]) == 0)
+
+
+def add_storage_capacity(m, inp: SitingInputs, ix: ModelIndex) -> None:
+    """soc[h] <= storage_mwh[k];  charge[h] + discharge[h] <= storage_mw[k]   (k the cell's site)."""
+    hi = inp.hourly
+    if hi is None or not hi.V:
+        return
+    site = hi.site[hi.cell_site]
+    m.soc_capacity = pyo.Constraint(range(hi.H), rule=lambda m, h: _lin(
+        [1.0, -1.0], [m.soc[h], m.storage_mwh[int(site[h])]]) <= 0)
+    m.storage_power = pyo.Constraint(range(hi.H), rule=lambda m, h: _lin(
+        [1.0, 1.0, -1.0], [m.charge[h], m.discharge[h], m.storage_mw[int(site[h])]]) <= 0)
+
+
+def add_storage_throughput(m, inp: SitingInputs, ix: ModelIndex) -> None:
+    """sum_{d,t} w_d discharge[v,d,t] <= cycle_life / life_years * mwh[k]   (cycle life as a throughput limit)."""
+    hi = inp.hourly
+    if hi is None or not hi.V:
+        return
+    per_v = hi.D * 24
+    w = hi.cell_weight
+
+    def rule(m, v):
+        cells = range(v * per_v, (v + 1) * per_v)
+        return _lin([w[h] for h in cells] + [-hi.cycles_per_year],
+                    [m.discharge[h] for h in cells] + [m.storage_mwh[int(hi.site[v])]]) <= 0
+    m.storage_throughput = pyo.Constraint(range(hi.V), rule=rule)
+
+
+def add_overbuild(m, inp: SitingInputs, ix: ModelIndex) -> None:
+    """overbuild_mw[k] <= overbuild_max_mw[k] * open[k]   (extra renewable MW only at an open site)."""
+    if inp.hourly is None or not hasattr(m, "overbuild_mw") or not len(m.overbuild_mw):
+        return
+    top = dict(zip(inp.hourly.site.tolist(), inp.hourly.overbuild_max_mw))
+    m.overbuild_open = pyo.Constraint(list(m.overbuild_mw.keys()), rule=lambda m, k: _lin(
+        [1.0, -top[k]], [m.overbuild_mw[k], m.open[k]]) <= 0)
 
 
 def add_backhaul(m, inp: SitingInputs, ix: ModelIndex) -> None:
@@ -379,6 +476,14 @@ def add_objective(m, inp: SitingInputs, ix: ModelIndex) -> None:
     if hasattr(m, "unmet"):
         coefs += [u.unmet] * ix.R
         vs += list(m.unmet.values())
+    if inp.hourly is not None and inp.hourly.V:
+        for name, unit in (("storage_mwh", u.storage_mwh), ("storage_mw", u.storage_mw),
+                           ("overbuild_mw", u.overbuild_mw)):
+            var = getattr(m, name)
+            coefs += [unit[k] for k in var.keys()]
+            vs += list(var.values())
+        coefs += list(u.charge) + list(u.discharge)
+        vs += list(m.charge.values()) + list(m.discharge.values())
     m.cost = pyo.Objective(expr=_lin(coefs, vs), sense=pyo.minimize)
 
 
@@ -387,6 +492,9 @@ FAMILIES = (add_demand, add_training, add_capacity, add_modules, add_cooling,
 # families of options that are off by default, each with its hand-solved tests in its own test
 # module (tests/test_resilience.py); build_model runs them after FAMILIES
 OPTION_FAMILIES = (add_n_minus_1,)
+# hourly energy on representative days (issue 12): each returns at once without ``inputs.hourly``
+ENERGY_FAMILIES = (add_climate_power, add_hourly_balance, add_storage, add_storage_capacity, add_storage_throughput,
+                   add_overbuild)
 
 
 def build_model(inp: SitingInputs) -> pyo.ConcreteModel:
@@ -396,7 +504,7 @@ def build_model(inp: SitingInputs) -> pyo.ConcreteModel:
     m._index = ix
     with _no_gc():
         add_variables(m, inp, ix)
-        for family in FAMILIES + OPTION_FAMILIES:
+        for family in FAMILIES + OPTION_FAMILIES + ENERGY_FAMILIES:
             family(m, inp, ix)
         add_objective(m, inp, ix)
     return m
@@ -500,7 +608,12 @@ def read_decisions(comp: Compiled, inp: SitingInputs, x: np.ndarray) -> Decision
         fiber=_by_site(comp, "fiber", x, K) > 0.5,
         sat_units=np.round(_by_site(comp, "sat_units", x, K)) + 0.0,
         unmet_mw=clean(comp.values("unmet", x)) if "unmet" in comp.columns else np.zeros(R),
-        backup_mw=_backup_table(inp, clean(comp.values("backup", x))))
+        backup_mw=_backup_table(inp, clean(comp.values("backup", x))),
+        storage_mwh=clean(_by_site(comp, "storage_mwh", x, K)),
+        storage_mw=clean(_by_site(comp, "storage_mw", x, K)),
+        overbuild_mw=clean(_by_site(comp, "overbuild_mw", x, K)),
+        charge_mw=clean(comp.values("charge", x)), discharge_mw=clean(comp.values("discharge", x)),
+        soc_mwh=clean(comp.values("soc", x)))
 
 
 def _backup_table(inp: SitingInputs, values: np.ndarray) -> np.ndarray:
@@ -522,12 +635,14 @@ def start_vector(comp: Compiled, inp: SitingInputs, dec: Decisions) -> np.ndarra
     one_hot[np.flatnonzero(dec.open), dec.cooling[dec.open]] = 1.0
     per_index = {"open": dec.open, "it": dec.it_mw.ravel(), "serve": dec.serve_mw,
                  "modules": dec.modules, "cool": one_hot.ravel(), "train": dec.train_mw,
-                 "hosts_training": dec.hosts_training, "unmet": dec.unmet_mw, "train_sat": dec.train_sat_mw}
+                 "hosts_training": dec.hosts_training, "unmet": dec.unmet_mw, "train_sat": dec.train_sat_mw,
+                 "charge": dec.charge_mw, "discharge": dec.discharge_mw, "soc": dec.soc_mwh}
     if "backup" in comp.columns:
         n1 = n_minus_1_layout(inp)
         known = dec.backup_mw.shape[0] == len(n1.groups)  # a plan without N-1 flows starts them at 0
         per_index["backup"] = dec.backup_mw[n1.block, n1.pair_arc[n1.pair]] if known else np.zeros(n1.n)
-    by_key = {"fiber": dec.fiber, "sat_units": dec.sat_units}
+    by_key = {"fiber": dec.fiber, "sat_units": dec.sat_units, "storage_mwh": dec.storage_mwh,
+              "storage_mw": dec.storage_mw, "overbuild_mw": dec.overbuild_mw}
     x = np.zeros(comp.sf.shape[1])
     for name, cols in comp.columns.items():
         keys = comp.keys[name]
@@ -541,8 +656,10 @@ def start_vector(comp: Compiled, inp: SitingInputs, dec: Decisions) -> np.ndarra
 def objective_vector(comp: Compiled, inp: SitingInputs) -> np.ndarray:
     """The cost of every column for ``inp`` (same structure): the in-place re-solve's ``c``."""
     u = inp.unit_costs()
-    per_index = {"open": u.open, "it": u.it.ravel(), "serve": u.serve}
-    by_key = {"fiber": u.fiber, "sat_units": u.sat_unit}
+    per_index = {"open": u.open, "it": u.it.ravel(), "serve": u.serve, "charge": u.charge,
+                 "discharge": u.discharge}
+    by_key = {"fiber": u.fiber, "sat_units": u.sat_unit, "storage_mwh": u.storage_mwh,
+              "storage_mw": u.storage_mw, "overbuild_mw": u.overbuild_mw}
     c = np.zeros(comp.sf.shape[1])
     for name, cols in comp.columns.items():
         if name in per_index:
@@ -582,6 +699,13 @@ def structure_key(inp: SitingInputs) -> str:
     if n1 is not None:  # only with N-1 on, so keys without it stay as they were
         h.update(repr(inp.n_minus_1_share).encode() + inp.failure_groups().astype(np.int64).tobytes()
                  + n1.groups.astype(np.int64).tobytes())
+    if inp.climate_pue_peak is not None:
+        h.update(np.ascontiguousarray(inp.climate_pue_peak, float).tobytes())
+    if inp.hourly is not None:
+        hi = inp.hourly
+        for a in (hi.site, hi.cf, hi.available_mw, hi.overbuild_max_mw, hi.weight_days):
+            h.update(np.ascontiguousarray(a, float).tobytes())
+        h.update(repr((hi.eta_charge, hi.eta_discharge, hi.cycles_per_year)).encode())
     return h.hexdigest()
 
 

@@ -67,6 +67,15 @@ def make_plan(inp: SitingInputs, dec: Decisions, report: SolveReport, *,
     s["sat_gbps"] = units * inp.sat_unit_gbps
     s["backhaul"] = np.select([dec.fiber & (units > 0), dec.fiber, units > 0],
                               ["fiber+satellite", "fiber", "satellite"], "none")
+    load_mw = (it * inp.load_pue()).sum(axis=1)
+    if inp.climate_pue_peak is not None:
+        s["pue_peak"] = np.where(dec.open, inp.load_pue()[np.arange(K), chosen], np.nan)
+        s["power_peak_mw"] = load_mw
+    if inp.hourly is not None:
+        s["storage_mwh"] = dec.storage_mwh
+        s["storage_mw"] = dec.storage_mw
+        s["overbuild_mw"] = dec.overbuild_mw
+        s["curtailment_mwh_per_year"] = _curtailment(inp, dec, load_mw)
     for col in per_site:
         s[f"{col}_musd"] = per_site[col].to_numpy()
     s["total_musd"] = per_site.sum(axis=1).to_numpy()
@@ -117,6 +126,19 @@ def make_plan(inp: SitingInputs, dec: Decisions, report: SolveReport, *,
         "run": run or {},
     }
     return Plan(sites, assignments, regions, costs, report, summary, dec)
+
+
+def _curtailment(inp: SitingInputs, dec: Decisions, load_mw: np.ndarray) -> np.ndarray:
+    """Generation available to the colony and not used, MWh per year per site (0 at firm sites)."""
+    hi = inp.hourly
+    out = np.zeros(len(inp.sites))
+    if not hi.V or dec.charge_mw.size != hi.H:
+        return out
+    k = hi.site[hi.cell_site]
+    gen = hi.cf.ravel() * (hi.available_mw[hi.cell_site] + dec.overbuild_mw[k])
+    spare = gen + dec.discharge_mw - dec.charge_mw - load_mw[k]
+    out[hi.site] = np.bincount(hi.cell_site, np.maximum(spare, 0.0) * hi.cell_weight, hi.V)
+    return np.where(dec.open, out, 0.0)
 
 
 def _coord(lon, lat) -> list[float]:

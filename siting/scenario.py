@@ -64,6 +64,7 @@ class Layers(_Strict):
     energy_sources: Path = DATA_DIR / "energy_sources.csv"
     demand: Path = DATA_DIR / "cities.csv"
     pops: Path = DATA_DIR / "pops.csv"
+    profiles: Path | None = None  # hourly capacity factors: site_id + 8760 hour columns (energy.hourly)
     columns: LayerColumns = LayerColumns()
 
 
@@ -71,6 +72,7 @@ class Candidates(_Strict):
     merge_km: Num = Field(ge=0, le=1000)
     min_firm_mw: Num = Field(ge=0)
     max_count: Int = Field(ge=1)
+    rank_by: Literal["firm_mw", "cost"] = "firm_mw"
 
 
 class Demand(_Strict):
@@ -101,6 +103,8 @@ class Facility(_Strict):
     inference_rack_kw: Num = Field(gt=0)
     training_rack_kw: Num = Field(gt=0)
     max_sites: Int | None = Field(default=None, ge=1)
+    climate: Bool = False  # PUE by the site's ambient temperature (data/climate.csv, siting.climate)
+    pue_cap: Num = Field(ge=1.0, le=3.0)
 
 
 class Cooling(_Strict):
@@ -108,6 +112,8 @@ class Cooling(_Strict):
     pue: Num = Field(ge=1.0, le=3.0)
     rack_kw: Num = Field(gt=0)
     water_l_per_kwh: Num = Field(ge=0)
+    pue_slope_per_c: Num = Field(default=0.0, ge=0, le=0.1)  # PUE rise per degC above pue_ref_temp_c
+    pue_ref_temp_c: Num = Field(default=50.0, ge=-50, le=60)
 
 
 class Fuel(_Strict):
@@ -115,6 +121,10 @@ class Fuel(_Strict):
     ref_capacity_factor: Num = Field(gt=0, le=1)
     firm_fraction: Num = Field(gt=0, le=1)
     lifecycle_gco2_per_kwh: Num = Field(ge=0)
+    variable: Bool = False  # hourly profile instead of a constant firm fraction (energy.hourly)
+    overbuild_capex_usd_per_kw: Num | None = Field(default=None, ge=0)  # None: no overbuild offered
+    overbuild_om_usd_per_kw_year: Num | None = Field(default=None, ge=0)
+    firming_hours: Num = Field(default=0.0, ge=0, le=48)  # storage hours assumed when ranking by cost
 
 
 class Energy(_Strict):
@@ -122,6 +132,16 @@ class Energy(_Strict):
     price_clamp_high: Num = Field(gt=0)
     carbon_price_usd_per_tco2: Num = Field(ge=0)
     fuels: dict[str, Fuel]
+    hourly: Bool = False
+    representative_days: Int = Field(ge=1, le=60)
+    profile_seed: Int = Field(ge=0, le=MAX_SEED)
+    battery_energy_usd_per_kwh: Num = Field(ge=0)
+    battery_power_usd_per_kw: Num = Field(ge=0)
+    battery_round_trip_efficiency: Num = Field(gt=0, le=1)
+    battery_life_years: Num = Field(gt=0, le=100)
+    battery_cycle_life: Num = Field(gt=0)
+    overbuild_max_share: Num = Field(ge=0, le=10)
+    overbuild_life_years: Num = Field(gt=0, le=100)
 
 
 class Network(_Strict):
@@ -199,6 +219,7 @@ def default_values() -> dict:
     table = pd.read_csv(DATA_DIR / "defaults.csv", dtype={"value": str})
     tree = _nest({row.key: yaml.safe_load(str(row.value)) for row in table.itertuples()})
     fuels = pd.read_csv(DATA_DIR / "fuels.csv").drop(columns="source").set_index("fuel")
+    fuels = fuels.astype(object).where(fuels.notna(), None)  # a blank cell: not offered (None)
     cooling = pd.read_csv(DATA_DIR / "cooling.csv").drop(columns="source").set_index("cooling")
     tree.setdefault("energy", {})["fuels"] = fuels.to_dict(orient="index")
     tree["cooling"] = cooling.to_dict(orient="index")
