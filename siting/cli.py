@@ -31,11 +31,21 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+_OWNS_PROCESS = [False]  # set by the console entry point only (never under CliRunner or a notebook)
+
+
+def entry() -> None:
+    """The ``siting`` command: the CLI owns its process, so it may end it without waiting."""
+    _OWNS_PROCESS[0] = True
+    main()
+
+
 def _exit(code: int):
-    """Exit; if a HiGHS solve was left running (past its deadline or a Ctrl-C), do not wait for
-    its thread: flush and leave at once (nothing of ours is being written then)."""
+    """Exit; if this process is the ``siting`` command and a HiGHS solve is still running (left
+    past its deadline or a Ctrl-C), do not wait for its thread: flush and leave at once (nothing
+    of ours is being written then)."""
     solver = sys.modules.get("siting.solve")
-    if solver is not None and solver.abandoned_solves():
+    if _OWNS_PROCESS[0] and solver is not None and solver.abandoned_solves():
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
@@ -115,8 +125,7 @@ def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, qui
         click.echo(f"warning: plan not proven within the {sc.solver.mip_gap:.2%} gap "
                    f"(termination: {rep.termination})", err=True)
         _exit(EXIT_NOT_WITHIN_GAP)
-    if sys.modules["siting.solve"].abandoned_solves():
-        _exit(0)
+    _exit(0)
 
 
 def _summary_text(plan, out: Path) -> str:
@@ -224,7 +233,7 @@ def rtt(a, b, overrides):
 
 
 if __name__ == "__main__":
-    main()
+    entry()
 
 
 def _explore_setup(scenario, overrides, time_limit, out, suffix):

@@ -295,15 +295,14 @@ class _Watch:
 
 
 _GRACE_S = 2.0  # how long a cancelled HiGHS gets to stop before it is left behind
-_ABANDONED: list[int] = []  # solves left running past their deadline (see abandoned_solves)
+_ABANDONED: list[threading.Event] = []  # solves left running past their deadline or a Ctrl-C
 
 
 def abandoned_solves() -> int:
-    """How many HiGHS solves this process left running past their deadline or a Ctrl-C.
-
-    They run in daemon threads until HiGHS next checks its interrupt flag; a command-line
-    program should end with ``os._exit`` rather than wait for them."""
-    return len(_ABANDONED)
+    """How many HiGHS solves this process left behind (past their deadline or a Ctrl-C) are
+    still running. They run in daemon threads until HiGHS next checks its interrupt flag; a
+    command-line program should end with ``os._exit`` rather than wait for them."""
+    return sum(not done.is_set() for done in _ABANDONED)
 
 
 def _run(h: highspy.Highs, say: Callable[[str], None] | None = None, is_mip: bool = True,
@@ -341,13 +340,13 @@ def _run(h: highspy.Highs, say: Callable[[str], None] | None = None, is_mip: boo
                     h.cancelSolve()
                     cancelled_at = now
                 elif now > cancelled_at + _GRACE_S:
-                    _ABANDONED.append(1)
+                    _ABANDONED.append(finished)
                     return "abandoned"
     except KeyboardInterrupt:
         h.cancelSolve()
         end = time.monotonic() + _GRACE_S
         if not finished.wait(max(end - time.monotonic(), 0.0)):
-            _ABANDONED.append(1)
+            _ABANDONED.append(finished)
         raise KeyboardInterrupt("solve interrupted") from None
     interrupted = h.getModelStatus().name in ("kInterrupt", "kHighsInterrupt")
     if interrupted and cancelled_at is None:
