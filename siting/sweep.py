@@ -47,7 +47,7 @@ from .errors import ScenarioError, SitingError, clip
 from .outdir import check_out, replace_dir, safe_name
 from .scenario import Scenario, load_scenario
 
-__all__ = ["sweep", "expand", "summarize", "carbon_tco2_per_year", "water_m3_per_year", "plot_sweep",
+__all__ = ["sweep", "expand", "parse_vary", "summarize", "carbon_tco2_per_year", "water_m3_per_year", "plot_sweep",
            "SWEEP_FILES"]
 
 SWEEP_FILES = ("sweep.csv", "sweep.parquet", "sweep.png", "sweep.json", "scenario-<variant>.yaml")
@@ -129,6 +129,32 @@ def expand(overrides: Mapping[str, Sequence] | Sequence[Mapping[str, object]]) -
     if not variants:
         raise ScenarioError("--vary: no variants given")
     return variants
+
+
+def parse_vary(texts: Sequence[str]) -> dict[str, list]:
+    """``--vary`` options (``a.b=v1,v2,...``, each value a YAML scalar) as a grid.
+
+    >>> parse_vary(["network.sat_price_musd_per_gbps_year=0.2,1", "demand.unmet_penalty_usd_per_mwh=null,500"])
+    {'network.sat_price_musd_per_gbps_year': [0.2, 1], 'demand.unmet_penalty_usd_per_mwh': [None, 500]}
+    """
+    from .scenario import parse_yaml
+
+    grid: dict[str, list] = {}
+    for text in texts:
+        key, sep, values = text.partition("=")
+        key = key.strip()
+        if not sep or not key or not all(key.split(".")):
+            raise ScenarioError(f"--vary {clip(repr(text))}: expected key.path=value1,value2,...")
+        if key in grid:
+            raise ScenarioError(f"--vary {clip(key)}: given twice; list all its values in one --vary")
+        parsed = []
+        for part in values.split(","):
+            try:
+                parsed.append(parse_yaml(part.strip()))
+            except ScenarioError as exc:
+                raise ScenarioError(f"--vary {clip(key)}: the value {clip(repr(part))} is {exc}") from None
+        grid[key] = parsed
+    return grid
 
 
 def _assignments(values: Mapping[str, object]) -> list[str]:
@@ -348,6 +374,9 @@ def _client(scheduler: str | None, workers: int):
 
     from distributed import Client, LocalCluster
 
+    if hasattr(scheduler, "submit"):  # a distributed.Client of the caller's: used, never closed
+        yield scheduler
+        return
     cluster = None
     try:
         if scheduler:
@@ -364,6 +393,12 @@ def _client(scheduler: str | None, workers: int):
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def _is_local(client) -> bool:
+    from distributed import LocalCluster
+
+    return isinstance(getattr(client, "cluster", None), LocalCluster)
 
 
 def _chunks(groups: list[list[int]], workers: int) -> list[list[int]]:
@@ -430,8 +465,10 @@ def sweep(scenario: str | Path | None = None,
 
     ``overrides``: a grid ``{"a.b": [v1, v2], ...}`` or a list of ``{"a.b": v}`` dicts;
     ``base_overrides``: ``a.b=value`` strings applied to every variant first. ``workers``:
-    embedded Dask workers (default: the machine's cores); ``scheduler``: the address of an
-    existing Dask scheduler instead. ``out``: write ``sweep.csv``, ``sweep.parquet``,
+    embedded Dask workers (default: the machine's cores; HiGHS gets cores // workers threads);
+    ``scheduler``: the address of an existing Dask scheduler instead (or a ``distributed.Client``,
+    used and left open), each solve then on one HiGHS thread unless ``solver.threads`` is set.
+    ``out``: write ``sweep.csv``, ``sweep.parquet``,
     ``sweep.png``, ``sweep.json`` and each variant's resolved ``scenario-<variant>.yaml`` there
     (replaced only if it is a siting output; checked before any solving); with ``outputs``
     each variant's plan files go to ``<out>.variants/<variant>/``. ``cache_dir``: see the
@@ -452,7 +489,8 @@ def sweep(scenario: str | Path | None = None,
     workers = workers or (os.cpu_count() or 1)
     if workers < 1:
         raise ScenarioError(f"--workers: {workers} is not a positive number of workers")
-    extra = [f"solver.threads={1 if scheduler else _threads(workers)}"]
+    local = scheduler is None or _is_local(scheduler)  # workers share our file system: they cache too
+    extra = [f"solver.threads={_threads(workers) if scheduler is None else 1}"]
     if any(o.split("=", 1)[0].strip() == "solver.threads" for o in base_overrides):
         extra = []  # the user's explicit thread count wins
     if time_limit_s is not None:
@@ -502,7 +540,7 @@ def sweep(scenario: str | Path | None = None,
     try:
         if todo:
             with _client(scheduler, workers) as client:
-                _run(client, todo, cache, outputs, scheduler is None, bar, on_row)
+                _run(client, todo, cache, outputs, local, bar, on_row)
     except KeyboardInterrupt:
         bar.close()
         finish(partial=True)
