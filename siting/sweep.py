@@ -66,7 +66,7 @@ def carbon_tco2_per_year(it_mw, pue, utilisation, gco2_per_kwh):
     >>> carbon_tco2_per_year(np.array([100.0, 50.0]), np.array([1.2, 1.1]), 0.8, np.array([24.0, 12.0])).round(1)
     array([20183. ,  4625.3])
     """
-    return np.asarray(it_mw, float) * pue * utilisation * HOURS_PER_YEAR * gco2_per_kwh / 1e3 + 0.0
+    return _as_given(np.asarray(it_mw, float) * pue * utilisation * HOURS_PER_YEAR * gco2_per_kwh / 1e3 + 0.0)
 
 
 def water_m3_per_year(it_mw, utilisation, water_l_per_kwh):
@@ -77,7 +77,12 @@ def water_m3_per_year(it_mw, utilisation, water_l_per_kwh):
     >>> water_m3_per_year(1.0, 1.0, 1.8)
     15768.0
     """
-    return np.asarray(it_mw, float) * utilisation * HOURS_PER_YEAR * water_l_per_kwh + 0.0
+    return _as_given(np.asarray(it_mw, float) * utilisation * HOURS_PER_YEAR * water_l_per_kwh + 0.0)
+
+
+def _as_given(v):
+    """A float for scalar input, the array otherwise."""
+    return float(v) if np.ndim(v) == 0 else v
 
 
 def summarize(plan, inp, sc: Scenario) -> dict:
@@ -531,8 +536,9 @@ def sweep(scenario: str | Path | None = None,
 
     def finish(partial: bool) -> pd.DataFrame:
         table = _table(items, keys, rows)
+        where = scheduler if scheduler is None or isinstance(scheduler, str) else str(scheduler.scheduler.address)
         table.attrs |= {"partial": partial, "wall_s": time.perf_counter() - t_start, "workers": workers,
-                        "scheduler": scheduler}
+                        "scheduler": where}
         if out is not None:
             _write(out, table, items)
         return table
@@ -558,8 +564,7 @@ def _table(items: list[dict], keys: list[str], rows: dict[str, dict]) -> pd.Data
                        | {k: v for k, v in row.items() if k != "variant"})
     table = pd.DataFrame.from_records(records)
     for col in ("error", "sites"):
-        if col not in table:
-            table[col] = None
+        table[col] = table[col].astype(object).where(table[col].notna(), None) if col in table else None
     tail = ["inputs_s", "build_s", "solve_s", "resolved_in_place", "from_cache", "error"]
     return table[[c for c in table.columns if c not in tail] + [c for c in tail if c in table]]
 
