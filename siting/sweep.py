@@ -47,11 +47,16 @@ from .errors import ScenarioError, SitingError, clip
 from .outdir import check_out, replace_dir, safe_name
 from .scenario import Scenario, load_scenario
 
-__all__ = ["sweep", "expand", "parse_vary", "summarize", "carbon_tco2_per_year", "water_m3_per_year", "plot_sweep",
-           "SWEEP_FILES"]
+__all__ = ["sweep", "SweepError", "expand", "parse_vary", "summarize", "carbon_tco2_per_year",
+           "water_m3_per_year", "plot_sweep", "cache_key", "SWEEP_FILES"]
 
 SWEEP_FILES = ("sweep.csv", "sweep.parquet", "sweep.png", "sweep.json", "scenario-<variant>.yaml")
 NOT_RUN = "not_run"
+CONNECT_TIMEOUT_S = 20  # how long to try reaching a --scheduler
+
+
+class SweepError(SitingError):
+    """A sweep's own setting is wrong (e.g. a scheduler that cannot be reached)."""
 
 
 # ---------------------------------------------------------------------------- the math of a row
@@ -385,10 +390,13 @@ def _client(scheduler: str | None, workers: int):
     cluster = None
     try:
         if scheduler:
-            client = Client(scheduler, timeout="20s")
+            try:
+                client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise SweepError(f"--scheduler {clip(scheduler)}: cannot connect ({clip(exc, 200)})") from None
         else:
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, worker_dashboard_address=None,
+                                   dashboard_address=":0", worker_dashboard_address=None,
                                    silence_logs=logging.ERROR)
             client = Client(cluster)
         try:
@@ -490,10 +498,10 @@ def sweep(scenario: str | Path | None = None,
     out = check_out(out) if out is not None else None
     var_root = out.with_name(out.name + ".variants") if (out is not None and outputs) else None
     if outputs and out is None:
-        raise ScenarioError("--outputs: needs an output folder (--out)")
+        raise SweepError("--outputs: needs an output folder (--out)")
     workers = workers or (os.cpu_count() or 1)
     if workers < 1:
-        raise ScenarioError(f"--workers: {workers} is not a positive number of workers")
+        raise SweepError(f"--workers: {workers} is not a positive number of workers")
     local = scheduler is None or _is_local(scheduler)  # workers share our file system: they cache too
     extra = [f"solver.threads={_threads(workers) if scheduler is None else 1}"]
     if any(o.split("=", 1)[0].strip() == "solver.threads" for o in base_overrides):

@@ -105,7 +105,7 @@ def test_a_failing_variant_is_recorded_and_the_others_finish(tmp_path, monkeypat
     monkeypatch.setattr(sweep_mod._Group, "solve", solve)
     variants = [{}, {"demand.unmet_penalty_usd_per_mwh": None, "demand.latency_ms": 1},
                 {"demand.unmet_penalty_usd_per_mwh": 9999}]
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
         table = sweep(None, variants, base_overrides=SMALL, scheduler=client, cache_dir=tmp_path, progress=False)
     ok, impossible, broken = table.to_dict("records")
@@ -113,6 +113,38 @@ def test_a_failing_variant_is_recorded_and_the_others_finish(tmp_path, monkeypat
     assert "cannot be met" in impossible["error"] and pd.isna(impossible["objective_musd"])
     assert broken["error"] == "RuntimeError: boom"
     assert len(list(tmp_path.glob("*.json"))) == 1  # only the plan is cached, failures are retried
+
+
+def test_ctrl_c_keeps_what_is_done_and_a_rerun_finishes_the_rest(tmp_path, monkeypatch):
+    from distributed import Client, LocalCluster
+
+    real_run = sweep_mod._run
+
+    def interrupted(client, todo, cache_dir, keep_plans, local, bar, on_row):
+        def then_ctrl_c(row, payload):
+            on_row(row, payload)
+            raise KeyboardInterrupt  # as if Ctrl-C came right after the first variant finished
+
+        real_run(client, todo, cache_dir, keep_plans, local, bar, then_ctrl_c)
+
+    variants = [{"demand.latency_ms": 100}, {"demand.latency_ms": 60}]
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    run = dict(base_overrides=SMALL, out=out, cache_dir=cache, progress=False)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster, \
+            Client(cluster) as client:
+        monkeypatch.setattr(sweep_mod, "_run", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            sweep(None, variants, scheduler=client, **run)
+        summary = json.loads((out / "sweep.json").read_text())
+        assert summary["partial"] and summary["finished"] == 1
+        table = pd.read_csv(out / "sweep.csv")
+        assert (table["termination"] == "not_run").sum() == 1 and table["objective_musd"].notna().sum() == 1
+        assert len(list(cache.glob("*.json"))) >= 1
+        monkeypatch.setattr(sweep_mod, "_run", real_run)
+        again = sweep(None, variants, scheduler=client, **run)
+    assert again["error"].isna().all() and not again.attrs["partial"]
+    assert again["from_cache"].sum() >= 1
+    assert not json.loads((out / "sweep.json").read_text())["partial"]
 
 
 def test_cli_writes_the_folder_and_refuses_a_foreign_one(tmp_path, monkeypatch, dask_processes):
@@ -144,11 +176,15 @@ def test_cli_writes_the_folder_and_refuses_a_foreign_one(tmp_path, monkeypatch, 
     assert (foreign / "notes.txt").read_text() == "keep me"
 
 
-def test_cli_refuses_bad_vary_with_the_field_named(tmp_path):
+def test_cli_refuses_bad_vary_with_the_field_named(tmp_path, monkeypatch):
+    monkeypatch.setattr(sweep_mod, "CONNECT_TIMEOUT_S", 2)
     res = CliRunner().invoke(main, ["sweep", "--vary", "demand.latncy_ms=50", "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "demand.latncy_ms" in res.output and "Traceback" not in res.output
     res = CliRunner().invoke(main, ["sweep", "--vary", "demand.latency_ms", "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "key.path=value1,value2" in res.output
+    res = CliRunner().invoke(main, ["sweep", "--vary", "demand.latency_ms=50", "--out", str(tmp_path / "o"),
+                                    "--scheduler", "tcp://127.0.0.1:9", "--quiet"])
+    assert res.exit_code == 2 and "--scheduler tcp://127.0.0.1:9: cannot connect" in res.output
 
 
 def test_threads_fit_the_cores():
