@@ -395,9 +395,10 @@ def _client(scheduler: str | None, workers: int):
             except (OSError, TimeoutError, ValueError) as exc:
                 raise SweepError(f"--scheduler {clip(scheduler)}: cannot connect ({clip(exc, 200)})") from None
         else:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=":0", worker_dashboard_address=None,
-                                   silence_logs=logging.ERROR)
+            with _workers_ignore_ctrl_c():
+                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                       dashboard_address=":0", worker_dashboard_address=None,
+                                       silence_logs=logging.ERROR)
             client = Client(cluster)
         try:
             yield client
@@ -406,6 +407,24 @@ def _client(scheduler: str | None, workers: int):
     finally:
         if cluster is not None:
             cluster.close()
+
+
+@contextlib.contextmanager
+def _workers_ignore_ctrl_c():
+    """Start worker processes with SIGINT ignored (inherited across exec): Ctrl-C in a terminal
+    reaches the whole process group, and only this process should act on it, closing the
+    cluster in order instead of every worker dying with a traceback. Restored right after."""
+    import signal
+
+    try:
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def _is_local(client) -> bool:
