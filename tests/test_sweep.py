@@ -107,12 +107,19 @@ def test_a_failing_variant_is_recorded_and_the_others_finish(tmp_path, monkeypat
                 {"demand.unmet_penalty_usd_per_mwh": 9999}]
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
-        table = sweep(None, variants, base_overrides=SMALL, scheduler=client, cache_dir=tmp_path, progress=False)
+        table = sweep(None, variants, base_overrides=SMALL, scheduler=client, cache_dir=tmp_path / "cache",
+                      out=tmp_path / "out", outputs=True, progress=False)
     ok, impossible, broken = table.to_dict("records")
     assert ok["error"] is None and ok["termination"] == "optimal"
     assert "cannot be met" in impossible["error"] and pd.isna(impossible["objective_musd"])
     assert broken["error"] == "RuntimeError: boom"
-    assert len(list(tmp_path.glob("*.json"))) == 1  # only the plan is cached, failures are retried
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 1  # only the plan is cached, failures are retried
+    # --outputs: the plan's files for the variant that has one, nothing for the others
+    written = sorted(p.name for p in (tmp_path / "out.variants").iterdir())
+    assert written == [ok["variant"]]
+    assert (tmp_path / "out.variants" / ok["variant"] / "map.html").exists()
+    assert pd.read_csv(tmp_path / "out.variants" / ok["variant"] / "sites.csv")["site_id"].astype(str).tolist() \
+        == ok["sites"].split(";")
 
 
 def test_ctrl_c_keeps_what_is_done_and_a_rerun_finishes_the_rest(tmp_path, monkeypatch):
