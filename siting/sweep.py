@@ -651,9 +651,11 @@ def plot_sweep(table: pd.DataFrame, keys: list[str]):
         for label, part in lines:
             label = label if isinstance(label, tuple) else (label,)
             text = ", ".join(f"{k.split('.')[-1]}={v}" for k, v in zip(rest, label)) or "cost"
-            px = [pos[v] for v in part[x_key]]
-            ax_cost.plot(px, part["objective_musd"] / 1e3, marker="o", label=text)
-            ax_sat.plot(px, part["satellite_share"] * 100, marker="o", label=text)
+            px = np.array([pos[v] for v in part[x_key]])
+            loose = (part["termination"] != "optimal").to_numpy()  # not proven within the gap: hollow
+            for ax, y in ((ax_cost, part["objective_musd"] / 1e3), (ax_sat, part["satellite_share"] * 100)):
+                (line,) = ax.plot(px, y, marker="o", label=text)
+                ax.plot(px[loose], y.to_numpy()[loose], "o", color=line.get_color(), markerfacecolor="white")
         ax_sat.set_xticks(range(len(xs)), [str(v) for v in xs])
         ax_sat.set_xlabel(x_key)
     else:
@@ -661,7 +663,9 @@ def plot_sweep(table: pd.DataFrame, keys: list[str]):
         ax_sat.bar(range(len(ok)), ok["satellite_share"] * 100)
     ax_cost.set_ylabel("PV cost (bn$)")
     ax_sat.set_ylabel("inference by satellite (%)")
-    ax_cost.set_title(f"sweep: {len(ok)} of {len(table)} variants solved")
+    proven = int((ok["termination"] == "optimal").sum()) if len(ok) else 0
+    ax_cost.set_title(f"sweep: {len(ok)} of {len(table)} variants solved, {proven} proven within the gap "
+                      "(hollow: not proven)", fontsize=10)
     if keys[1:]:
         ax_cost.legend(fontsize=7, title=", ".join(k.split(".")[-1] for k in keys[1:]), title_fontsize=7)
     for ax in (ax_cost, ax_sat):
