@@ -65,6 +65,24 @@ def test_cost_only_variants_are_resolved_in_place(base):
     assert (base.loc[base["resolved_in_place"], "build_s"] < 0.5).all()
 
 
+@pytest.mark.parametrize("strategy", ["plain", "lp_start"])
+def test_in_place_equals_a_rebuild_for_either_strategy(strategy):
+    from siting.inputs import from_layers
+    from siting.pipeline import options_from
+
+    # costs and the max-sites row bound change; the structure does not
+    first, *others = [{"network.sat_price_musd_per_gbps_year": p, "facility.max_sites": n}
+                      for p, n in ((0.2, 6), (1.0, 4))]
+    group = sweep_mod._Group()
+    for values in [first, *others]:
+        sc = load_scenario(None, SMALL + _assignments(values) + [f"solver.strategy={strategy}"])
+        report, dec, _build_s, in_place = group.solve(from_layers(sc), options_from(sc))
+        alone = solve_scenario(sc).plan.report
+        assert in_place == (values is not first)
+        assert abs(report.objective - alone.objective) <= sc.solver.mip_gap * alone.objective + 1e-6
+        assert dec.open.sum() <= values["facility.max_sites"]
+
+
 def test_costs_sum_to_the_objective_and_carbon_matches_its_price(base):
     costs = base.filter(regex=r"^cost_.*_musd$").sum(axis=1)
     assert np.allclose(costs, base["objective_musd"], rtol=1e-6)
