@@ -8,8 +8,9 @@ No needless work:
 
 - variants are grouped by :func:`siting.model.structure_key` of their inputs; a group builds and
   compiles its model once and re-solves every further variant in place
-  (:class:`siting.solve.Reoptimizer`: new costs and row bounds, started from the previous
-  variant's solution), in an order that keeps neighbours close;
+  (:func:`siting.model.in_place_update`: new costs and row bounds on the compiled arrays, solved
+  from the previous variant's plan; see :class:`_Group` for when :class:`siting.solve.Reoptimizer`
+  is used), in an order that keeps neighbours close;
 - every finished variant's row is cached as JSON under ``<cache_dir>/<sha256>.json``, keyed by
   the resolved scenario (``model_dump_json()``), the siting version and the layer files' size
   and modification time; a sweep started again redoes only what is not cached. The default
