@@ -230,10 +230,71 @@ def rtt(a, b, overrides):
     click.echo(f"LEO median       {row.leo_median_rtt_ms:10.1f} ms  (constellation, {net.leo_snapshots} snapshots)")
     click.echo(f"LEO p95          {row.leo_p95_rtt_ms:10.1f} ms")
     click.echo(f"LEO closed form  {row.leo_formula_rtt_ms:10.1f} ms  (physics.rtt_leo_ms)")
+@main.command("sweep")
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.option("--vary", "vary", multiple=True, required=True, metavar="KEY=V1,V2,...",
+              help="A field and its values (YAML scalars, comma-separated); several --vary make a grid.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override for every variant.")
+@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
+              help="Output folder (default: results/<scenario name>-sweep); refused before solving "
+                   "if it exists and is not a siting output.")
+@click.option("--workers", type=int, default=None, help="Embedded Dask workers (default: the cores).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Use a running Dask scheduler (e.g. tcp://host:8786) instead of an embedded cluster.")
+@click.option("--time-limit", type=float, default=None, help="Seconds per variant's solve.")
+@click.option("--outputs", is_flag=True, help="Also write each variant's plan files to <out>.variants/<variant>/.")
+@click.option("--no-cache", is_flag=True, help="Solve every variant again (no reuse of finished ones).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--debug", is_flag=True, help="Show a traceback on an unexpected error.")
+def sweep(scenario, vary, overrides, out, workers, scheduler, time_limit, outputs, no_cache, quiet, debug):
+    """Solve every combination of the --vary values of SCENARIO; write sweep.csv, sweep.parquet,
+    sweep.png, sweep.json and each variant's resolved scenario. Variants that fail are rows with
+    their error; finished variants are cached beside the folder, so a run started again redoes
+    only the rest."""
+    from .outdir import OutputError, safe_name
+    from .sweep import parse_vary
+    from .sweep import sweep as run_sweep
+
+    signal.signal(signal.SIGTERM, _terminate)
+    stage = "reading"
+    try:
+        grid = parse_vary(vary)
+        if not out:
+            out = Path("results") / f"{safe_name(load_scenario(scenario, list(overrides)).name)}-sweep"
+        stage = "solving"
+        table = run_sweep(scenario, grid, base_overrides=list(overrides), workers=workers, scheduler=scheduler,
+                          out=out, time_limit_s=time_limit, outputs=outputs, progress=not quiet,
+                          **({"cache_dir": None} if no_cache else {}))
+    except OutputError as exc:
+        _fail(exc, EXIT_WRITE_FAILED if stage == "solving" and "could not write" in str(exc) else EXIT_BAD_INPUT)
+    except SitingError as exc:
+        _fail(exc, EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        _fail(f"interrupted: finished variants are cached; {out or 'the output folder'} holds them if any "
+              "finished (sweep.json says partial); run the same command again to finish", EXIT_INTERRUPTED)
+    except Exception as exc:  # never a traceback for a user, unless asked
+        if debug:
+            raise
+        _fail(f"unexpected {type(exc).__name__}: {exc} (run again with --debug for the traceback, "
+              "and please report it)", EXIT_INTERNAL)
+    click.echo(_sweep_text(table, list(grid), out))
 
 
-if __name__ == "__main__":
-    entry()
+def _sweep_text(table, keys: list[str], out: Path) -> str:
+    cols = ["variant", *keys, "termination", "objective_musd", "gap", "n_sites", "satellite_share",
+            "unmet_mw", "resolved_in_place", "from_cache"]
+    shown = table[[c for c in cols if c in table]].copy()
+    shown["variant"] = shown["variant"].str.split("_").str[0]
+    failed = table[table["error"].notna()]
+    lines = [shown.to_string(index=False, float_format=lambda v: f"{v:,.4g}"), ""]
+    lines += [f"failed {r.variant}: {r.error}" for r in failed.itertuples()]
+    lines.append(f"{len(table) - len(failed)} of {len(table)} variants solved in {table.attrs['wall_s']:.1f} s "
+                 f"({int(table['resolved_in_place'].fillna(False).sum())} re-solved in place, "
+                 f"{int(table['from_cache'].fillna(False).sum())} from the cache); "
+                 f"wrote {out}/ (sweep.csv, sweep.parquet, sweep.png, sweep.json, scenario-<variant>.yaml)")
+    return "\n".join(lines)
+
+
 
 
 def _explore_setup(scenario, overrides, time_limit, out, suffix):
@@ -346,3 +407,7 @@ def alternatives(scenario, slack, count, overrides, out, time_limit, quiet, debu
                                                                s.loc[s["role"] == role, "in_plans"])]
         click.echo(f"{role}: {len(names)}" + (": " + "; ".join(names) if names else ""))
     click.echo(f"wrote {out}/ ({', '.join(ALTERNATIVE_FILES)})")
+
+
+if __name__ == "__main__":
+    entry()
