@@ -221,18 +221,10 @@ def render_sites_png(alt: Alternatives, path, *, width_in: float = 12.0, height_
     fig.savefig(path, format="png")
 
 
-def _json(v):
-    if isinstance(v, (np.integer, np.bool_)):
-        return v.item()
-    if isinstance(v, (float, np.floating)):
-        return float(v) if math.isfinite(v) else None
-    return str(v)
-
-
 def write_alternatives(alt: Alternatives, out, *, run: dict | None = None, run_id: str | None = None):
     """Write alternatives.csv, sites_in_alternatives.csv, alternatives.png, summary.json into ``out``."""
     from .outdir import replace_dir
-    from .results import write_csv
+    from .results import json_default, write_csv
 
     roles = alt.sites["role"].value_counts().to_dict()
     summary = {"scenario": alt.name, "slack": alt.slack, "optimum_musd": alt.optimum,
@@ -244,5 +236,5 @@ def write_alternatives(alt: Alternatives, out, *, run: dict | None = None, run_i
         write_csv(alt.table, tmp / "alternatives.csv")
         write_csv(alt.sites, tmp / "sites_in_alternatives.csv")
         render_sites_png(alt, tmp / "alternatives.png")
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=_json))
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return info["written"]

@@ -338,18 +338,10 @@ def render_front_png(fr: Front, path, *, width_in: float = 9.0, height_in: float
     fig.savefig(path, format="png")
 
 
-def _json(v):
-    if isinstance(v, (np.integer, np.bool_)):
-        return v.item()
-    if isinstance(v, (float, np.floating)):
-        return float(v) if math.isfinite(v) else None
-    return str(v)
-
-
 def write_front(fr: Front, out, *, run: dict | None = None, run_id: str | None = None):
     """Write pareto.csv, pareto.png and summary.json into ``out`` (see :mod:`siting.outdir`)."""
     from .outdir import replace_dir
-    from .results import write_csv
+    from .results import json_default, write_csv
 
     table = fr.table.astype(object).where(fr.table.notna(), None)
     summary = {"scenario": fr.name, "limits_ms": fr.table["limit_ms"].tolist(),
@@ -358,5 +350,5 @@ def write_front(fr: Front, out, *, run: dict | None = None, run_id: str | None =
     with replace_dir(Path(out), {"scenario": fr.name, "kind": "pareto"}, run_id=run_id) as (tmp, info):
         write_csv(fr.table, tmp / "pareto.csv")
         render_front_png(fr, tmp / "pareto.png")
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=_json))
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return info["written"]

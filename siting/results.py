@@ -234,9 +234,9 @@ def write_outputs(plan: Plan, inp: SitingInputs, out: Path, *, scenario=None,
     with replace_dir(out, meta, run_id=run_id) as (tmp, info):
         for name in ("sites", "assignments", "regions", "costs"):
             write_csv(getattr(plan, name), tmp / f"{name}.csv")
-        (tmp / "summary.json").write_text(json.dumps(plan.summary, indent=2, default=_json))
-        (tmp / "sites.geojson").write_text(json.dumps(sites_geojson(plan), default=_json))
-        (tmp / "links.geojson").write_text(json.dumps(links_geojson(plan, inp), default=_json))
+        (tmp / "summary.json").write_text(json.dumps(plan.summary, indent=2, default=json_default))
+        (tmp / "sites.geojson").write_text(json.dumps(sites_geojson(plan), default=json_default))
+        (tmp / "links.geojson").write_text(json.dumps(links_geojson(plan, inp), default=json_default))
         if scenario is not None:
             (tmp / "scenario.yaml").write_text(
                 "# the resolved scenario of this run: every value, defaults included\n"
@@ -246,9 +246,10 @@ def write_outputs(plan: Plan, inp: SitingInputs, out: Path, *, scenario=None,
     return info["written"]
 
 
-def _json(v):
+def json_default(v):
+    """``json.dumps(default=...)`` for numpy scalars (non-finite floats as null) and the rest as text."""
     if isinstance(v, (np.integer, np.bool_)):
         return v.item()
-    if isinstance(v, np.floating):
+    if isinstance(v, (float, np.floating)):
         return float(v) if np.isfinite(v) else None
     return str(v)
