@@ -40,8 +40,8 @@ def main() -> None:
               f"{r.build_s:8.2f} {r.compile_s:9.2f} {r.solve_s:8.2f} {r.objective:13,.1f} "
               f"{r.best_bound:13,.1f} {gap:>7} {r.termination:>10} {len(plan.sites)}")
         for ph in r.phases:
-            obj = "n/a" if ph["objective"] is None else f"{ph['objective']:,.1f}"
-            print(f"    {ph['phase']:15} {ph['termination']:11} {ph['seconds']:7.2f} s  objective {obj}")
+            obj = "n/a" if ph.objective is None else f"{ph.objective:,.1f}"
+            print(f"    {ph.phase:15} {ph.termination:11} {ph.seconds:7.2f} s  objective {obj}")
 
 
 if __name__ == "__main__":

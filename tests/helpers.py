@@ -41,3 +41,16 @@ def tiny(firm_mw, demand_mw, arcs, *, site_fixed, per_mw, cooling=None, fiber_co
 
 def solve(inp: SitingInputs, opts: SolveOptions = EXACT):
     return solve_inputs(inp, opts)
+
+
+def check(inp: SitingInputs, expected: float, **approx):
+    """Solve to optimality; the objective is ``expected`` (hand-solved) and the plan passes the audit."""
+    import pytest
+
+    from siting.audit import audit
+
+    plan = solve(inp)
+    assert plan.report.proven_optimal
+    assert plan.report.objective == pytest.approx(expected, **(approx or {"rel": 1e-9, "abs": 1e-9}))
+    assert audit(plan, inp) == []
+    return plan

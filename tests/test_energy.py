@@ -8,6 +8,7 @@ tables and decisions.
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import check as check_optimum
 from helpers import solve, tiny
 
 from siting.audit import audit
@@ -37,11 +38,7 @@ def solar_site(hi, load_mw=20.0):
 
 
 def check(inp, expected):
-    plan = solve(inp)
-    assert plan.report.proven_optimal
-    assert plan.report.objective == pytest.approx(expected, rel=1e-7)
-    assert audit(plan, inp) == []
-    return plan
+    return check_optimum(inp, expected, rel=1e-7)
 
 
 def test_square_wave_solar_needs_the_battery_arithmetic_says():

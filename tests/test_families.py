@@ -6,19 +6,10 @@ numbers alone; every plan is also audited constraint by constraint from its outp
 
 import pandas as pd
 import pytest
-from helpers import solve, tiny
+from helpers import check, solve, tiny
 
-from siting.audit import audit
 from siting.errors import NoSolutionError
 from siting.model import FAMILIES, build_model
-
-
-def check(inp, expected):
-    plan = solve(inp)
-    assert plan.report.proven_optimal
-    assert plan.report.objective == pytest.approx(expected, rel=1e-9, abs=1e-9)
-    assert audit(plan, inp) == []
-    return plan
 
 
 def test_demand_picks_the_cheaper_site():

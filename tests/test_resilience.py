@@ -5,7 +5,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from helpers import solve, tiny
+from helpers import check, solve, tiny
 
 from siting.audit import audit
 from siting.inputs import from_layers
@@ -30,14 +30,6 @@ def three_sites(**kw):
     # no site serves more than half of the region (alpha = 1/2)
     return tiny([100, 100, 100], [100], THREE, site_fixed=kw.pop("site_fixed", [10, 10, 10]),
                 per_mw=[1, 1, 1], resilience_max_share=0.5, **kw)
-
-
-def check(inp, expected):
-    plan = solve(inp)
-    assert plan.report.proven_optimal
-    assert plan.report.objective == pytest.approx(expected, rel=1e-9, abs=1e-9)
-    assert audit(plan, inp) == []
-    return plan
 
 
 def test_a_plan_that_meets_alpha_fails_n_minus_1_and_the_n_minus_1_plan_fixes_it():
