@@ -63,6 +63,30 @@ def main():
     """Site AI compute colonies near remote energy: where, how big, which cooling and backhaul."""
 
 
+def _fail_on(exc: BaseException, debug: bool, interrupted: str) -> None:
+    """The one mapping of errors to messages and exit codes for every command: 4 no plan, 5 the
+    outputs could not be written, 2 any other bad input, 130 interrupted, 1 unexpected (never a
+    traceback unless ``--debug``)."""
+    from .outdir import WriteError
+
+    if isinstance(exc, KeyboardInterrupt):
+        _fail(interrupted, EXIT_INTERRUPTED)
+    if isinstance(exc, NoSolutionError):
+        _fail(exc, EXIT_NO_SOLUTION)
+    if isinstance(exc, WriteError):
+        _fail(exc, EXIT_WRITE_FAILED)
+    if isinstance(exc, SitingError):
+        _fail(exc, EXIT_BAD_INPUT)
+    if isinstance(exc, MemoryError):
+        _fail("out of memory: the model does not fit in this machine's memory; run `siting validate` "
+              "for its size and lower candidates.max_count or demand.max_regions, or tighten "
+              "demand.latency_ms", EXIT_BAD_INPUT)
+    if debug:
+        raise exc
+    _fail(f"unexpected {type(exc).__name__}: {exc} (run again with --debug for the traceback, "
+          "and please report it)", EXIT_INTERNAL)
+
+
 @main.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False))
 @click.option("--out", "out", type=click.Path(file_okay=False), default=None,
@@ -80,45 +104,28 @@ def main():
 @click.option("--debug", is_flag=True, help="Show a traceback on an unexpected error.")
 def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, quiet, debug):
     """Solve SCENARIO (default: the built-in models/default.yaml) and write the plan."""
-    from .outdir import OutputError, check_out, read_manifest, safe_name
+    from .outdir import check_out, read_manifest, safe_name
     from .pipeline import run_info, solve_scenario
 
     signal.signal(signal.SIGTERM, _terminate)  # SIGTERM cleans up like Ctrl-C
     extra = [f"solver.{k}={v}" for k, v in (("time_limit_s", time_limit), ("mip_gap", mip_gap),
                                             ("threads", threads), ("seed", seed)) if v is not None]
     progress = _Progress(quiet)
-    run_id, stage = uuid.uuid4().hex, "reading"
+    run_id = uuid.uuid4().hex
     try:
         sc = load_scenario(scenario, list(overrides) + extra)
         out = Path(out) if out else Path("results") / safe_name(sc.name)
         check_out(out)
         progress(f"scenario '{clip(sc.name)}'")
-        stage = "solving"
         run = solve_scenario(sc, progress=progress, log=log,
                              run=run_info(scenario, list(overrides) + extra))
         progress("writing outputs")
-        stage = "writing"
         run.write(out, run_id=run_id)
-    except NoSolutionError as exc:
-        _fail(exc, EXIT_NO_SOLUTION)
-    except OutputError as exc:
-        _fail(exc, EXIT_WRITE_FAILED if stage == "writing" else EXIT_BAD_INPUT)
-    except SitingError as exc:
-        _fail(exc, EXIT_BAD_INPUT)
-    except KeyboardInterrupt:
-        manifest = read_manifest(out) if out else None
-        if manifest and manifest.get("run_id") == run_id:
-            _fail(f"interrupted after writing: {out} holds the new plan, complete", EXIT_INTERRUPTED)
-        _fail(f"interrupted: nothing written; {out or 'the output folder'} is as it was", EXIT_INTERRUPTED)
-    except MemoryError:
-        _fail("out of memory: the model does not fit in this machine's memory; run `siting validate` "
-              "for its size and lower candidates.max_count or demand.max_regions, or tighten "
-              "demand.latency_ms", EXIT_BAD_INPUT)
-    except Exception as exc:  # never a traceback for a user, unless asked
-        if debug:
-            raise
-        _fail(f"unexpected {type(exc).__name__}: {exc} (run again with --debug for the traceback, "
-              "and please report it)", EXIT_INTERNAL)
+    except (Exception, KeyboardInterrupt) as exc:
+        manifest = read_manifest(out) if out and isinstance(exc, KeyboardInterrupt) else None
+        written = bool(manifest) and manifest.get("run_id") == run_id
+        _fail_on(exc, debug, f"interrupted after writing: {out} holds the new plan, complete" if written
+                 else f"interrupted: nothing written; {out or 'the output folder'} is as it was")
     click.echo(_summary_text(run.plan, out))
     rep = run.plan.report
     if not rep.proven_optimal and (rep.gap is None or rep.gap > sc.solver.mip_gap + 1e-12):
@@ -251,32 +258,21 @@ def sweep(scenario, vary, overrides, out, workers, scheduler, time_limit, output
     sweep.png, sweep.json and each variant's resolved scenario. Variants that fail are rows with
     their error; finished variants are cached beside the folder, so a run started again redoes
     only the rest."""
-    from .outdir import OutputError, safe_name
+    from .outdir import safe_name
     from .sweep import parse_vary
     from .sweep import sweep as run_sweep
 
     signal.signal(signal.SIGTERM, _terminate)
-    stage = "reading"
     try:
         grid = parse_vary(vary)
         if not out:
             out = Path("results") / f"{safe_name(load_scenario(scenario, list(overrides)).name)}-sweep"
-        stage = "solving"
         table = run_sweep(scenario, grid, base_overrides=list(overrides), workers=workers, scheduler=scheduler,
                           out=out, time_limit_s=time_limit, outputs=outputs, progress=not quiet,
                           **({"cache_dir": None} if no_cache else {}))
-    except OutputError as exc:
-        _fail(exc, EXIT_WRITE_FAILED if stage == "solving" and "could not write" in str(exc) else EXIT_BAD_INPUT)
-    except SitingError as exc:
-        _fail(exc, EXIT_BAD_INPUT)
-    except KeyboardInterrupt:
-        _fail(f"interrupted: finished variants are cached; {out or 'the output folder'} holds them if any "
-              "finished (sweep.json says partial); run the same command again to finish", EXIT_INTERRUPTED)
-    except Exception as exc:  # never a traceback for a user, unless asked
-        if debug:
-            raise
-        _fail(f"unexpected {type(exc).__name__}: {exc} (run again with --debug for the traceback, "
-              "and please report it)", EXIT_INTERNAL)
+    except (Exception, KeyboardInterrupt) as exc:
+        _fail_on(exc, debug, f"interrupted: finished variants are cached; {out or 'the output folder'} holds them "
+                 "if any finished (sweep.json says partial); run the same command again to finish")
     click.echo(_sweep_text(table, list(grid), out))
 
 
@@ -308,21 +304,6 @@ def _explore_setup(scenario, overrides, time_limit, out, suffix):
     return sc, out, list(overrides) + extra
 
 
-def _explore_errors(exc: BaseException, debug: bool) -> None:
-    from .outdir import OutputError
-
-    if isinstance(exc, NoSolutionError):
-        _fail(exc, EXIT_NO_SOLUTION)
-    if isinstance(exc, OutputError | SitingError):
-        _fail(exc, EXIT_BAD_INPUT)
-    if isinstance(exc, KeyboardInterrupt):
-        _fail("interrupted: the output folder is as it was", EXIT_INTERRUPTED)
-    if debug:
-        raise exc
-    _fail(f"unexpected {type(exc).__name__}: {exc} (run again with --debug for the traceback, "
-          "and please report it)", EXIT_INTERNAL)
-
-
 @main.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False))
 @click.option("--latency-ms", "latency", default="30:150:10", show_default=True,
@@ -345,7 +326,7 @@ def pareto(scenario, latency, overrides, out, time_limit, quiet, debug):
         fr = front(sc, limits, options=options_from(sc), progress=_Progress(quiet))
         write_front(fr, out, run=run_info(scenario, used) | {"latency_ms": latency})
     except (Exception, KeyboardInterrupt) as exc:
-        _explore_errors(exc, debug)
+        _fail_on(exc, debug, "interrupted: the output folder is as it was")
     click.echo(f"{'limit ms':>8} {'PV M$':>10} {'gap':>7} {'sites':>5} {'fiber MW':>9} {'sat MW':>8} "
                f"{'unmet MW':>9} {'sat %':>6}  monotone")
     for r in fr.table.itertuples():
@@ -395,7 +376,7 @@ def alternatives(scenario, slack, count, overrides, out, time_limit, quiet, debu
         alt = run_alternatives(sc, slack, count, options=options_from(sc), progress=_Progress(quiet))
         write_alternatives(alt, out, run=run_info(scenario, used) | {"slack": slack, "count": count})
     except (Exception, KeyboardInterrupt) as exc:
-        _explore_errors(exc, debug)
+        _fail_on(exc, debug, "interrupted: the output folder is as it was")
     click.echo(f"{'plan':>4} {'PV M$':>10} {'+optimum':>9} {'sites':>5} {'shared':>6}  site ids")
     for r in alt.table.itertuples():
         same = "" if pd.isna(r.same_sites_as_plan) else f" (same sites as plan {int(r.same_sites_as_plan)})"

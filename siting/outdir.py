@@ -32,7 +32,7 @@ from filelock import FileLock, Timeout
 
 from .errors import SitingError
 
-__all__ = ["MANIFEST", "OutputError", "safe_name", "check_out", "replace_dir", "read_manifest",
+__all__ = ["MANIFEST", "OutputError", "WriteError", "safe_name", "check_out", "replace_dir", "read_manifest",
            "Written"]
 
 MANIFEST = ".siting-output.json"
@@ -42,6 +42,21 @@ _LOCK_WAIT_S = 600.0
 
 class OutputError(SitingError):
     """The output folder cannot be (or could not be) written; nothing of the user's is lost."""
+
+
+class WriteError(OutputError):
+    """Writing the outputs failed or was refused at write time (full disk, lock, a file saved
+    meanwhile); nothing was changed."""
+
+
+def _recheck(out: Path) -> Path:
+    """:func:`check_out` at write time: a refusal then is a :class:`WriteError`."""
+    try:
+        return check_out(out)
+    except WriteError:
+        raise
+    except OutputError as exc:
+        raise WriteError(str(exc)) from None
 
 
 def safe_name(name: str, fallback: str = "scenario") -> str:
@@ -182,21 +197,21 @@ def replace_dir(out: str | Path, meta: dict | None = None, *,
     temporary folder is removed and ``out`` is as it was; a full disk is one clear error.
     ``info["written"]`` holds a :class:`Written` once the swap is done.
     """
-    out = check_out(out)
+    out = _recheck(out)
     parent, name = out.parent, out.name
     run_id = run_id or uuid.uuid4().hex
     lock = FileLock(_lock_path(out), timeout=_LOCK_WAIT_S)
     try:
         lock.acquire()
     except Timeout:
-        raise OutputError(f"{out}: another siting run has been writing here for "
+        raise WriteError(f"{out}: another siting run has been writing here for "
                           f"{_LOCK_WAIT_S:.0f} s; try again when it ends") from None
     except OSError as exc:
-        raise OutputError(f"{out}: cannot lock the folder for writing ({exc.strerror})") from None
+        raise WriteError(f"{out}: cannot lock the folder for writing ({exc.strerror})") from None
     try:
         for stale in _debris(parent, name):  # left by runs that died (we hold the lock)
             shutil.rmtree(stale, ignore_errors=True)
-        check_out(out)
+        _recheck(out)
         tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=parent))
         info: dict = {}
         try:
@@ -204,10 +219,11 @@ def replace_dir(out: str | Path, meta: dict | None = None, *,
             os.umask(umask)
             os.chmod(tmp, 0o777 & ~umask)
             yield tmp, info
-            if out.is_dir() and _foreign(out, read_manifest(out)):  # a file saved there meanwhile
-                raise OutputError(f"--out {out}: files appeared in the folder while the outputs were "
-                                  f"being written ({', '.join(_foreign(out, read_manifest(out))[:5])}); "
-                                  "nothing was changed - move them and run again")
+            appeared = _foreign(out, read_manifest(out)) if out.is_dir() else []  # saved there meanwhile
+            if appeared:
+                raise WriteError(f"--out {out}: files appeared in the folder while the outputs were "
+                                 f"being written ({', '.join(appeared[:5])}); "
+                                 "nothing was changed - move them and run again")
             files = sorted(p.name for p in tmp.iterdir())
             (tmp / MANIFEST).write_text(json.dumps(
                 (meta or {}) | {"tool": _TOOL, "run_id": run_id, "files": files}, indent=1))
@@ -227,7 +243,7 @@ def replace_dir(out: str | Path, meta: dict | None = None, *,
             if "written" in info:
                 raise
             what = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else exc.strerror
-            raise OutputError(f"{out}: could not write the outputs ({what}"
+            raise WriteError(f"{out}: could not write the outputs ({what}"
                               f"{': ' + Path(exc.filename).name if exc.filename else ''}); "
                               "nothing was changed, the previous output is intact") from None
         except BaseException:

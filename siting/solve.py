@@ -563,7 +563,9 @@ class Reoptimizer:
     def __init__(self, sf: StandardForm, opts: SolveOptions = SolveOptions(), *,
                  restrict: np.ndarray | None = None):
         self.sf, self.opts, self.restrict = sf, opts, restrict
-        self.h = _highs(sf, opts, time_limit=opts.time_limit_s)
+        # the HiGHS problem is kept only for the plain strategy; the others solve the updated
+        # arrays, so it is made on the first plain solve (and again after one was left behind)
+        self.h: highspy.Highs | None = None
         self.n = sf.shape[1]
         self._idx = np.arange(self.n, dtype=np.int32)
 
@@ -575,7 +577,7 @@ class Reoptimizer:
             self.h.changeColsCost(self.n, self._idx, c)
             if offset is not None:
                 self.h.changeObjectiveOffset(float(offset))
-        self.sf = _replace(self.sf, c=c, offset=self.sf.offset if offset is None else float(offset))
+        self.sf = dataclasses.replace(self.sf, c=c, offset=self.sf.offset if offset is None else float(offset))
 
     def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         rows = np.asarray(rows, np.int32)
@@ -583,7 +585,7 @@ class Reoptimizer:
             self.h.changeRowsBounds(rows.size, rows, np.asarray(lower, float), np.asarray(upper, float))
         lo, up = self.sf.row_lower.copy(), self.sf.row_upper.copy()
         lo[rows], up[rows] = lower, upper
-        self.sf = _replace(self.sf, row_lower=lo, row_upper=up)
+        self.sf = dataclasses.replace(self.sf, row_lower=lo, row_upper=up)
 
     def set_col_bounds(self, cols: np.ndarray, lower, upper) -> None:
         """Change the bounds of columns ``cols`` in place (``upper = 0`` closes a column).
@@ -601,7 +603,7 @@ class Reoptimizer:
             self.h.changeColsBounds(cols.size, cols.astype(np.int32), lo, up)
         col_lo, col_up = self.sf.col_lower.copy(), self.sf.col_upper.copy()
         col_lo[cols], col_up[cols] = lo, up
-        self.sf = _replace(self.sf, col_lower=col_lo, col_upper=col_up)
+        self.sf = dataclasses.replace(self.sf, col_lower=col_lo, col_upper=col_up)
 
     def solve(self, start: np.ndarray | None = None, progress: Callable[[str], None] | None = None,
               time_limit_s: float | None = None) -> SolveReport:
@@ -609,10 +611,10 @@ class Reoptimizer:
             # the configured strategy on the updated arrays, from the given plan where it is the
             # better start (measured on the default: HiGHS alone from the neighbour's plan stalled
             # in its root node for 85 s where lp_start took 3 s)
-            opts = self.opts if time_limit_s is None else _replace(self.opts, time_limit_s=time_limit_s)
+            opts = self.opts if time_limit_s is None else dataclasses.replace(self.opts, time_limit_s=time_limit_s)
             return solve(self.sf, opts, restrict=self.restrict, start=start, progress=progress)
         clock = _Clock(self.opts.time_limit_s if time_limit_s is None else time_limit_s)
-        if self.h is None:  # the last solve was left behind at its deadline: start afresh
+        if self.h is None:  # first plain solve, or the last one was left behind at its deadline
             self.h = _highs(self.sf, self.opts, time_limit=clock.left())
         limit = clock.left()
         _set(self.h, "time_limit", limit)
@@ -626,12 +628,7 @@ class Reoptimizer:
             self.h = None  # still running in its thread: never touch it again
         phases.append(phase)
         if not _consistent(self.sf, o):  # see _mip_from: HiGHS misreported after a start
-            self.h = _highs(self.sf, self.opts, time_limit=clock.left())
+            self.h = None  # the next solve starts from a fresh problem
             o = _mip_from(self.sf, self.opts, clock, phases, progress or (lambda _m: None), None, "mip_no_start")
-        return _report(self.sf, _replace(self.opts, strategy="plain"), clock, phases, o)
+        return _report(self.sf, dataclasses.replace(self.opts, strategy="plain"), clock, phases, o)
 
-
-def _replace(obj, **changes):
-    from dataclasses import replace
-
-    return replace(obj, **changes)
