@@ -2,8 +2,8 @@
 
 :func:`diagnose` finds, before any solving, what no plan can satisfy given the scenario's
 slack settings (errors) and what will show as a priced shortfall (warnings).
-:func:`explain_infeasible` re-solves with every region's demand elastic and names the regions
-left short when the solver proves a scenario infeasible.
+:func:`elastic` makes every region's demand elastic, and :func:`explain_infeasible` names the
+regions its re-solve leaves short when the solver proves a scenario infeasible.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 from .errors import show_id
 from .inputs import SitingInputs
 
-__all__ = ["Finding", "diagnose", "explain_infeasible", "grouped"]
+__all__ = ["Finding", "diagnose", "elastic", "explain_infeasible", "grouped"]
 
 
 @dataclass(frozen=True)
@@ -100,27 +100,25 @@ def grouped(messages: list[str], most: int = 5) -> list[str]:
     return out
 
 
-def explain_infeasible(inp: SitingInputs, opts, say) -> str:
-    """Re-solve with every region's demand made elastic and name the regions left short."""
-    from .model import build_model, compile_model, read_decisions
-    from .solve import solve
-
+def elastic(inp: SitingInputs) -> SitingInputs:
+    """The same inputs with every region's demand elastic at a price above any plan's cost."""
     u = inp.unit_costs()
     big = 10.0 * (max(u.open.max(initial=0.0) + u.fiber.max(initial=0.0) + u.sat_unit.max(initial=0.0), 1.0)
                   + u.it.max(initial=0.0) + u.serve.max(initial=0.0))
-    say("infeasible: re-solving with elastic demand to find what to relax")
-    elastic = dataclasses.replace(inp, unmet_cost_musd_per_mw=big)
-    comp = compile_model(build_model(elastic))
-    report = solve(comp.sf, dataclasses.replace(opts, strategy="plain"))
+    return dataclasses.replace(inp, unmet_cost_musd_per_mw=big)
+
+
+def explain_infeasible(inp: SitingInputs, short_mw: np.ndarray | None) -> str:
+    """Name the regions left short (``short_mw``: unmet MW of the :func:`elastic` re-solve, or
+    ``None`` when even that had no plan)."""
     head = "the scenario is infeasible"
-    if report.x is None:
+    if short_mw is None:
         return (f"{head}, even with every region's demand elastic: the training load "
                 f"({inp.training_mw:g} MW in clusters of >= {inp.training_min_cluster_mw:g} MW) "
                 "cannot be placed; lower demand.training_mw or the minimum cluster, or add power")
-    short = read_decisions(comp, elastic, report.x).unmet_mw
     reg = inp.regions
-    rows = [f"{_region(reg, i)} short {short[i]:,.1f} of {reg['inference_mw'].iloc[i]:,.1f} MW"
-            for i in np.flatnonzero(short > 1e-6)]
+    rows = [f"{_region(reg, i)} short {short_mw[i]:,.1f} of {reg['inference_mw'].iloc[i]:,.1f} MW"
+            for i in np.flatnonzero(short_mw > 1e-6)]
     return (f"{head}; with elastic demand these regions stay short:\n  " + _lines(rows)
             + "\nrelax their latency limit or demand.resilience_max_share, add candidate power "
               "near them, or set demand.unmet_penalty_usd_per_mwh to plan with a priced shortfall")

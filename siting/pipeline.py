@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .decisions import Decisions
-from .diagnose import _lines, diagnose, explain_infeasible, grouped
+from .diagnose import _lines, diagnose, elastic, explain_infeasible, grouped
 from .errors import NoSolutionError
 from .estimate import check_fits, estimate
 from .inputs import SitingInputs, from_layers
@@ -75,7 +75,9 @@ def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario
     report, dec = solve_report(inp, opts, progress=say)
     if report.x is None:
         if report.termination in (Termination.INFEASIBLE, Termination.INFEASIBLE_OR_UNBOUNDED):
-            raise NoSolutionError(explain_infeasible(inp, opts, say))
+            say("infeasible: re-solving with elastic demand to find what to relax")
+            _, short = solve_report(elastic(inp), dataclasses.replace(opts, strategy="plain"))
+            raise NoSolutionError(explain_infeasible(inp, None if short is None else short.unmet_mw))
         if report.termination == Termination.MODEL_EMPTY:
             raise NoSolutionError("no plan: the model is empty (no candidate site and no demand)")
         raise NoSolutionError(

@@ -231,3 +231,14 @@ def test_a_given_start_is_used_only_when_feasible_and_cheaper(small):
     assert again.proven_optimal and again.objective == pytest.approx(report.objective, rel=1e-9)
     warm = solve(comp.sf, opts, restrict=comp.open_mask, start=report.x)
     assert warm.proven_optimal and warm.objective == pytest.approx(report.objective, rel=1e-9)
+
+
+def test_a_proven_infeasible_scenario_names_the_region_left_short():
+    # 100 MW of demand, one 100 MW site, but IT comes in 70 MW modules: one module fits, so the
+    # elastic re-solve leaves 30 MW short (the pre-solve checks cannot see modules)
+    from siting.errors import NoSolutionError
+
+    inp = tiny([100], [100], [(0, 0, "direct", 1)], site_fixed=[1], per_mw=[1], module_mw=70.0)
+    assert [f for f in diagnose(inp) if f.severity == "error"] == []
+    with pytest.raises(NoSolutionError, match=r"region 'R0' \(region 0\) short 30.0 of 100.0 MW"):
+        solve_inputs(inp, EXACT)
