@@ -641,38 +641,35 @@ def start_vector(comp: Compiled, inp: SitingInputs, dec: Decisions) -> np.ndarra
         n1 = n_minus_1_layout(inp)
         known = dec.backup_mw.shape[0] == len(n1.groups)  # a plan without N-1 flows starts them at 0
         per_index["backup"] = dec.backup_mw[n1.block, n1.pair_arc[n1.pair]] if known else np.zeros(n1.n)
-    by_key = {"fiber": dec.fiber, "sat_units": dec.sat_units, "storage_mwh": dec.storage_mwh,
-              "storage_mw": dec.storage_mw, "overbuild_mw": dec.overbuild_mw}
-    x = np.zeros(comp.sf.shape[1])
+    by_site = {"fiber": dec.fiber, "sat_units": dec.sat_units, "storage_mwh": dec.storage_mwh,
+               "storage_mw": dec.storage_mw, "overbuild_mw": dec.overbuild_mw}
+    return _scatter(comp, per_index, by_site)
+
+
+def _scatter(comp: Compiled, per_index: dict, by_site: dict) -> np.ndarray:
+    """A column vector from values per component: in the component's index order (``per_index``)
+    or per site 0..K-1 for components indexed by a subset of sites (``by_site``); other columns 0."""
+    out = np.zeros(comp.sf.shape[1])
     for name, cols in comp.columns.items():
-        keys = comp.keys[name]
-        vals = (np.asarray(by_key[name], float)[keys.astype(np.int64)] if name in by_key
-                else np.asarray(per_index[name], float))
+        if name in by_site:
+            vals = np.asarray(by_site[name], float)[comp.keys[name].astype(np.int64)]
+        elif name in per_index:
+            vals = np.broadcast_to(np.asarray(per_index[name], float), cols.shape)
+        else:
+            continue
         used = cols >= 0
-        x[cols[used]] = vals[used]
-    return x
+        out[cols[used]] = vals[used]
+    return out
 
 
 def objective_vector(comp: Compiled, inp: SitingInputs) -> np.ndarray:
     """The cost of every column for ``inp`` (same structure): the in-place re-solve's ``c``."""
     u = inp.unit_costs()
     per_index = {"open": u.open, "it": u.it.ravel(), "serve": u.serve, "charge": u.charge,
-                 "discharge": u.discharge}
-    by_key = {"fiber": u.fiber, "sat_units": u.sat_unit, "storage_mwh": u.storage_mwh,
-              "storage_mw": u.storage_mw, "overbuild_mw": u.overbuild_mw}
-    c = np.zeros(comp.sf.shape[1])
-    for name, cols in comp.columns.items():
-        if name in per_index:
-            vals = per_index[name]
-        elif name in by_key:
-            vals = by_key[name][comp.keys[name].astype(np.int64)] if comp.keys[name].size else np.zeros(0)
-        elif name == "unmet":
-            vals = np.full(cols.size, u.unmet if u.unmet is not None else 0.0)
-        else:
-            continue
-        used = cols >= 0
-        c[cols[used]] = np.asarray(vals, float)[used]
-    return c
+                 "discharge": u.discharge, "unmet": u.unmet if u.unmet is not None else 0.0}
+    by_site = {"fiber": u.fiber, "sat_units": u.sat_unit, "storage_mwh": u.storage_mwh,
+               "storage_mw": u.storage_mw, "overbuild_mw": u.overbuild_mw}
+    return _scatter(comp, per_index, by_site)
 
 
 def structure_key(inp: SitingInputs) -> str:
