@@ -46,6 +46,7 @@ import yaml
 from .costs import HOURS_PER_YEAR
 from .errors import ScenarioError, SitingError, clip
 from .outdir import check_out, replace_dir, safe_name
+from .results import json_default
 from .scenario import Scenario, load_scenario
 
 __all__ = ["sweep", "SweepError", "expand", "parse_vary", "summarize", "carbon_tco2_per_year",
@@ -259,16 +260,8 @@ def _cache_write(folder: Path | None, key: str, row: dict) -> None:
     with contextlib.suppress(OSError):
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".{key}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(row, default=_plain))
+        tmp.write_text(json.dumps(row, default=json_default))
         os.replace(tmp, folder / f"{key}.json")
-
-
-def _plain(v):
-    if isinstance(v, (np.integer, np.bool_)):
-        return v.item()
-    if isinstance(v, np.floating):
-        return float(v) if np.isfinite(v) else None
-    return str(v)
 
 
 # ---------------------------------------------------------------------------- work in a worker
@@ -306,9 +299,9 @@ class _Group:
     in place: the compiled arrays get the variant's costs and row bounds (no rebuild, no
     recompile) and are solved from the neighbour's plan.
 
-    With ``solver.strategy: plain`` one HiGHS problem is kept and changed
-    (:class:`~siting.solve.Reoptimizer`). With ``lp_start`` (the default) each variant runs that
-    strategy on the updated arrays, the neighbour's plan as the MIP start: measured on the
+    :class:`~siting.solve.Reoptimizer` does both: with ``solver.strategy: plain`` it keeps one
+    HiGHS problem and changes it; with ``lp_start`` (the default) it runs that strategy on the
+    updated arrays, the neighbour's plan as the MIP start: measured on the
     default scenario (bench/sweep.py), the kept problem's full-MIP re-solve took 60-530 s under a
     60 s limit where ``lp_start`` proved the gap in 3-14 s, because its LP bound often proves the
     restricted plan without any full MIP.
@@ -321,37 +314,28 @@ class _Group:
         """``(report, decisions, build_s, in_place)`` for ``inp``."""
         from .estimate import check_fits, estimate
         from .model import build_model, compile_model, in_place_update, read_decisions
-        from .solve import Reoptimizer, solve
+        from .solve import Reoptimizer
 
         t0 = time.perf_counter()
-        if self.comp is None:
+        in_place = self.comp is not None
+        if not in_place:
             check_fits(estimate(inp))
             model = build_model(inp)
-            build_s = time.perf_counter() - t0
+            model_s = time.perf_counter() - t0
             self.comp = compile_model(model)
             del model
-            report = dataclasses.replace(solve(self.comp.sf, opts, restrict=self.comp.open_mask), build_s=build_s)
-            build_s += self.comp.sf.seconds
-            in_place = False
-        elif opts.strategy == "plain":
-            if self.reopt is None or self.reopt.opts != opts:
-                self.reopt = Reoptimizer(self.comp.sf, opts)
+        if self.reopt is None or self.reopt.opts != opts:
+            self.reopt = Reoptimizer(self.comp.sf, opts, restrict=self.comp.open_mask)
+        if in_place:  # the variant's costs and row bounds on the kept arrays: no rebuild
             c, changes = in_place_update(self.comp, inp)
             self.reopt.set_costs(c)
             for rows, lo, up in changes:
                 self.reopt.set_row_bounds(rows, lo, up)
             build_s = time.perf_counter() - t0
-            report = self.reopt.solve(start=self.x)
-            in_place = True
-        else:
-            c, changes = in_place_update(self.comp, inp)
-            lower, upper = self.comp.sf.row_lower.copy(), self.comp.sf.row_upper.copy()
-            for rows, lo, up in changes:
-                lower[rows], upper[rows] = lo, up
-            sf = dataclasses.replace(self.comp.sf, c=c, row_lower=lower, row_upper=upper)
-            build_s = time.perf_counter() - t0
-            report = solve(sf, opts, restrict=self.comp.open_mask, start=self.x)
-            in_place = True
+        report = self.reopt.solve(start=self.x)  # the configured strategy, from the neighbour's plan
+        if not in_place:
+            report = dataclasses.replace(report, build_s=model_s)
+            build_s = model_s + self.comp.sf.seconds
         if report.x is not None:
             self.x = report.x
         dec = None if report.x is None else read_decisions(self.comp, inp, report.x)
@@ -631,7 +615,7 @@ def _write(out: Path, table: pd.DataFrame, items: list[dict]) -> None:
              "resolved_in_place": int(table.get("resolved_in_place", pd.Series(dtype=bool)).fillna(False).sum()),
              "from_cache": int(table.get("from_cache", pd.Series(dtype=bool)).fillna(False).sum()),
              "wall_s": table.attrs.get("wall_s"), "workers": table.attrs.get("workers"),
-             "scheduler": table.attrs.get("scheduler")}, indent=2, default=_plain))
+             "scheduler": table.attrs.get("scheduler")}, indent=2, default=json_default))
         for it in items:
             (tmp / f"scenario-{it['name']}.yaml").write_text(
                 f"# variant {it['name']}: the resolved scenario, every value, defaults included\n"
