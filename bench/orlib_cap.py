@@ -23,7 +23,7 @@ import scipy.sparse as sp
 
 from siting.orlib import read_cap
 from siting.pipeline import solve_report
-from siting.solve import SolveOptions
+from siting.solve import STRATEGIES, SolveOptions
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "orlib_cap"
 
@@ -68,7 +68,7 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--time-limit", type=float, default=600.0, help="per instance and path, s")
     ap.add_argument("--only", default="", help="regular expression on instance names, e.g. 'cap[0-9]'")
-    ap.add_argument("--strategy", default="plain", choices=["plain", "lp_start"])
+    ap.add_argument("--strategy", default="plain", choices=sorted(STRATEGIES))
     ap.add_argument("--no-direct", action="store_true")
     args = ap.parse_args()
     table = pd.read_csv(args.data / "optima.csv")

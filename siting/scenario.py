@@ -184,7 +184,7 @@ class Solver(_Strict):
     threads: Int = Field(ge=1, le=256)
     seed: Int = Field(ge=0, le=MAX_SEED)
     restricted_time_s: Num = Field(ge=0)
-    strategy: Literal["lp_start", "plain"] = "lp_start"
+    strategy: Literal["lp_start", "plain", "benders"] = "lp_start"
 
 
 class Scenario(_Strict):

@@ -527,7 +527,13 @@ def _lp_start(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
     return o
 
 
-STRATEGIES: dict[str, Callable] = {"plain": _plain, "lp_start": _lp_start}
+def _benders(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
+    from .benders import benders  # imports this module: loaded on first use
+
+    return benders(sf, opts, clock, phases, say, restrict, start)
+
+
+STRATEGIES: dict[str, Callable] = {"plain": _plain, "lp_start": _lp_start, "benders": _benders}
 
 
 def solve(sf: StandardForm, opts: SolveOptions = SolveOptions(), *, restrict: np.ndarray | None = None,
