@@ -113,6 +113,18 @@ class _Sub:
         idx = np.arange(self.n, self.n + self.ne, dtype=np.int32)
         self.h.changeColsCost(idx.size, idx, self.c[self.n:])
 
+    def infeasibility(self, y: np.ndarray):
+        """The least total elastic at ``y`` (phase 1: real columns cost nothing) and its cut."""
+        saved = self.c.copy()
+        self.c = np.r_[np.zeros(self.n), np.ones(self.ne)]
+        idx = np.arange(self.n + self.ne, dtype=np.int32)
+        self.h.changeColsCost(idx.size, idx, self.c)
+        try:
+            return self.solve(y)
+        finally:
+            self.c = saved
+            self.h.changeColsCost(idx.size, idx, self.c)
+
     def bounds(self, y: np.ndarray):
         """Column bounds of x at ``y`` and, per column, which bound row is active (-1: none)."""
         s, sf = self.s, self.sf
@@ -124,7 +136,7 @@ class _Sub:
         with np.errstate(invalid="ignore"):
             hi = np.where(np.isfinite(hi_rhs), (hi_rhs - by) / s.b_a, np.inf)
             lo = np.where(np.isfinite(lo_rhs), (lo_rhs - by) / s.b_a, -np.inf)
-        u, lw = l0 * 0 + u0, l0
+        u, lw = u0.copy(), l0.copy()
         np.minimum.at(u, s.b_col, hi)
         np.maximum.at(lw, s.b_col, lo)
         u = np.maximum(u, lw)  # a bound crossing by rounding noise
@@ -185,7 +197,7 @@ class _Master:
         n = s.I.size
         self.n = n
         self.sf, self.s, self.opts = sf, s, opts
-        self.cuts: list[tuple[float, np.ndarray]] = []
+        self.cuts: list[tuple[float, np.ndarray, float]] = []  # eta_coef * eta - beta y >= alpha
         self.c = np.r_[sf.c[s.I], 1.0]
         self.lower = np.r_[sf.col_lower[s.I], eta_lower]
         self.upper = np.r_[sf.col_upper[s.I], np.inf]
@@ -193,17 +205,19 @@ class _Master:
         self.A = A
         self.row_lo, self.row_up = sf.row_lower[s.master_rows], sf.row_upper[s.master_rows]
 
-    def add_cut(self, alpha: float, beta: np.ndarray) -> None:
-        self.cuts.append((alpha, beta))
+    def add_cut(self, alpha: float, beta: np.ndarray, eta: float = 1.0) -> None:
+        """An optimality cut ``eta >= alpha + beta y`` (eta 1) or a feasibility cut
+        ``0 >= alpha + beta y`` (eta 0)."""
+        self.cuts.append((alpha, beta, eta))
 
     def form(self, integer: bool) -> StandardForm:
         """The master with its cuts as a StandardForm: eta - beta y >= alpha."""
         rows = [self.A]
         lo, up = [self.row_lo], [self.row_up]
         if self.cuts:
-            B = np.array([np.r_[-b, 1.0] for _, b in self.cuts])
+            B = np.array([np.r_[-b, e] for _, b, e in self.cuts])
             rows.append(sp.csr_array(B))
-            lo.append(np.array([a for a, _ in self.cuts]))
+            lo.append(np.array([a for a, _, _ in self.cuts]))
             up.append(np.full(len(self.cuts), np.inf))
         A = sp.csc_array(sp.vstack(rows, format="csc"))
         integer_mask = np.r_[np.ones(self.n, bool), False] if integer else np.zeros(self.n + 1, bool)
@@ -219,8 +233,8 @@ class _MasterLP:
         self.n = master.n + 1
         self.idx = np.arange(self.n, dtype=np.int32)
 
-    def add(self, alpha: float, beta: np.ndarray) -> None:
-        row = np.r_[-beta, 1.0]
+    def add(self, alpha: float, beta: np.ndarray, eta: float) -> None:
+        row = np.r_[-beta, eta]
         nz = np.flatnonzero(row)
         self.h.addRow(alpha, np.inf, nz.size, nz.astype(np.int32), row[nz])
 
@@ -284,8 +298,8 @@ def benders(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
     mlp = _MasterLP(master, opts)
     while clock.left() > 0:
         it += 1
-        for alpha, beta in master.cuts[mlp_cuts:]:
-            mlp.add(alpha, beta)
+        for alpha, beta, eta in master.cuts[mlp_cuts:]:
+            mlp.add(alpha, beta, eta)
         mlp_cuts = len(master.cuts)
         xm, obj, status = mlp.solve()
         if xm is None:
@@ -316,7 +330,7 @@ def benders(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
     say(f"Benders LP phase: {it} iterations, {len(master.cuts)} cuts, bound {lb:,.3f} "
         f"({time.perf_counter() - t0:.1f} s)")
     # phase 2: the master MIP with every cut; each solution evaluated exactly
-    t1, it2, term = time.perf_counter(), 0, Termination.TIME_LIMIT
+    t1, it2, term, raised = time.perf_counter(), 0, Termination.TIME_LIMIT, 0
     while clock.left() > 0:
         it2 += 1
         form = master.form(True)
@@ -335,10 +349,15 @@ def benders(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
             break
         y = np.round(o.x[: s.I.size])
         r = evaluate(y)
-        if r is not None and r[1] > 1e-7:  # an integer plan that still needs the elastic columns
-            sub.set_penalty(sub.c[-1] * 10.0)
-            say(f"Benders: elastic penalty raised to {sub.c[-1]:,.0f}")
-            evaluate(y)
+        if r is not None and r[1] > 1e-7:  # an integer plan that still needs the elastic columns:
+            f = sub.infeasibility(y)  # infeasible (a feasibility cut), or the penalty is too low
+            if f is not None and f[0] > 1e-7:
+                master.add_cut(f[2], f[3], 0.0)
+            elif raised < 6:
+                raised += 1
+                sub.set_penalty(sub.c[-1] * 10.0)
+                say(f"Benders: elastic penalty raised to {sub.c[-1]:,.0f}")
+                evaluate(y)
         # more cuts per master solve: the other plans the master found, and an in-out point
         for saved in _saved(h, s.I.size, y, limit=8):
             evaluate(saved)
