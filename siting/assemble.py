@@ -538,7 +538,6 @@ def _standard_form(vs: dict[str, _Var], objective: list[_Terms], cons: list[_Con
     vals = np.concatenate(vals) if vals else np.zeros(0)
     lower = np.concatenate([con.lower for con in cons]) if cons else np.zeros(0)
     upper = np.concatenate([con.upper for con in cons]) if cons else np.zeros(0)
-    family = np.repeat(np.arange(len(cons)), [con.n for con in cons])
 
     # rows: a row without any nonzero term is dropped (a feasible constant) or refused
     kept = np.zeros(n_rows, bool)
@@ -563,8 +562,11 @@ def _standard_form(vs: dict[str, _Var], objective: list[_Terms], cons: list[_Con
     columns = {name: (final[start[name]:start[name] + v.n] if name in start else np.full(v.n, -1, np.int64))
                for name, v in vs.items()}
     keys = {name: np.array(v.keys.tolist(), dtype=object) for name, v in vs.items()}
-    names = np.array([con.name for con in cons], dtype=object)[family[kept]]
-    kept_rows = {name: np.flatnonzero(names == name) for name in dict.fromkeys(names.tolist())}
+    before = np.r_[0, np.cumsum(kept)]  # kept rows before each row
+    edges = before[np.r_[0, np.cumsum([con.n for con in cons], dtype=np.int64)]]
+    # each family's rows are contiguous; Pyomo names the families that kept a row
+    kept_rows = {con.name: np.arange(start, end, dtype=np.int64)
+                 for con, start, end in zip(cons, edges[:-1], edges[1:]) if end > start}
     sf = StandardForm(c[active], 0.0, A, lower[kept], upper[kept], col_lower[active], col_upper[active],
                       integer[active], time.perf_counter() - t0)
     return Compiled(sf, columns, keys, kept_rows, built_by="numpy")
