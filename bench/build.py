@@ -95,15 +95,15 @@ def main(argv=None) -> int:
     ap.add_argument("--pyomo-max-arcs", type=int, default=500_000)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
-    head = (f"{'instance':>16} {'arcs':>9} {'rows':>9} {'cols':>9} {'nonzeros':>10} {'pyomo build s':>13} "
-            f"{'compile s':>9} {'assembly s':>10} {'speed-up':>8} {'pyomo MB':>8} {'assembly MB':>11}")
+    head = (f"{'arcs':>9} {'rows':>9} {'cols':>9} {'nonzeros':>10} {'pyomo build s':>13} "
+            f"{'compile s':>9} {'assembly s':>10} {'speed-up':>8} {'pyomo MB':>8} {'assembly MB':>11}  instance")
     print(head)
-    print("-" * len(head))
+    print("-" * (len(head) + 30))
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
         cases = [(size, lambda size=size: instance(*map(int, size.split("x")), args.arcs_per_region, args.seed))
                  for size in filter(None, args.sizes.split(","))]
-        cases += [(name if name == "default" else "layers " + name.replace("candidates.", ""),
+        cases += [("layers: " + name,
                    lambda name=name: layers([] if name == "default" else name.split(",")))
                   for name in filter(None, args.layers.split(";"))]
         for label, make in cases:
@@ -121,9 +121,9 @@ def main(argv=None) -> int:
                 return f"{slow[key]:{fmt}}" if slow else "skipped"
 
             speed = f"{slow['total_s'] / fast['total_s']:.0f}x" if slow else "-"
-            print(f"{label:>16} {arcs:>9,} {rows:>9,} {cols:>9,} {fast['nnz']:>10,} {p('build_s', '.2f'):>13} "
+            print(f"{arcs:>9,} {rows:>9,} {cols:>9,} {fast['nnz']:>10,} {p('build_s', '.2f'):>13} "
                   f"{p('compile_s', '.2f'):>9} {fast['total_s']:>10.3f} {speed:>8} {p('peak_mb', '.0f'):>8} "
-                  f"{fast['peak_mb']:>11.0f}", flush=True)
+                  f"{fast['peak_mb']:>11.0f}  {label}", flush=True)
     if not ok:
         print("the two paths' arrays differ in shape or nonzeros", file=sys.stderr)
     return 0 if ok else 1
