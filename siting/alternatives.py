@@ -89,12 +89,12 @@ def alternatives_of_inputs(inp: SitingInputs, opts: SolveOptions, *, slack: floa
                            name: str = "scenario", time_limit_s: float | None = None,
                            progress: Callable[[str], None] | None = None) -> Alternatives:
     """The optimum and ``count`` near-optimal alternatives within ``slack`` of its cost."""
-    from .model import build_model, compile_model, read_decisions
+    from .model import compile_inputs, read_decisions
     from .solve import solve
 
     check_args(slack, count)
     say = progress or (lambda _m: None)
-    comp = compile_model(build_model(inp))
+    comp = compile_inputs(inp)
     say("solving the optimum")
     first = solve(comp.sf, opts, restrict=comp.open_mask, progress=say)
     if first.x is None:

@@ -159,12 +159,12 @@ def _eligible(inp: SitingInputs, limit_ms: float) -> np.ndarray:
 def front_of_inputs(inp: SitingInputs, latencies_ms: Sequence[float], opts: SolveOptions, *,
                     name: str = "scenario", progress: Callable[[str], None] | None = None) -> Front:
     """The front for ready inputs (built at the loosest limit or looser), one point per limit."""
-    from .model import build_model, compile_model, read_decisions
+    from .model import compile_inputs, read_decisions
     from .solve import Reoptimizer, solve
 
     say = progress or (lambda _m: None)
     limits = check_limits(latencies_ms)
-    comp = compile_model(build_model(inp))
+    comp = compile_inputs(inp)
     cols = comp.columns["serve"]
     has_col = cols >= 0
     ub_full = comp.sf.col_upper[cols[has_col]]

@@ -313,17 +313,15 @@ class _Group:
     def solve(self, inp, opts):
         """``(report, decisions, build_s, in_place)`` for ``inp``."""
         from .estimate import check_fits, estimate
-        from .model import build_model, compile_model, in_place_update, read_decisions
+        from .model import compile_inputs, in_place_update, read_decisions
         from .solve import Reoptimizer
 
         t0 = time.perf_counter()
         in_place = self.comp is not None
         if not in_place:
             check_fits(estimate(inp))
-            model = build_model(inp)
-            model_s = time.perf_counter() - t0
-            self.comp = compile_model(model)
-            del model
+            self.comp = compile_inputs(inp)
+            model_s = time.perf_counter() - t0 - self.comp.sf.seconds  # the Pyomo build (0 when assembled)
         if self.reopt is None or self.reopt.opts != opts:
             self.reopt = Reoptimizer(self.comp.sf, opts, restrict=self.comp.open_mask)
         if in_place:  # the variant's costs and row bounds on the kept arrays: no rebuild
