@@ -32,7 +32,7 @@ class UnitCosts:
     """Objective coefficients (PV M$): per open site [K], per MW IT by cooling [K, C], per fiber
     lateral [K], per satellite unit [K], per MW served on each arc [A], per MW unmet (or None);
     hourly energy (empty without it): per MWh and per MW of storage and per MW of overbuild [K],
-    per MW charged and discharged in each hourly cell [H]."""
+    per MW charged and discharged and per MW imported from the grid in each hourly cell [H]."""
 
     open: np.ndarray
     it: np.ndarray
@@ -45,6 +45,7 @@ class UnitCosts:
     overbuild_mw: np.ndarray = field(default_factory=lambda: np.zeros(0))
     charge: np.ndarray = field(default_factory=lambda: np.zeros(0))
     discharge: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    grid_import: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass
@@ -151,7 +152,7 @@ class SitingInputs:
             per_site = lambda v: np.bincount(hi.site, v, K) if hi.V else np.zeros(K)  # noqa: E731
             hourly = dict(storage_mwh=per_site(hi.storage_mwh_musd), storage_mw=per_site(hi.storage_mw_musd),
                           overbuild_mw=per_site(hi.overbuild_musd_per_mw), charge=hi.charge_cost(),
-                          discharge=-hi.charge_cost())
+                          discharge=-hi.charge_cost(), grid_import=hi.import_cost())
         return UnitCosts(open=total(self.site_cost_musd, K), it=total(self.it_cost_musd, (K, C)),
                          fiber=total(self.fiber_cost_musd, K), sat_unit=total(self.sat_unit_cost_musd, K),
                          serve=self.arcs["cost_musd_per_mw"].to_numpy(float),
@@ -176,6 +177,8 @@ class SitingInputs:
             parts["overbuild"] = u.overbuild_mw * dec.overbuild_mw
             parts["storage_losses"] = np.bincount(cell_site, u.charge * dec.charge_mw
                                                   + u.discharge * dec.discharge_mw, K)
+            if self.hourly.grid:
+                parts["grid_import"] = np.bincount(cell_site, u.grid_import * dec.import_mw, K)
         plan_wide = {"assignment": float((u.serve * dec.serve_mw).sum()),
                      "unmet_demand": float((u.unmet or 0.0) * dec.unmet_mw.sum())}
         return pd.DataFrame(parts, index=range(len(self.sites))), plan_wide

@@ -76,6 +76,7 @@ def make_plan(inp: SitingInputs, dec: Decisions, report: SolveReport, *,
         s["storage_mw"] = dec.storage_mw
         s["overbuild_mw"] = dec.overbuild_mw
         s["curtailment_mwh_per_year"] = _curtailment(inp, dec, load_mw)
+        s["grid_import_mwh_per_year"], s["cfe_share"] = _grid_use(inp, dec, load_mw)
     for col in per_site:
         s[f"{col}_musd"] = per_site[col].to_numpy()
     s["total_musd"] = per_site.sum(axis=1).to_numpy()
@@ -136,9 +137,23 @@ def _curtailment(inp: SitingInputs, dec: Decisions, load_mw: np.ndarray) -> np.n
         return out
     k = hi.site[hi.cell_site]
     gen = hi.cf.ravel() * (hi.available_mw[hi.cell_site] + dec.overbuild_mw[k])
-    spare = gen + dec.discharge_mw - dec.charge_mw - load_mw[k]
+    imported = dec.import_mw if dec.import_mw.size == hi.H else 0.0
+    spare = gen + dec.discharge_mw - dec.charge_mw + imported - load_mw[k]
     out[hi.site] = np.bincount(hi.cell_site, np.maximum(spare, 0.0) * hi.cell_weight, hi.V)
     return np.where(dec.open, out, 0.0)
+
+
+def _grid_use(inp: SitingInputs, dec: Decisions, load_mw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Grid MWh imported per year and the hourly carbon-free share of the load (1 - imports /
+    load, on the representative days' weights) per site; firm sites are carbon-free."""
+    hi = inp.hourly
+    imported = np.zeros(len(inp.sites))
+    if hi.grid and dec.import_mw.size == hi.H:
+        imported[hi.site] = np.bincount(hi.cell_site, dec.import_mw * hi.cell_weight, hi.V)
+    load = load_mw * 24.0 * float(hi.weight_days.sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(load > 0, 1.0 - imported / load, np.nan)
+    return imported, share
 
 
 def _coord(lon, lat) -> list[float]:
