@@ -74,6 +74,8 @@ def audit(plan, inp, tol: float = 1e-5) -> list[str]:
     if "power_peak_mw" in s:  # facility.climate: the warmest month's power within the firm power
         for row in s[s["power_peak_mw"] > s["firm_mw"] * (1 + tol) + tol].itertuples():
             bad.append(f"climate power: site {row.site_id} needs {row.power_peak_mw:.6g} MW of firm {row.firm_mw:.6g}")
+    if inp.water_m3_per_mw_year is not None and "water_m3_per_year" in s:
+        bad += _audit_water(s, inp, tol)
     if inp.hourly is not None and plan.decisions is not None:
         bad += audit_hourly(plan, inp, tol)
     if isinstance(r, pd.DataFrame) and (r["unmet_mw"] < -tol).any():
@@ -86,6 +88,22 @@ def audit(plan, inp, tol: float = 1e-5) -> list[str]:
         for row in n_minus_1_check(plan, inp).query("~meets").itertuples():
             bad.append(f"n-1: losing {row.failed_sites} leaves region {row.worst_region} "
                        f"{row.worst_share:.4f} < {inp.n_minus_1_share}")
+    return bad
+
+
+def _audit_water(s: pd.DataFrame, inp, tol: float) -> list[str]:
+    """Water recomputed from each open site's IT MW and cooling, within its limit."""
+    bad: list[str] = []
+    pos = pd.Series(np.arange(len(inp.sites)), index=inp.sites["site_id"].to_numpy())
+    tech = pd.Series(np.arange(len(inp.cooling)), index=inp.cooling["cooling"].to_numpy())
+    limit = inp.water_limit_m3_per_year
+    for row in s.itertuples():
+        k = pos[row.site_id]
+        used = inp.water_m3_per_mw_year[k, tech[row.cooling]] * row.it_mw
+        if abs(used - row.water_m3_per_year) > tol * max(1.0, used):
+            bad.append(f"tables: site {row.site_id} water {row.water_m3_per_year:.6g} != {used:.6g} m3 a year")
+        if limit is not None and used > limit[k] + tol * max(1.0, used):
+            bad.append(f"water: site {row.site_id} draws {used:.6g} m3 a year, limit {limit[k]:.6g}")
     return bad
 
 

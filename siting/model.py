@@ -501,6 +501,19 @@ def add_n_minus_1(m, inp: SitingInputs, ix: ModelIndex) -> None:
     m.n1_capacity = pyo.Constraint(hold, rule=rule_hold)
 
 
+def add_water(m, inp: SitingInputs, ix: ModelIndex) -> None:
+    """sum_c water[k,c] it[k,c] <= water_limit[k]   (m3 a year; sites with a limit)."""
+    limited = inp.water_limited()
+    if not limited.size:
+        return
+    water, limit = inp.water_m3_per_mw_year, inp.water_limit_m3_per_year
+
+    def rule(m, k):
+        vs, cs = _it_sum(m, ix, k, coefs=water[k])
+        return _lin(cs, vs) <= limit[k]
+    m.water = pyo.Constraint(limited.tolist(), rule=rule)
+
+
 def add_max_sites(m, inp: SitingInputs, ix: ModelIndex) -> None:
     """sum_k open[k] <= max_sites   (optional)."""
     if inp.max_sites is not None:
@@ -537,8 +550,8 @@ def add_objective(m, inp: SitingInputs, ix: ModelIndex) -> None:
 FAMILIES = (add_demand, add_training, add_capacity, add_modules, add_cooling,
             add_cooling_density, add_power, add_backhaul, add_resilience, add_max_sites)
 # families of options that are off by default, each with its hand-solved tests in its own test
-# module (tests/test_resilience.py); build_model runs them after FAMILIES
-OPTION_FAMILIES = (add_n_minus_1,)
+# module (tests/test_resilience.py, tests/test_water.py); build_model runs them after FAMILIES
+OPTION_FAMILIES = (add_n_minus_1, add_water)
 # hourly energy on representative days (issue 12): each returns at once without ``inputs.hourly``
 ENERGY_FAMILIES = (add_climate_power, add_hourly_balance, add_storage, add_storage_capacity, add_storage_throughput,
                    add_overbuild, add_grid_import, add_cfe)
@@ -747,6 +760,10 @@ def structure_key(inp: SitingInputs) -> str:
                  + n1.groups.astype(np.int64).tobytes())
     if inp.climate_pue_peak is not None:
         h.update(np.ascontiguousarray(inp.climate_pue_peak, float).tobytes())
+    limited = inp.water_limited()
+    if limited.size:  # only with a water limit, so other keys stay as they were
+        h.update(limited.tobytes() + np.ascontiguousarray(inp.water_limit_m3_per_year[limited]).tobytes()
+                 + np.ascontiguousarray(inp.water_m3_per_mw_year[limited], float).tobytes())
     if inp.hourly is not None:
         hi = inp.hourly
         for a in (hi.site, hi.cf, hi.available_mw, hi.overbuild_max_mw, hi.weight_days):
