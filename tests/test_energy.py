@@ -362,3 +362,23 @@ def test_grid_import_and_a_cfe_target_on_the_default_layers():
     assert (variable[0]["cfe_share"] < 0.95).any() and variable[0]["storage_mwh"].sum() == 0
     assert (variable[1]["cfe_share"] >= 0.95 - 1e-6).all() and variable[1]["storage_mwh"].sum() > 0
     assert plans[1].report.objective > plans[0].report.objective
+
+
+def test_sites_csv_carries_the_energy_columns_of_the_hand_case(tmp_path):
+    # the plan-wide 0.75 case above, written and read back: storage 133.33 MWh / 12.35 MW, no
+    # overbuild, curtailment 12 h x (100 - 20 - 12.35) MW x 365, imports 120 MWh x 365,
+    # carbon-free share 0.75, water 0 (no water table in a hand case is reported as no column)
+    from siting.results import write_outputs
+
+    hi = hourly(SQUARE, mwh=0.3, mw=0.1, energy=OWN, grid=GRID, cfe=0.75)
+    inp = solar_site(hi)
+    plan = solve(inp)
+    write_outputs(plan, inp, tmp_path / "out")
+    row = pd.read_csv(tmp_path / "out" / "sites.csv").iloc[0]
+    charge_mw = 120 / 0.81 / 12
+    expected = {"storage_mwh": 120 / 0.9, "storage_mw": charge_mw, "overbuild_mw": 0.0,
+                "curtailment_mwh_per_year": 12 * (80 - charge_mw) * 365, "grid_import_mwh_per_year": 120 * 365,
+                "cfe_share": 0.75, "embodied_battery_tco2e": 0.0, "embodied_facility_tco2e": 0.0}
+    for col, value in expected.items():
+        assert row[col] == pytest.approx(value, abs=1e-5), col
+    assert "water_m3_per_year" not in row
