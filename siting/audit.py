@@ -156,7 +156,8 @@ def _audit_grid(plan, inp, load: np.ndarray, imp: np.ndarray, tol: float) -> lis
         bad.append("grid: an hour imports more than the site's load")
     hours = 24.0 * float(hi.weight_days.sum())
     per_v = np.bincount(hi.cell_site, imp * hi.cell_weight, hi.V)
-    if hi.cfe_target is not None and per_v.sum() > (1 - hi.cfe_target) * hours * load.sum() + tol * max(1.0, per_v.sum()):
+    allowed = None if hi.cfe_target is None else (1 - hi.cfe_target) * hours * load.sum()
+    if allowed is not None and per_v.sum() > allowed + tol * max(1.0, per_v.sum()):
         bad.append(f"cfe: the plan imports {per_v.sum():.6g} MWh a year, above {1 - hi.cfe_target:g} of its load")
     if hi.cfe_site_target is not None:
         over = per_v > (1 - hi.cfe_site_target) * hours * load[hi.site] + tol * np.maximum(1.0, per_v)

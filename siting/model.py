@@ -311,7 +311,7 @@ def add_climate_power(m, inp: SitingInputs, ix: ModelIndex) -> None:
 
 
 def add_hourly_balance(m, inp: SitingInputs, ix: ModelIndex) -> None:
-    """cf[v,d,t] (avail[v] + overbuild[v]) + discharge[v,d,t] - charge[v,d,t] + import[v,d,t] >= sum_c pue[c] it[k,c]   (variable k)."""
+    """cf[h] (avail[v] + overbuild[v]) + discharge[h] - charge[h] + import[h] >= sum_c pue[c] it[k,c]   (h: v,d,t)."""
     hi = inp.hourly
     if hi is None or not hi.V:
         return
@@ -387,7 +387,7 @@ def add_grid_import(m, inp: SitingInputs, ix: ModelIndex) -> None:
 
 
 def add_cfe(m, inp: SitingInputs, ix: ModelIndex) -> None:
-    """sum_h w_h import[h] <= (1 - T) 24 W sum_{k,c} pue[k,c] it[k,c]   (24/7 carbon-free share T: plan, and per variable site)."""
+    """sum_h w_h import[h] <= (1 - T) 24 W sum_{k,c} pue[k,c] it[k,c]   (24/7 carbon-free share T; plan, per site)."""
     hi = inp.hourly
     if hi is None or not hi.grid or (hi.cfe_target is None and hi.cfe_site_target is None):
         return
