@@ -74,6 +74,8 @@ def audit(plan, inp, tol: float = 1e-5) -> list[str]:
     if "power_peak_mw" in s:  # facility.climate: the warmest month's power within the firm power
         for row in s[s["power_peak_mw"] > s["firm_mw"] * (1 + tol) + tol].itertuples():
             bad.append(f"climate power: site {row.site_id} needs {row.power_peak_mw:.6g} MW of firm {row.firm_mw:.6g}")
+    if inp.water_m3_per_mw_year is not None and "water_m3_per_year" in s:
+        bad += _audit_water(s, inp, tol)
     if inp.hourly is not None and plan.decisions is not None:
         bad += audit_hourly(plan, inp, tol)
     if isinstance(r, pd.DataFrame) and (r["unmet_mw"] < -tol).any():
@@ -86,6 +88,22 @@ def audit(plan, inp, tol: float = 1e-5) -> list[str]:
         for row in n_minus_1_check(plan, inp).query("~meets").itertuples():
             bad.append(f"n-1: losing {row.failed_sites} leaves region {row.worst_region} "
                        f"{row.worst_share:.4f} < {inp.n_minus_1_share}")
+    return bad
+
+
+def _audit_water(s: pd.DataFrame, inp, tol: float) -> list[str]:
+    """Water recomputed from each open site's IT MW and cooling, within its limit."""
+    bad: list[str] = []
+    pos = pd.Series(np.arange(len(inp.sites)), index=inp.sites["site_id"].to_numpy())
+    tech = pd.Series(np.arange(len(inp.cooling)), index=inp.cooling["cooling"].to_numpy())
+    limit = inp.water_limit_m3_per_year
+    for row in s.itertuples():
+        k = pos[row.site_id]
+        used = inp.water_m3_per_mw_year[k, tech[row.cooling]] * row.it_mw
+        if abs(used - row.water_m3_per_year) > tol * max(1.0, used):
+            bad.append(f"tables: site {row.site_id} water {row.water_m3_per_year:.6g} != {used:.6g} m3 a year")
+        if limit is not None and used > limit[k] + tol * max(1.0, used):
+            bad.append(f"water: site {row.site_id} draws {used:.6g} m3 a year, limit {limit[k]:.6g}")
     return bad
 
 
@@ -102,11 +120,14 @@ def audit_hourly(plan, inp, tol: float = 1e-5) -> list[str]:
     k = hi.site[hi.cell_site]
     gen = hi.cf.ravel() * (hi.available_mw[hi.cell_site] + dec.overbuild_mw[k])
     ch, dis, soc = dec.charge_mw, dec.discharge_mw, dec.soc_mwh
+    imp = dec.import_mw if hi.grid else np.zeros(hi.H)
     scale = np.maximum(1.0, load[k])
-    short = gen + dis - ch - load[k] < -tol * scale
+    short = gen + dis - ch + imp - load[k] < -tol * scale
     for h in np.flatnonzero(short)[:5]:
-        bad.append(f"hourly balance: site {ids[k[h]]} cell {h} has {gen[h] + dis[h] - ch[h]:.6g} MW "
+        bad.append(f"hourly balance: site {ids[k[h]]} cell {h} has {gen[h] + dis[h] - ch[h] + imp[h]:.6g} MW "
                    f"for a load of {load[k[h]]:.6g} MW")
+    if hi.grid:
+        bad += _audit_grid(plan, inp, load, imp, tol)
     drift = soc - soc[hi.previous_cell] - hi.eta_charge * ch + dis / hi.eta_discharge
     for h in np.flatnonzero(np.abs(drift) > tol * np.maximum(1.0, soc))[:5]:
         bad.append(f"storage: site {ids[k[h]]} cell {h} state of charge is off by {drift[h]:.6g} MWh")
@@ -123,4 +144,28 @@ def audit_hourly(plan, inp, tol: float = 1e-5) -> list[str]:
     built[hi.site] = True
     if np.any((dec.storage_mwh + dec.storage_mw + dec.overbuild_mw > tol) & ~built):
         bad.append("storage: built at a site that has no hourly energy")
+    return bad
+
+
+def _audit_grid(plan, inp, load: np.ndarray, imp: np.ndarray, tol: float) -> list[str]:
+    """Imports within the load, the 24/7 carbon-free targets, and the sites table's own figures."""
+    hi = inp.hourly
+    bad: list[str] = []
+    k = hi.site[hi.cell_site]
+    if np.any(imp > load[k] + tol * np.maximum(1.0, load[k])):
+        bad.append("grid: an hour imports more than the site's load")
+    hours = 24.0 * float(hi.weight_days.sum())
+    per_v = np.bincount(hi.cell_site, imp * hi.cell_weight, hi.V)
+    allowed = None if hi.cfe_target is None else (1 - hi.cfe_target) * hours * load.sum()
+    if allowed is not None and per_v.sum() > allowed + tol * max(1.0, per_v.sum()):
+        bad.append(f"cfe: the plan imports {per_v.sum():.6g} MWh a year, above {1 - hi.cfe_target:g} of its load")
+    if hi.cfe_site_target is not None:
+        over = per_v > (1 - hi.cfe_site_target) * hours * load[hi.site] + tol * np.maximum(1.0, per_v)
+        for v in np.flatnonzero(over)[:5]:
+            bad.append(f"cfe: site {inp.sites['site_id'].iloc[hi.site[v]]} imports above its carbon-free target")
+    table = plan.sites.set_index("site_id")["grid_import_mwh_per_year"]
+    ids = inp.sites["site_id"].to_numpy()[hi.site]
+    for sid, mwh in zip(ids, per_v):
+        if sid in table.index and abs(table[sid] - mwh) > tol * max(1.0, mwh):
+            bad.append(f"tables: site {sid} grid import {table[sid]} != hours {mwh}")
     return bad

@@ -31,7 +31,7 @@ class Decisions:
     traffic goes by satellite (0 without training traffic); with hourly energy: storage_mwh[K],
     storage_mw[K], overbuild_mw[K] (zero where not built or not offered) and, per hourly cell h
     (H, the layout of :class:`~siting.storage.HourlyInputs`), charge_mw[H], discharge_mw[H],
-    soc_mwh[H] (empty without hourly energy)."""
+    soc_mwh[H] (empty without hourly energy); with grid import, import_mw[H] (empty without it)."""
 
     open: np.ndarray
     modules: np.ndarray
@@ -50,11 +50,12 @@ class Decisions:
     charge_mw: np.ndarray | None = None
     discharge_mw: np.ndarray | None = None
     soc_mwh: np.ndarray | None = None
+    import_mw: np.ndarray | None = None
 
     _DTYPES = {"open": bool, "modules": float, "cooling": np.int64, "it_mw": float, "serve_mw": float,
                "train_mw": float, "fiber": bool, "sat_units": float, "unmet_mw": float, "backup_mw": float,
                "train_sat_mw": float, "storage_mwh": float, "storage_mw": float, "overbuild_mw": float,
-               "charge_mw": float, "discharge_mw": float, "soc_mwh": float}
+               "charge_mw": float, "discharge_mw": float, "soc_mwh": float, "import_mw": float}
 
     def __post_init__(self):
         K = np.shape(self.open)[0]

@@ -142,6 +142,11 @@ def estimate(inp: SitingInputs) -> ModelEstimate:
     if inp.max_sites is not None:
         rows += 1
         nnz += K
+    limited = inp.water_limited()
+    if limited.size:  # water: a row per limited site with a nonzero water coefficient
+        per_site = np.count_nonzero(inp.water_m3_per_mw_year[limited], axis=1)
+        rows += nz(per_site)
+        nnz += int(per_site.sum())
 
     # columns: a variable is kept when it has a nonzero coefficient somewhere
     site_cost = sum(inp.site_cost_musd.values())

@@ -32,7 +32,7 @@ class UnitCosts:
     """Objective coefficients (PV M$): per open site [K], per MW IT by cooling [K, C], per fiber
     lateral [K], per satellite unit [K], per MW served on each arc [A], per MW unmet (or None);
     hourly energy (empty without it): per MWh and per MW of storage and per MW of overbuild [K],
-    per MW charged and discharged in each hourly cell [H]."""
+    per MW charged and discharged and per MW imported from the grid in each hourly cell [H]."""
 
     open: np.ndarray
     it: np.ndarray
@@ -45,6 +45,7 @@ class UnitCosts:
     overbuild_mw: np.ndarray = field(default_factory=lambda: np.zeros(0))
     charge: np.ndarray = field(default_factory=lambda: np.zeros(0))
     discharge: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    grid_import: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass
@@ -83,6 +84,10 @@ class SitingInputs:
     n_minus_1_groups: tuple | None = None  # groups given a recourse block; None: every group (exact)
     hourly: HourlyInputs | None = None  # hourly energy on representative days (energy.hourly)
     climate_pue_peak: np.ndarray | None = None  # [K, C] warmest-month PUE (facility.climate)
+    water_m3_per_mw_year: np.ndarray | None = None  # [K, C] water drawn per MW IT a year (reported)
+    water_limit_m3_per_year: np.ndarray | None = None  # [K] water a site may draw a year (inf: no limit)
+    embodied_tco2e_per_mw_it: float = 0.0  # building + IT built, per MW IT (reported, not priced)
+    battery_tco2e_per_mwh: float = 0.0  # batteries built over the horizon, per MWh of storage (reported)
 
     def failure_groups(self) -> np.ndarray:
         """The failure-group label of every site (K): a whole group fails together."""
@@ -134,6 +139,34 @@ class SitingInputs:
                     raise InputError("inputs", f"{name}.{col}", f"{v[bad[0]]} is not a finite number >= 0",
                                      int(bad[0]))
 
+        self._check_water(K, C)
+
+    def _check_water(self, K: int, C: int) -> None:
+        """Water per MW IT [K, C] finite and >= 0; water limits [K] >= 0 (inf: none); embodied >= 0."""
+        for name, shape, may_be_inf in (("water_m3_per_mw_year", (K, C), False),
+                                        ("water_limit_m3_per_year", (K,), True)):
+            v = getattr(self, name)
+            if v is None:
+                continue
+            v = np.asarray(v, float)
+            if v.shape != shape:
+                raise InputError("inputs", name, f"shape {v.shape}, expected {shape}")
+            bad = np.flatnonzero(((~np.isfinite(v)) & ~(may_be_inf & (v == np.inf))).reshape(K, -1).any(axis=1)
+                                 | (v < 0).reshape(K, -1).any(axis=1))
+            if bad.size:
+                raise InputError("inputs", name, f"{v.reshape(K, -1)[bad[0]].min()} is not a number >= 0",
+                                 self.sites["site_id"].iloc[bad[0]])
+            setattr(self, name, v)
+        for name in ("embodied_tco2e_per_mw_it", "battery_tco2e_per_mwh"):
+            if not (np.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
+                raise InputError("inputs", name, f"{getattr(self, name)} is not a finite number >= 0")
+
+    def water_limited(self) -> np.ndarray:
+        """Positions of the sites with a finite water limit."""
+        if self.water_limit_m3_per_year is None or self.water_m3_per_mw_year is None:
+            return np.zeros(0, np.int64)
+        return np.flatnonzero(np.isfinite(self.water_limit_m3_per_year))
+
     def load_pue(self) -> np.ndarray:
         """PUE that turns IT MW into the power a site must supply [K, C]: the warmest month's
         with ``facility.climate``, else each technology's own."""
@@ -151,7 +184,7 @@ class SitingInputs:
             per_site = lambda v: np.bincount(hi.site, v, K) if hi.V else np.zeros(K)  # noqa: E731
             hourly = dict(storage_mwh=per_site(hi.storage_mwh_musd), storage_mw=per_site(hi.storage_mw_musd),
                           overbuild_mw=per_site(hi.overbuild_musd_per_mw), charge=hi.charge_cost(),
-                          discharge=-hi.charge_cost())
+                          discharge=-hi.charge_cost(), grid_import=hi.import_cost())
         return UnitCosts(open=total(self.site_cost_musd, K), it=total(self.it_cost_musd, (K, C)),
                          fiber=total(self.fiber_cost_musd, K), sat_unit=total(self.sat_unit_cost_musd, K),
                          serve=self.arcs["cost_musd_per_mw"].to_numpy(float),
@@ -176,6 +209,8 @@ class SitingInputs:
             parts["overbuild"] = u.overbuild_mw * dec.overbuild_mw
             parts["storage_losses"] = np.bincount(cell_site, u.charge * dec.charge_mw
                                                   + u.discharge * dec.discharge_mw, K)
+            if self.hourly.grid:
+                parts["grid_import"] = np.bincount(cell_site, u.grid_import * dec.import_mw, K)
         plan_wide = {"assignment": float((u.serve * dec.serve_mw).sum()),
                      "unmet_demand": float((u.unmet or 0.0) * dec.unmet_mw.sum())}
         return pd.DataFrame(parts, index=range(len(self.sites))), plan_wide
@@ -238,7 +273,7 @@ def _plant_table(plants: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
         price = np.where(np.isfinite(own), own, price)
     firm = (plants["capacity_mw"].to_numpy() * par["firm_fraction"].to_numpy(float)
             * sc.facility.power_share_available)
-    extra = {"failure_group": plants["failure_group"].to_numpy()} if "failure_group" in plants else {}
+    extra = {c: plants[c].to_numpy() for c in ("failure_group", "water_limit_m3_per_year") if c in plants}
     return pd.DataFrame(extra | {"source_id": plants["source_id"].to_numpy(),
                          "name": plants["name"].astype(str).to_numpy(),
                          "fuel": plants["fuel"].to_numpy(),
@@ -269,7 +304,7 @@ def _merge_rows(table: pd.DataFrame, label: np.ndarray, weight: str, sums: list[
     w = t[weight].to_numpy()
     grouped = t.groupby("_label", sort=False)
     out = t.loc[t.index[label == np.arange(len(t))]].set_index("_label")
-    out[sums] = grouped[sums].sum()
+    out[sums] = grouped[sums].sum(min_count=1)  # all blank stays blank
     for col in means:
         vals = t[col].to_numpy(float)
         ok = np.isfinite(vals)
@@ -289,7 +324,8 @@ def _candidate_sites(sc: Scenario, notes: list[str], progress=None) -> tuple[pd.
     plants = _plant_table(raw, sc)
     label = greedy_cluster(plants["longitude"], plants["latitude"], plants["firm_mw"],
                            sc.candidates.merge_km, progress=progress)
-    sites = _merge_rows(plants, label, "firm_mw", ["capacity_mw", "firm_mw"],
+    water = ["water_limit_m3_per_year"] if "water_limit_m3_per_year" in plants else []  # the limits given, summed
+    sites = _merge_rows(plants, label, "firm_mw", ["capacity_mw", "firm_mw"] + water,
                         ["price_usd_per_mwh", "gco2_per_kwh", "capacity_factor"])
     counts = (len(plants), len(sites))
     sites = sites[sites["firm_mw"] >= sc.candidates.min_firm_mw]
@@ -428,10 +464,11 @@ def _cooling_table(sc: Scenario) -> pd.DataFrame:
     return c
 
 
-def _cost_tables(sites, cooling, sc: Scenario, pue_annual=None):
+def _cost_tables(sites, cooling, sc: Scenario, pue_annual=None, water=None):
     """Present-value cost coefficients (M$) per component; the model only sums them.
 
-    ``pue_annual`` [K, C] (``facility.climate``) prices energy at each site's own PUE."""
+    ``pue_annual`` [K, C] (``facility.climate``) prices energy at each site's own PUE; ``water``
+    [K, C] (m3 a year per MW IT) is priced at ``facility.water_price_usd_per_m3`` when above 0."""
     m, f, net = sc.money, sc.facility, sc.network
     pvf = float(costs.pv_annuity_factor(m.discount_rate, m.lifetime_years))
     cap = lambda capex, life: costs.pv_of_capex(capex, m.discount_rate, life, m.lifetime_years)  # noqa: E731
@@ -448,6 +485,8 @@ def _cost_tables(sites, cooling, sc: Scenario, pue_annual=None):
           "staff": f.staff_fte_per_mw * f.staff_usd_per_fte_year * pvf / 1e6 * np.ones_like(pue * ones),
           "energy": pue * mwh_per_mw * price * pvf / 1e6,
           "carbon": pue * mwh_per_mw * gco2 / 1e3 * sc.energy.carbon_price_usd_per_tco2 * pvf / 1e6}
+    if f.water_price_usd_per_m3 > 0 and water is not None:  # only when priced: the default table is unchanged
+        it["water"] = np.asarray(water, float) * f.water_price_usd_per_m3 * pvf / 1e6
     k = len(sites)
     site = {"site_fixed": cap(np.full(k, f.site_fixed_musd), m.building_life_years),
             "staff": np.full(k, f.staff_fte_per_site * f.staff_usd_per_fte_year * pvf / 1e6)}
@@ -499,7 +538,9 @@ def from_layers(sc: Scenario, *, progress: Callable[[str], None] | None = None) 
         pue_annual, pue_peak = climate.site_pue(sites["latitude"].to_numpy(float), cooling, f.pue_cap)
         notes.append("climate: PUE by the latitude band's ambient temperature (data/climate.csv, EST): "
                      f"annual-mean PUE prices energy, warmest-month PUE sizes power (up to {pue_peak.max():.2f})")
-    it, site, fiber, sat = _cost_tables(sites, cooling, sc, pue_annual)
+    water = climate.site_water_m3_per_mw_year(sites["latitude"].to_numpy(float), cooling, f.utilisation)
+    limit = _water_limits(sites, f, notes)
+    it, site, fiber, sat = _cost_tables(sites, cooling, sc, pue_annual, water)
     d = sc.demand
     mwh_per_mw_pv = (f.utilisation * costs.HOURS_PER_YEAR
                      * float(costs.pv_annuity_factor(sc.money.discount_rate, sc.money.lifetime_years)))
@@ -520,4 +561,21 @@ def from_layers(sc: Scenario, *, progress: Callable[[str], None] | None = None) 
                         training_gbps_per_mw=sc.network.training_gbps_per_mw,
                         training_links=tuple(b for b, ok in (("fiber", sc.network.allow_fiber),
                                                              ("satellite", sc.network.allow_satellite)) if ok),
-                        hourly=hourly, climate_pue_peak=pue_peak)
+                        hourly=hourly, climate_pue_peak=pue_peak,
+                        water_m3_per_mw_year=water, water_limit_m3_per_year=limit,
+                        embodied_tco2e_per_mw_it=f.embodied_tco2e_per_mw_it,
+                        battery_tco2e_per_mwh=sc.energy.battery_embodied_kgco2e_per_kwh
+                        * float(np.ceil(sc.money.lifetime_years / sc.energy.battery_life_years)))
+
+
+def _water_limits(sites: pd.DataFrame, f, notes: list[str]) -> np.ndarray | None:
+    """Water a site may draw (m3 a year): the layer's ``water_limit_m3_per_year`` where given,
+    else ``facility.water_limit_m3_per_year``, else none (inf); ``None`` when no site has one."""
+    cap = np.inf if f.water_limit_m3_per_year is None else f.water_limit_m3_per_year
+    own = sites["water_limit_m3_per_year"].to_numpy(float) if "water_limit_m3_per_year" in sites else None
+    limit = np.full(len(sites), cap) if own is None else np.where(np.isfinite(own), own, cap)
+    if not np.isfinite(limit).any():
+        return None
+    notes.append(f"water: {int(np.isfinite(limit).sum())} of {len(sites)} candidates have a water limit "
+                 f"({0 if own is None else int(np.isfinite(own).sum())} from the layer)")
+    return limit

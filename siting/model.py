@@ -193,6 +193,9 @@ def add_variables(m, inp: SitingInputs, ix: ModelIndex) -> None:
         m.charge = pyo.Var(range(hi.H), domain=pyo.NonNegativeReals, bounds=lambda _, h: (0, cell_top[h]))
         m.discharge = pyo.Var(range(hi.H), domain=pyo.NonNegativeReals, bounds=lambda _, h: (0, cell_top[h]))
         m.soc = pyo.Var(range(hi.H), domain=pyo.NonNegativeReals, bounds=lambda _, h: (0, 24 * cell_top[h]))
+        if hi.grid:  # never more than the site's largest load (add_grid_import)
+            load_top = (ix.max_it * inp.load_pue().max(axis=1))[hi.site[hi.cell_site]]
+            m.grid_import = pyo.Var(range(hi.H), domain=pyo.NonNegativeReals, bounds=lambda _, h: (0, load_top[h]))
 
 
 def _it_sum(m, ix: ModelIndex, k: int, cols=None, coefs=None):
@@ -308,7 +311,7 @@ def add_climate_power(m, inp: SitingInputs, ix: ModelIndex) -> None:
 
 
 def add_hourly_balance(m, inp: SitingInputs, ix: ModelIndex) -> None:
-    """cf[v,d,t] (avail[v] + overbuild[v]) + discharge[v,d,t] - charge[v,d,t] >= sum_c pue[c] it[k,c]   (variable k)."""
+    """cf[h] (avail[v] + overbuild[v]) + discharge[h] - charge[h] + import[h] >= sum_c pue[c] it[k,c]   (h: v,d,t)."""
     hi = inp.hourly
     if hi is None or not hi.V:
         return
@@ -316,12 +319,13 @@ def add_hourly_balance(m, inp: SitingInputs, ix: ModelIndex) -> None:
     cf = hi.cf.ravel()
     site = hi.site[hi.cell_site]
     avail = hi.available_mw[hi.cell_site]
+    grid = hi.grid
 
     def rule(m, h):
         k = int(site[h])
         vs, cs = _it_sum(m, ix, k, coefs=pue[k])
-        vs += [m.charge[h], m.discharge[h]]
-        cs += [1.0, -1.0]
+        vs += [m.charge[h], m.discharge[h]] + ([m.grid_import[h]] if grid else [])
+        cs += [1.0, -1.0] + ([-1.0] if grid else [])
         if k in m.overbuild_mw:
             vs.append(m.overbuild_mw[k])
             cs.append(-cf[h])
@@ -365,6 +369,46 @@ def add_storage_throughput(m, inp: SitingInputs, ix: ModelIndex) -> None:
         return _lin([w[h] for h in cells] + [-hi.cycles_per_year],
                     [m.discharge[h] for h in cells] + [m.storage_mwh[int(hi.site[v])]]) <= 0
     m.storage_throughput = pyo.Constraint(range(hi.V), rule=rule)
+
+
+def add_grid_import(m, inp: SitingInputs, ix: ModelIndex) -> None:
+    """import[v,d,t] <= sum_c pue[k,c] it[k,c]   (the grid serves the load only; variable k, energy.grid_import)."""
+    hi = inp.hourly
+    if hi is None or not hi.grid:
+        return
+    pue = inp.load_pue()
+    site = hi.site[hi.cell_site]
+
+    def rule(m, h):
+        k = int(site[h])
+        vs, cs = _it_sum(m, ix, k, coefs=pue[k])
+        return _lin([1.0] + [-c for c in cs], [m.grid_import[h]] + vs) <= 0
+    m.grid_import_load = pyo.Constraint(range(hi.H), rule=rule)
+
+
+def add_cfe(m, inp: SitingInputs, ix: ModelIndex) -> None:
+    """sum_h w_h import[h] <= (1 - T) 24 W sum_{k,c} pue[k,c] it[k,c]   (24/7 carbon-free share T; plan, per site)."""
+    hi = inp.hourly
+    if hi is None or not hi.grid or (hi.cfe_target is None and hi.cfe_site_target is None):
+        return
+    pue = inp.load_pue()
+    w = hi.cell_weight
+    hours = 24.0 * float(hi.weight_days.sum())  # hours a year the representative days stand for
+    per_v = hi.D * 24
+
+    def row(cells, sites, target):
+        vs = [m.grid_import[h] for h in cells]
+        cs = [w[h] for h in cells]
+        for k in sites:
+            its, coefs = _it_sum(m, ix, int(k), coefs=pue[k])
+            vs += its
+            cs += [-(1.0 - target) * hours * c for c in coefs]
+        return _lin(cs, vs) <= 0
+    if hi.cfe_target is not None:
+        m.cfe_plan = pyo.Constraint(expr=row(range(hi.H), range(ix.K), hi.cfe_target))
+    if hi.cfe_site_target is not None:
+        m.cfe_site = pyo.Constraint(range(hi.V), rule=lambda m, v: row(
+            range(v * per_v, (v + 1) * per_v), [hi.site[v]], hi.cfe_site_target))
 
 
 def add_overbuild(m, inp: SitingInputs, ix: ModelIndex) -> None:
@@ -457,6 +501,19 @@ def add_n_minus_1(m, inp: SitingInputs, ix: ModelIndex) -> None:
     m.n1_capacity = pyo.Constraint(hold, rule=rule_hold)
 
 
+def add_water(m, inp: SitingInputs, ix: ModelIndex) -> None:
+    """sum_c water[k,c] it[k,c] <= water_limit[k]   (m3 a year; sites with a limit)."""
+    limited = inp.water_limited()
+    if not limited.size:
+        return
+    water, limit = inp.water_m3_per_mw_year, inp.water_limit_m3_per_year
+
+    def rule(m, k):
+        vs, cs = _it_sum(m, ix, k, coefs=water[k])
+        return _lin(cs, vs) <= limit[k]
+    m.water = pyo.Constraint(limited.tolist(), rule=rule)
+
+
 def add_max_sites(m, inp: SitingInputs, ix: ModelIndex) -> None:
     """sum_k open[k] <= max_sites   (optional)."""
     if inp.max_sites is not None:
@@ -484,17 +541,20 @@ def add_objective(m, inp: SitingInputs, ix: ModelIndex) -> None:
             vs += list(var.values())
         coefs += list(u.charge) + list(u.discharge)
         vs += list(m.charge.values()) + list(m.discharge.values())
+        if hasattr(m, "grid_import"):
+            coefs += list(u.grid_import)
+            vs += list(m.grid_import.values())
     m.cost = pyo.Objective(expr=_lin(coefs, vs), sense=pyo.minimize)
 
 
 FAMILIES = (add_demand, add_training, add_capacity, add_modules, add_cooling,
             add_cooling_density, add_power, add_backhaul, add_resilience, add_max_sites)
 # families of options that are off by default, each with its hand-solved tests in its own test
-# module (tests/test_resilience.py); build_model runs them after FAMILIES
-OPTION_FAMILIES = (add_n_minus_1,)
+# module (tests/test_resilience.py, tests/test_water.py); build_model runs them after FAMILIES
+OPTION_FAMILIES = (add_n_minus_1, add_water)
 # hourly energy on representative days (issue 12): each returns at once without ``inputs.hourly``
 ENERGY_FAMILIES = (add_climate_power, add_hourly_balance, add_storage, add_storage_capacity, add_storage_throughput,
-                   add_overbuild)
+                   add_overbuild, add_grid_import, add_cfe)
 
 
 def build_model(inp: SitingInputs) -> pyo.ConcreteModel:
@@ -634,7 +694,7 @@ def read_decisions(comp: Compiled, inp: SitingInputs, x: np.ndarray) -> Decision
         storage_mw=clean(_by_site(comp, "storage_mw", x, K)),
         overbuild_mw=clean(_by_site(comp, "overbuild_mw", x, K)),
         charge_mw=clean(comp.values("charge", x)), discharge_mw=clean(comp.values("discharge", x)),
-        soc_mwh=clean(comp.values("soc", x)))
+        soc_mwh=clean(comp.values("soc", x)), import_mw=clean(comp.values("grid_import", x)))
 
 
 def _backup_table(inp: SitingInputs, values: np.ndarray) -> np.ndarray:
@@ -657,7 +717,8 @@ def start_vector(comp: Compiled, inp: SitingInputs, dec: Decisions) -> np.ndarra
     per_index = {"open": dec.open, "it": dec.it_mw.ravel(), "serve": dec.serve_mw,
                  "modules": dec.modules, "cool": one_hot.ravel(), "train": dec.train_mw,
                  "hosts_training": dec.hosts_training, "unmet": dec.unmet_mw, "train_sat": dec.train_sat_mw,
-                 "charge": dec.charge_mw, "discharge": dec.discharge_mw, "soc": dec.soc_mwh}
+                 "charge": dec.charge_mw, "discharge": dec.discharge_mw, "soc": dec.soc_mwh,
+                 "grid_import": dec.import_mw}
     if "backup" in comp.columns:
         n1 = n_minus_1_layout(inp)
         known = dec.backup_mw.shape[0] == len(n1.groups)  # a plan without N-1 flows starts them at 0
@@ -687,7 +748,8 @@ def objective_vector(comp: Compiled, inp: SitingInputs) -> np.ndarray:
     """The cost of every column for ``inp`` (same structure): the in-place re-solve's ``c``."""
     u = inp.unit_costs()
     per_index = {"open": u.open, "it": u.it.ravel(), "serve": u.serve, "charge": u.charge,
-                 "discharge": u.discharge, "unmet": u.unmet if u.unmet is not None else 0.0}
+                 "discharge": u.discharge, "grid_import": u.grid_import,
+                 "unmet": u.unmet if u.unmet is not None else 0.0}
     by_site = {"fiber": u.fiber, "sat_units": u.sat_unit, "storage_mwh": u.storage_mwh,
                "storage_mw": u.storage_mw, "overbuild_mw": u.overbuild_mw}
     return _scatter(comp, per_index, by_site)
@@ -719,11 +781,17 @@ def structure_key(inp: SitingInputs) -> str:
                  + n1.groups.astype(np.int64).tobytes())
     if inp.climate_pue_peak is not None:
         h.update(np.ascontiguousarray(inp.climate_pue_peak, float).tobytes())
+    limited = inp.water_limited()
+    if limited.size:  # only with a water limit, so other keys stay as they were
+        h.update(limited.tobytes() + np.ascontiguousarray(inp.water_limit_m3_per_year[limited]).tobytes()
+                 + np.ascontiguousarray(inp.water_m3_per_mw_year[limited], float).tobytes())
     if inp.hourly is not None:
         hi = inp.hourly
         for a in (hi.site, hi.cf, hi.available_mw, hi.overbuild_max_mw, hi.weight_days):
             h.update(np.ascontiguousarray(a, float).tobytes())
         h.update(repr((hi.eta_charge, hi.eta_discharge, hi.cycles_per_year)).encode())
+        if hi.grid:  # only with grid import on, so other keys stay as they were
+            h.update(repr(("grid", hi.cfe_target, hi.cfe_site_target)).encode())
     return h.hexdigest()
 
 

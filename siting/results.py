@@ -76,6 +76,14 @@ def make_plan(inp: SitingInputs, dec: Decisions, report: SolveReport, *,
         s["storage_mw"] = dec.storage_mw
         s["overbuild_mw"] = dec.overbuild_mw
         s["curtailment_mwh_per_year"] = _curtailment(inp, dec, load_mw)
+        s["grid_import_mwh_per_year"], s["cfe_share"] = _grid_use(inp, dec, load_mw)
+    if inp.water_m3_per_mw_year is not None:
+        s["water_m3_per_year"] = (it * inp.water_m3_per_mw_year).sum(axis=1)
+    if inp.water_limit_m3_per_year is not None:
+        s["water_limit_m3_per_year"] = inp.water_limit_m3_per_year
+    s["embodied_facility_tco2e"] = dec.site_it_mw * inp.embodied_tco2e_per_mw_it
+    if inp.hourly is not None:
+        s["embodied_battery_tco2e"] = dec.storage_mwh * inp.battery_tco2e_per_mwh
     for col in per_site:
         s[f"{col}_musd"] = per_site[col].to_numpy()
     s["total_musd"] = per_site.sum(axis=1).to_numpy()
@@ -120,6 +128,7 @@ def make_plan(inp: SitingInputs, dec: Decisions, report: SolveReport, *,
                                           / max(regions["served_mw"].sum(), TOL)),
                  "cooling_mw": sites.groupby("cooling")["it_mw"].sum().round(3).to_dict()},
         "costs_musd": dict(zip(costs["component"], costs["pv_musd"].round(6))),
+        "carbon_water": _carbon_water(inp, sites),
         "solver": report.solver, "strategy": report.strategy,
         "phases": report.to_dict()["phases"],
         "notes": inp.notes,
@@ -136,9 +145,44 @@ def _curtailment(inp: SitingInputs, dec: Decisions, load_mw: np.ndarray) -> np.n
         return out
     k = hi.site[hi.cell_site]
     gen = hi.cf.ravel() * (hi.available_mw[hi.cell_site] + dec.overbuild_mw[k])
-    spare = gen + dec.discharge_mw - dec.charge_mw - load_mw[k]
+    imported = dec.import_mw if dec.import_mw.size == hi.H else 0.0
+    spare = gen + dec.discharge_mw - dec.charge_mw + imported - load_mw[k]
     out[hi.site] = np.bincount(hi.cell_site, np.maximum(spare, 0.0) * hi.cell_weight, hi.V)
     return np.where(dec.open, out, 0.0)
+
+
+def _carbon_water(inp: SitingInputs, sites: pd.DataFrame) -> dict:
+    """Plan totals: embodied carbon (tCO2e, built once over the horizon; batteries once per life),
+    grid imports and their carbon, the hourly carbon-free share of the load, water drawn."""
+    total = lambda col: float(sites[col].sum()) if col in sites else 0.0  # noqa: E731
+    out = {"embodied_facility_tco2e": total("embodied_facility_tco2e"),
+           "embodied_battery_tco2e": total("embodied_battery_tco2e")}
+    out["embodied_tco2e"] = out["embodied_facility_tco2e"] + out["embodied_battery_tco2e"]
+    out["embodied_factors"] = {"facility_tco2e_per_mw_it": inp.embodied_tco2e_per_mw_it,
+                               "battery_tco2e_per_mwh_over_horizon": inp.battery_tco2e_per_mwh}
+    if inp.hourly is not None and inp.hourly.grid:
+        mwh = total("grid_import_mwh_per_year")
+        col = "power_peak_mw" if "power_peak_mw" in sites else "power_used_mw"  # the load add_cfe counts
+        load = float(sites[col].sum()) * 24.0 * float(inp.hourly.weight_days.sum())
+        out |= {"grid_import_mwh_per_year": mwh,
+                "grid_import_tco2_per_year": mwh * inp.hourly.grid_gco2_per_kwh / 1e3,
+                "cfe_share": 1.0 - mwh / load if load > 0 else None}
+    if "water_m3_per_year" in sites:
+        out["water_m3_per_year"] = total("water_m3_per_year")
+    return out
+
+
+def _grid_use(inp: SitingInputs, dec: Decisions, load_mw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Grid MWh imported per year and the hourly carbon-free share of the load (1 - imports /
+    load, on the representative days' weights) per site; firm sites are carbon-free."""
+    hi = inp.hourly
+    imported = np.zeros(len(inp.sites))
+    if hi.grid and dec.import_mw.size == hi.H:
+        imported[hi.site] = np.bincount(hi.cell_site, dec.import_mw * hi.cell_weight, hi.V)
+    load = load_mw * 24.0 * float(hi.weight_days.sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(load > 0, 1.0 - imported / load, np.nan)
+    return imported, share
 
 
 def _coord(lon, lat) -> list[float]:

@@ -105,6 +105,9 @@ class Facility(_Strict):
     max_sites: Int | None = Field(default=None, ge=1)
     climate: Bool = False  # PUE by the site's ambient temperature (data/climate.csv, siting.climate)
     pue_cap: Num = Field(ge=1.0, le=3.0)
+    embodied_tco2e_per_mw_it: Num = Field(ge=0)  # building + IT equipment, reported (not priced)
+    water_price_usd_per_m3: Num = Field(ge=0)  # 0: water is not priced
+    water_limit_m3_per_year: Num | None = Field(default=None, ge=0)  # per site; a layer column overrides
 
 
 class Cooling(_Strict):
@@ -114,6 +117,7 @@ class Cooling(_Strict):
     water_l_per_kwh: Num = Field(ge=0)
     pue_slope_per_c: Num = Field(default=0.0, ge=0, le=0.1)  # PUE rise per degC above pue_ref_temp_c
     pue_ref_temp_c: Num = Field(default=50.0, ge=-50, le=60)
+    water_slope_per_c: Num = Field(default=0.0, ge=0, le=0.5)  # relative water rise per degC above pue_ref_temp_c
 
 
 class Fuel(_Strict):
@@ -142,6 +146,12 @@ class Energy(_Strict):
     battery_cycle_life: Num = Field(gt=0)
     overbuild_max_share: Num = Field(ge=0, le=10)
     overbuild_life_years: Num = Field(gt=0, le=100)
+    grid_import: Bool = False  # hourly: variable-fuel sites may import from the grid (off by default)
+    grid_price_usd_per_mwh: Num = Field(ge=0)
+    grid_gco2_per_kwh: Num = Field(ge=0)
+    cfe_target: Num | None = Field(default=None, ge=0, le=1)  # 24/7 carbon-free share of the plan's load
+    cfe_target_per_site: Num | None = Field(default=None, ge=0, le=1)  # ... of each variable site's load
+    battery_embodied_kgco2e_per_kwh: Num = Field(ge=0)
 
 
 class Network(_Strict):
@@ -216,7 +226,7 @@ def _nest(flat: dict[str, object]) -> dict:
 
 def default_values() -> dict:
     """The nested default scenario values read from ``data/*.csv`` (no numbers in code)."""
-    table = pd.read_csv(DATA_DIR / "defaults.csv", dtype={"value": str})
+    table = pd.read_csv(DATA_DIR / "defaults.csv", dtype={"value": str}, keep_default_na=False)  # "null": None
     tree = _nest({row.key: yaml.safe_load(str(row.value)) for row in table.itertuples()})
     fuels = pd.read_csv(DATA_DIR / "fuels.csv").drop(columns="source").set_index("fuel")
     fuels = fuels.astype(object).where(fuels.notna(), None)  # a blank cell: not offered (None)
@@ -401,4 +411,10 @@ def validate_tree(tree: dict, source: str = "scenario") -> Scenario:
     if e.price_clamp_low > e.price_clamp_high:
         raise ScenarioError(f"{source}: energy.price_clamp_low ({e.price_clamp_low}) is above "
                             f"energy.price_clamp_high ({e.price_clamp_high})")
+    if e.grid_import and not e.hourly:
+        raise ScenarioError(f"{source}: energy.grid_import needs energy.hourly: true (imports are hourly)")
+    for key in ("cfe_target", "cfe_target_per_site"):
+        if getattr(e, key) is not None and not e.grid_import:
+            raise ScenarioError(f"{source}: energy.{key} needs energy.grid_import: true (without a grid "
+                                "every MWh the model knows is carbon-free, so a target constrains nothing)")
     return scenario

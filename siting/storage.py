@@ -16,7 +16,12 @@ Money (present value, M$), kept simple and stated:
   not credited against the energy bill;
 * energy: the colony still pays its site's price for the energy its load draws (the
   ``energy`` cost per MW IT); storage losses are generation drawn too, so each charged MWh
-  costs the price and each discharged MWh saves it (weighted by the days' weights).
+  costs the price and each discharged MWh saves it (weighted by the days' weights);
+* grid import (``energy.grid_import``, off by default): a MWh imported displaces a MWh of the
+  site's own supply, so it costs the grid price plus its carbon (grid intensity x carbon price)
+  minus the site's price; the grid serves the load only (never more than the load in an hour).
+  A 24/7 carbon-free target (``energy.cfe_target``, per plan; ``energy.cfe_target_per_site``)
+  caps the weighted imports at (1 - target) x the weighted load.
 """
 
 from __future__ import annotations
@@ -45,6 +50,9 @@ class HourlyInputs:
     (their product is the round trip); cycles_per_year: throughput limit per MWh of storage;
     storage_mwh_musd, storage_mw_musd, overbuild_musd_per_mw: PV cost per unit built [V];
     energy_musd_per_mwh[V]: PV of one MWh drawn every year (price x annuity factor).
+    Grid import (all ``None`` when off): grid_musd_per_mwh[V]: PV of one MWh imported every
+    year (grid price + carbon price x grid intensity); grid_gco2_per_kwh: grid carbon intensity;
+    cfe_target / cfe_site_target: carbon-free share of the load, per plan / per variable site.
     """
 
     site: np.ndarray
@@ -59,6 +67,15 @@ class HourlyInputs:
     storage_mw_musd: np.ndarray
     overbuild_musd_per_mw: np.ndarray
     energy_musd_per_mwh: np.ndarray
+    grid_musd_per_mwh: np.ndarray | None = None
+    grid_gco2_per_kwh: float = 0.0
+    cfe_target: float | None = None
+    cfe_site_target: float | None = None
+
+    @property
+    def grid(self) -> bool:
+        """Grid import offered at the variable sites."""
+        return self.grid_musd_per_mwh is not None and self.V > 0
 
     @property
     def V(self) -> int:
@@ -91,6 +108,20 @@ class HourlyInputs:
     def charge_cost(self) -> np.ndarray:
         """PV M$ per MW charged in each cell [H] (discharge: minus this)."""
         return self.energy_musd_per_mwh[self.cell_site] * self.cell_weight
+
+    def import_cost(self) -> np.ndarray:
+        """PV M$ per MW imported in each cell [H]: the grid's price and carbon less the site's price
+        it displaces (empty without grid import).
+
+        >>> hi = HourlyInputs(np.array([0]), np.zeros((1, 1, 24)), np.array([365.0]), np.array([1.0]),
+        ...                   np.zeros(1), 0.9, 0.9, 365.0, np.zeros(1), np.zeros(1), np.zeros(1),
+        ...                   np.array([0.001]), grid_musd_per_mwh=np.array([0.003]))
+        >>> float(hi.import_cost()[0])  # (0.003 - 0.001) x 365 days
+        0.73
+        """
+        if not self.grid:
+            return np.zeros(0)
+        return (self.grid_musd_per_mwh - self.energy_musd_per_mwh)[self.cell_site] * self.cell_weight
 
     def max_power_mw(self) -> np.ndarray:
         """Most generation a site can ever see: nameplate share plus the largest overbuild [V]."""
@@ -194,4 +225,19 @@ def hourly_inputs(sites: pd.DataFrame, sc, notes: list[str]) -> HourlyInputs:
                                                      e.battery_life_years))),
         overbuild_musd_per_mw=np.where(offered, cap(np.nan_to_num(ob_capex) * 1e3 / 1e6, e.overbuild_life_years)
                                        + ob_om * 1e3 / 1e6 * pvf, 0.0),
-        energy_musd_per_mwh=v["price_usd_per_mwh"].to_numpy(float) * pvf / 1e6)
+        energy_musd_per_mwh=v["price_usd_per_mwh"].to_numpy(float) * pvf / 1e6,
+        **_grid(e, pvf, len(site), notes))
+
+
+def _grid(e, pvf: float, V: int, notes: list[str]) -> dict:
+    """The grid-import fields of :class:`HourlyInputs` (``energy.grid_import``), else none."""
+    if not e.grid_import:
+        return {}
+    per_mwh = e.grid_price_usd_per_mwh + e.grid_gco2_per_kwh / 1e3 * e.carbon_price_usd_per_tco2
+    targets = [f"{what} {t:g}" for what, t in (("plan", e.cfe_target), ("each site", e.cfe_target_per_site))
+               if t is not None]
+    notes.append(f"hourly: grid import at the variable-fuel sites at {e.grid_price_usd_per_mwh:g} $/MWh and "
+                 f"{e.grid_gco2_per_kwh:g} gCO2/kWh ({per_mwh:g} $/MWh with carbon); 24/7 carbon-free target: "
+                 + (", ".join(targets) if targets else "none"))
+    return dict(grid_musd_per_mwh=np.full(V, per_mwh * pvf / 1e6), grid_gco2_per_kwh=e.grid_gco2_per_kwh,
+                cfe_target=e.cfe_target, cfe_site_target=e.cfe_target_per_site)

@@ -21,15 +21,18 @@ SQUARE = np.r_[np.ones(12), np.zeros(12)]  # sun 12 h, dark 12 h
 
 
 def hourly(cf_day, *, available=100.0, overbuild_max=0.0, round_trip=0.81, mwh=1.0, mw=1.0,
-           overbuild=0.0, energy=0.0, cycles=365.0, weight=365.0):
-    """One variable site (position 0) on one representative day standing for ``weight`` days."""
+           overbuild=0.0, energy=0.0, cycles=365.0, weight=365.0, grid=None, cfe=None, cfe_site=None):
+    """One variable site (position 0) on one representative day standing for ``weight`` days;
+    ``grid``: PV M$ per MWh imported every year (None: no grid), ``cfe``/``cfe_site``: targets."""
     eta = float(np.sqrt(round_trip))
     one = lambda x: np.array([float(x)])  # noqa: E731
     return HourlyInputs(site=np.array([0]), cf=np.asarray(cf_day, float).reshape(1, 1, 24),
                         weight_days=one(weight), available_mw=one(available),
                         overbuild_max_mw=one(overbuild_max), eta_charge=eta, eta_discharge=eta,
                         cycles_per_year=cycles, storage_mwh_musd=one(mwh), storage_mw_musd=one(mw),
-                        overbuild_musd_per_mw=one(overbuild), energy_musd_per_mwh=one(energy))
+                        overbuild_musd_per_mw=one(overbuild), energy_musd_per_mwh=one(energy),
+                        grid_musd_per_mwh=None if grid is None else one(grid), grid_gco2_per_kwh=400.0,
+                        cfe_target=cfe, cfe_site_target=cfe_site)
 
 
 def solar_site(hi, load_mw=20.0):
@@ -55,6 +58,63 @@ def test_square_wave_solar_needs_the_battery_arithmetic_says():
     assert row["overbuild_mw"] == 0
     # curtailment: 12 h x (100 - 20 - 24.69) MW x 365 days
     assert row["curtailment_mwh_per_year"] == pytest.approx(12 * (80 - 240 / 0.81 / 12) * 365)
+
+
+# grid import on the square-wave site: 0.0005 M$ per MWh a year from the grid, 0.0001 for the
+# site's own energy, which each imported MWh displaces -> 0.0004 per MWh a year, 0.146 per daily MWh.
+# A daily MWh of night load from the battery costs 0.3 / 0.9 + 0.1 / (0.81 x 12) = 0.3436 plus
+# losses 0.0001 x 365 x (1 / 0.81 - 1) = 0.0086: the grid is cheaper, so storage is built only as
+# far as a carbon-free target forces it. The load is 20 MW x 24 h x 365 = 175,200 MWh a year.
+GRID, OWN, PREMIUM = 0.0005, 0.0001, 0.0004
+
+
+def test_without_a_target_the_night_is_imported():
+    # 240 MWh every night from the grid: 240 x 365 x 0.0004 = 35.04; carbon-free share 1/2
+    hi = hourly(SQUARE, mwh=0.3, mw=0.1, energy=OWN, grid=GRID)
+    plan = check(solar_site(hi), 10 + 20 + 240 * 365 * PREMIUM)
+    row = plan.sites.iloc[0]
+    assert row["storage_mwh"] == 0 and row["grid_import_mwh_per_year"] == pytest.approx(240 * 365)
+    assert row["cfe_share"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("where", ["plan", "site"])
+def test_a_cfe_target_forces_exactly_the_battery_arithmetic_says(where):
+    # target 0.75: imports <= 0.25 x 175,200 = 43,800 MWh a year = 120 MWh a night; the other
+    # 120 MWh come from the battery: 120 / 0.9 = 133.33 MWh stored, 120 / 0.81 = 148.15 MWh
+    # charged over 12 sunny hours = 12.35 MW; losses 148.15 - 120 = 28.15 MWh a day at 0.0001
+    kw = {"cfe": 0.75} if where == "plan" else {"cfe_site": 0.75}
+    hi = hourly(SQUARE, mwh=0.3, mw=0.1, energy=OWN, grid=GRID, **kw)
+    plan = check(solar_site(hi), 10 + 20 + 0.3 * 120 / 0.9 + 0.1 * 120 / 0.81 / 12 + 120 * 365 * PREMIUM
+                 + OWN * 365 * (120 / 0.81 - 120))
+    row = plan.sites.iloc[0]
+    assert row["storage_mwh"] == pytest.approx(120 / 0.9)
+    assert row["storage_mw"] == pytest.approx(120 / 0.81 / 12)
+    assert row["grid_import_mwh_per_year"] == pytest.approx(120 * 365)
+    assert row["cfe_share"] == pytest.approx(0.75)
+
+
+def test_a_full_cfe_target_needs_the_whole_night_stored():
+    # target 1: no import at all, the square-wave battery of the first test (266.67 MWh, 24.69 MW)
+    hi = hourly(SQUARE, mwh=0.3, mw=0.1, energy=OWN, grid=GRID, cfe=1.0)
+    plan = check(solar_site(hi), 10 + 20 + 0.3 * 240 / 0.9 + 0.1 * 240 / 0.81 / 12
+                 + OWN * 365 * (240 / 0.81 - 240))
+    row = plan.sites.iloc[0]
+    assert row["storage_mwh"] == pytest.approx(240 / 0.9) and row["grid_import_mwh_per_year"] == 0
+    assert row["cfe_share"] == pytest.approx(1.0)
+
+
+def test_a_cfe_target_counts_the_firm_sites_load():
+    # a firm (hydro-like) site beside the solar one: the plan's target is over both loads. Each
+    # serves its own 20 MW region: load 2 x 175,200 MWh; target 0.75 -> imports <= 87,600 MWh a
+    # year = 240 MWh a night: the solar site imports its whole night, no battery (cf. the 0.75
+    # single-site case, which needed one)
+    hi = hourly(SQUARE, mwh=0.3, mw=0.1, energy=OWN, grid=GRID, cfe=0.75)
+    firm = daily_energy_bound(hi.cf, hi.available_mw, hi.overbuild_max_mw)
+    inp = tiny([firm[0], 500], [20, 20], [(0, 0, "direct", 1), (1, 1, "direct", 1)], site_fixed=[10, 10],
+               per_mw=[1, 1], hourly=hi)
+    plan = check(inp, 10 + 20 + 10 + 20 + 240 * 365 * PREMIUM)
+    assert plan.sites["storage_mwh"].sum() == 0
+    assert plan.sites.set_index("site_id")["cfe_share"].tolist() == pytest.approx([0.5, 1.0])
 
 
 def test_cycle_life_caps_throughput():
@@ -98,8 +158,9 @@ def test_every_energy_family_has_a_test():
     # hourly_balance, storage, storage_capacity: square wave; throughput: cycle life;
     # overbuild: the two overbuild-or-storage cases
     # climate_power: the warmest-month power case below
+    # grid_import, cfe: the square-wave cases with a grid and a 24/7 carbon-free target
     assert names == {"climate_power", "hourly_balance", "storage", "storage_capacity", "storage_throughput",
-                     "overbuild"}
+                     "overbuild", "grid_import", "cfe"}
     assert not set(ENERGY_FAMILIES) & set(FAMILIES)
 
 
@@ -274,3 +335,50 @@ def test_bad_energy_options_are_scenario_errors():
                        ("candidates.rank_by=size", "rank_by"), ("energy.hourly=1", "hourly")):
         with pytest.raises(ScenarioError, match=field):
             load_scenario(None, [bad])
+    for bad, field in ((["energy.grid_import=true"], "grid_import needs energy.hourly"),
+                       (["energy.hourly=true", "energy.cfe_target=0.9"], "cfe_target needs energy.grid_import"),
+                       (["energy.hourly=true", "energy.cfe_target_per_site=0.9"], "cfe_target_per_site needs"),
+                       (["energy.hourly=true", "energy.grid_import=true", "energy.cfe_target=1.5"], "cfe_target"),
+                       (["energy.grid_gco2_per_kwh=-1"], "grid_gco2_per_kwh")):
+        with pytest.raises(ScenarioError, match=field):
+            load_scenario(None, bad)
+
+
+def test_grid_import_and_a_cfe_target_on_the_default_layers():
+    sets = SMALL + ["energy.hourly=true", "energy.representative_days=2", "candidates.rank_by=cost",
+                    "candidates.min_firm_mw=50", "energy.fuels.hydro.price_usd_per_mwh=400",
+                    "energy.fuels.nuclear.price_usd_per_mwh=400", "energy.grid_import=true"]
+    free = from_layers(load_scenario(None, sets))
+    assert free.hourly.grid and any("grid import" in n for n in free.notes)
+    # the grid's price with carbon: 80 $/MWh + 480 g/kWh x 80 $/t = 118.4 $/MWh
+    assert free.hourly.grid_musd_per_mwh[0] / free.hourly.energy_musd_per_mwh[0] == pytest.approx(
+        118.4 / free.sites["price_usd_per_mwh"].iloc[free.hourly.site[0]])
+    # the plan-wide target is met by the firm (geothermal) sites' load; the per-site one is not
+    capped = from_layers(load_scenario(None, sets + ["energy.cfe_target_per_site=0.95"]))
+    plans = [solve(i) for i in (free, capped)]
+    for plan, inp in zip(plans, (free, capped)):
+        assert plan.report.proven_optimal and audit(plan, inp) == []
+    variable = [p.sites[p.sites["fuel"].isin(["wind", "solar"])] for p in plans]
+    assert (variable[0]["cfe_share"] < 0.95).any() and variable[0]["storage_mwh"].sum() == 0
+    assert (variable[1]["cfe_share"] >= 0.95 - 1e-6).all() and variable[1]["storage_mwh"].sum() > 0
+    assert plans[1].report.objective > plans[0].report.objective
+
+
+def test_sites_csv_carries_the_energy_columns_of_the_hand_case(tmp_path):
+    # the plan-wide 0.75 case above, written and read back: storage 133.33 MWh / 12.35 MW, no
+    # overbuild, curtailment 12 h x (100 - 20 - 12.35) MW x 365, imports 120 MWh x 365,
+    # carbon-free share 0.75, water 0 (no water table in a hand case is reported as no column)
+    from siting.results import write_outputs
+
+    hi = hourly(SQUARE, mwh=0.3, mw=0.1, energy=OWN, grid=GRID, cfe=0.75)
+    inp = solar_site(hi)
+    plan = solve(inp)
+    write_outputs(plan, inp, tmp_path / "out")
+    row = pd.read_csv(tmp_path / "out" / "sites.csv").iloc[0]
+    charge_mw = 120 / 0.81 / 12
+    expected = {"storage_mwh": 120 / 0.9, "storage_mw": charge_mw, "overbuild_mw": 0.0,
+                "curtailment_mwh_per_year": 12 * (80 - charge_mw) * 365, "grid_import_mwh_per_year": 120 * 365,
+                "cfe_share": 0.75, "embodied_battery_tco2e": 0.0, "embodied_facility_tco2e": 0.0}
+    for col, value in expected.items():
+        assert row[col] == pytest.approx(value, abs=1e-5), col
+    assert "water_m3_per_year" not in row

@@ -109,7 +109,7 @@ def test_backup_flows_round_trip_through_a_start_vector():
 
 
 def test_every_option_family_has_a_test():
-    assert {f.__name__ for f in OPTION_FAMILIES} == {"add_n_minus_1"}
+    assert {f.__name__ for f in OPTION_FAMILIES} == {"add_n_minus_1", "add_water"}  # water: tests/test_water.py
 
 
 def test_failure_groups_from_distance_and_a_layer_column():
