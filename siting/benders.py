@@ -37,7 +37,7 @@ from .solve import (Phase, SolutionStatus, StandardForm, Termination, _highs, _O
 
 __all__ = ["Split", "split", "benders"]
 
-_EPS = 1e-9
+_CROSSING = "crossing"  # evaluate(): bounds crossed at y; the master got feasibility cuts instead
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,6 @@ class _Sub:
         u, lw = u0.copy(), l0.copy()
         np.minimum.at(u, s.b_col, hi)
         np.maximum.at(lw, s.b_col, lo)
-        u = np.maximum(u, lw)  # a bound crossing by rounding noise
         up_row = np.full(u.size, -1)
         lo_row = np.full(u.size, -1)
         t = np.arange(s.b_col.size)
@@ -149,10 +148,40 @@ class _Sub:
         lo_row[s.b_col[hit]] = t[hit]
         return lw, u, lo_row, up_row
 
+    def crossing_cuts(self, y: np.ndarray) -> list[tuple[float, np.ndarray]]:
+        """Feasibility cuts ``0 >= alpha + beta y`` for columns whose bounds cross at ``y``.
+
+        A column bounded below by one line of ``y`` and above by another (``it >= m * modules``
+        and ``it <= firm / pue * open``) has no value when they cross: no elastic row helps, so
+        the master learns ``lower(y) <= upper(y)``, valid for every feasible ``y``.
+        """
+        s = self.s
+        lw, u, lo_row, up_row = self.bounds(y)
+        cross = np.flatnonzero(lw > u + 1e-9 * np.maximum(1.0, np.abs(u)))
+        cuts = []
+        lo_rhs = np.where(s.b_a > 0, s.b_lo, s.b_up)
+        hi_rhs = np.where(s.b_a > 0, s.b_up, s.b_lo)
+        for j in cross:
+            alpha, beta = 0.0, np.zeros(s.I.size)
+            t, r = lo_row[j], up_row[j]
+            if t >= 0:  # lower(y) = (lo_rhs - B_t y) / a_t
+                alpha += lo_rhs[t] / s.b_a[t]
+                beta -= s.B[[t]].toarray().ravel() / s.b_a[t]
+            else:
+                alpha += lw[j]
+            if r >= 0:  # minus upper(y) = (hi_rhs - B_r y) / a_r
+                alpha -= hi_rhs[r] / s.b_a[r]
+                beta += s.B[[r]].toarray().ravel() / s.b_a[r]
+            else:
+                alpha -= u[j]
+            cuts.append((alpha, beta))
+        return cuts
+
     def solve(self, y: np.ndarray):
         """phi_M(y), the subproblem solution, the cut (alpha, beta) and the elastic total."""
         s, sf, h = self.s, self.sf, self.h
         lw, u, lo_row, up_row = self.bounds(y)
+        u = np.maximum(u, lw)  # bounds crossing by rounding noise (callers check crossing_cuts first)
         idx = np.arange(self.n, dtype=np.int32)
         h.changeColsBounds(self.n, idx, lw, u)
         ay = s.A_I @ y
@@ -275,6 +304,11 @@ def benders(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
     lb = -np.inf
 
     def evaluate(y):
+        crossing = sub.crossing_cuts(y)
+        if crossing:  # no subproblem at y: the master learns why
+            for alpha, beta in crossing:
+                master.add_cut(alpha, beta, 0.0)
+            return _CROSSING
         r = sub.solve(y)
         if r is None:
             return None
@@ -308,15 +342,20 @@ def benders(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
             say(f"Benders LP phase: the master LP ended {status}; going on to the MIP phase")
             break
         y_m, eta_m = xm[: s.I.size], xm[-1]
+        obj += sf.offset
         if obj > lb + 1e-9 * max(1.0, abs(obj)):
             lb, stall = obj, 0
         else:
             stall += 1
         y_sep = lam * y_m + (1 - lam) * core
         r = evaluate(y_sep)
+        if r is _CROSSING:
+            y_sep, r = y_m, evaluate(y_m)
+        if r is _CROSSING:
+            continue  # the master now knows those bounds must not cross
         if r is None:
             break
-        ub_here = float(sf.c[s.I] @ y_sep) + r[0]
+        ub_here = float(sf.c[s.I] @ y_sep) + r[0] + sf.offset
         lp_ub = min(lp_ub, ub_here) if r[1] <= 1e-7 else lp_ub
         core = 0.5 * (core + y_m)
         if stall >= 5:
@@ -349,7 +388,7 @@ def benders(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
             break
         y = np.round(o.x[: s.I.size])
         r = evaluate(y)
-        if r is not None and r[1] > 1e-7:  # an integer plan that still needs the elastic columns:
+        if r is not None and r is not _CROSSING and r[1] > 1e-7:  # an integer plan that still needs the elastic columns:
             f = sub.infeasibility(y)  # infeasible (a feasibility cut), or the penalty is too low
             if f is not None and f[0] > 1e-7:
                 master.add_cut(f[2], f[3], 0.0)
