@@ -188,6 +188,8 @@ def _variables(inp: SitingInputs, ix: _Layout) -> dict[str, _Var]:
         var("charge", np.arange(hi.H), cell_top)
         var("discharge", np.arange(hi.H), cell_top)
         var("soc", np.arange(hi.H), 24 * cell_top)
+        if hi.grid:
+            var("grid_import", np.arange(hi.H), (ix.max_it * inp.load_pue().max(axis=1))[hi.site[hi.cell_site]])
     return out
 
 
@@ -205,6 +207,8 @@ def _objective(inp: SitingInputs, ix: _Layout, vs: dict[str, _Var]) -> list[_Ter
                            ("overbuild_mw", u.overbuild_mw)):
             parts.append((name, *every(unit[vs[name].keys])))
         parts += [("charge", *every(u.charge)), ("discharge", *every(u.discharge))]
+        if "grid_import" in vs:
+            parts.append(("grid_import", *every(u.grid_import)))
     out, pos = [], 0
     for name, index, coef in parts:
         n = len(index)
@@ -396,6 +400,15 @@ def add_n_minus_1(inp, ix: _Layout, vs) -> list[_Con]:
     return [_con("n1_cover", len(cover), cover_terms, ge=0.0), _con("n1_capacity", len(hold), hold_terms, le=0.0)]
 
 
+def add_water(inp, ix: _Layout, vs) -> list[_Con]:
+    limited = inp.water_limited()
+    if not limited.size:
+        return []
+    r = np.arange(len(limited))
+    return [_con("water", len(limited), [ix.it_terms(r, limited, 0, inp.water_m3_per_mw_year[limited])],
+                 le=inp.water_limit_m3_per_year[limited])]
+
+
 def add_climate_power(inp, ix: _Layout, vs) -> list[_Con]:
     if inp.climate_pue_peak is None:
         return []
@@ -423,10 +436,14 @@ def add_hourly_balance(inp, ix: _Layout, vs) -> list[_Con]:
     h = np.arange(hi.H)
     C = ix.C
     terms = [ix.it_terms(h, k, 0, pue[k]), _terms("charge", h, C, h, 1.0), _terms("discharge", h, C + 1, h, -1.0)]
+    grid = "grid_import" in vs
+    if grid:
+        terms.append(_terms("grid_import", h, C + 2, h, -1.0))
     ob = vs["overbuild_mw"].keys
     at = np.isin(k, ob)
     sorter = np.argsort(ob)
-    terms.append(_terms("overbuild_mw", h[at], C + 2, sorter[np.searchsorted(ob, k[at], sorter=sorter)], -cf[at]))
+    terms.append(_terms("overbuild_mw", h[at], C + 2 + grid, sorter[np.searchsorted(ob, k[at], sorter=sorter)],
+                        -cf[at]))
     return [_con("hourly_balance", hi.H, terms, le=cf * hi.available_mw[v])]
 
 
@@ -472,9 +489,44 @@ def add_overbuild(inp, ix: _Layout, vs) -> list[_Con]:
                                              _terms("open", r, 1, ob, -hi.overbuild_max_mw[offered])], le=0.0)]
 
 
+def add_grid_import(inp, ix: _Layout, vs) -> list[_Con]:
+    if "grid_import" not in vs:
+        return []
+    hi = inp.hourly
+    k = hi.site[hi.cell_site]
+    h = np.arange(hi.H)
+    return [_con("grid_import_load", hi.H, [_terms("grid_import", h, 0, h, 1.0),
+                                            ix.it_terms(h, k, 1, -inp.load_pue()[k])], le=0.0)]
+
+
+def add_cfe(inp, ix: _Layout, vs) -> list[_Con]:
+    hi = inp.hourly
+    if "grid_import" not in vs or (hi.cfe_target is None and hi.cfe_site_target is None):
+        return []
+    pue = inp.load_pue()
+    w = hi.cell_weight
+    hours = 24.0 * float(hi.weight_days.sum())  # hours a year the representative days stand for
+    per_v = hi.D * 24
+    h = np.arange(hi.H)
+    out = []
+    if hi.cfe_target is not None:  # one row: every cell's import, then every site's IT
+        k = np.arange(ix.K)
+        out.append(_con("cfe_plan", 1, [_terms("grid_import", np.zeros(hi.H), h, h, w),
+                                        ix.it_terms(0, k, hi.H + k * ix.C, -(1.0 - hi.cfe_target) * hours * pue)],
+                        le=0.0))
+    if hi.cfe_site_target is not None:  # one row per variable site: its cells' import, then its IT
+        v = np.arange(hi.V)
+        out.append(_con("cfe_site", hi.V, [_terms("grid_import", hi.cell_site, h % per_v, h, w),
+                                           ix.it_terms(v, hi.site, per_v,
+                                                       -(1.0 - hi.cfe_site_target) * hours * pue[hi.site])],
+                        le=0.0))
+    return out
+
+
 TWINS = (add_demand, add_training, add_capacity, add_modules, add_cooling, add_cooling_density, add_power,
-         add_backhaul, add_resilience, add_max_sites, add_n_minus_1, add_climate_power, add_hourly_balance,
-         add_storage, add_storage_capacity, add_storage_throughput, add_overbuild)
+         add_backhaul, add_resilience, add_max_sites, add_n_minus_1, add_water, add_climate_power,
+         add_hourly_balance, add_storage, add_storage_capacity, add_storage_throughput, add_overbuild,
+         add_grid_import, add_cfe)
 
 
 # ---------------------------------------------------------------------------- standard form

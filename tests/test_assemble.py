@@ -2,7 +2,8 @@
 
 On every instance collected here — the default scenario and its variants, the named scenarios in
 models/, the hand-built instances of the family tests, ~200 generated tiny instances that switch
-every family on and off, and OR-Library files — the two give the same matrix (sparsity and
+every family on and off (grid import, 24/7 carbon-free targets and water limits and prices
+among them), and OR-Library files — the two give the same matrix (sparsity and
 values), row and column bounds, costs, offset, integrality, and the same columns, keys and rows,
 in the same order. A family the assembly does not know makes it refuse, and the caller builds
 with Pyomo instead.
@@ -11,6 +12,7 @@ with Pyomo instead.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -19,9 +21,10 @@ import scipy.sparse as sp
 from helpers import tiny
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_energy import SQUARE, hourly, solar_site
+from test_energy import GRID, OWN, SQUARE, hourly, solar_site
 from test_estimate import tiny_instances
 from test_resilience import three_sites
+from test_water import site as water_site
 
 import siting.assemble as assembly
 from siting.assemble import NotCovered, assemble
@@ -72,6 +75,7 @@ def assert_same(inp):
     got = assemble(inp)
     assert got.built_by == "numpy" and want.built_by == "pyomo"
     assert differences(got, want) == []
+    return got
 
 
 # ---------------------------------------------------------------- the layers
@@ -91,13 +95,25 @@ LAYERED = {
     "small, hourly": SMALL + ["energy.hourly=true", "energy.representative_days=2", "candidates.rank_by=cost",
                               "candidates.min_firm_mw=50", "energy.fuels.hydro.price_usd_per_mwh=400",
                               "energy.fuels.nuclear.price_usd_per_mwh=400"],
+    "small, water limit and price": SMALL + ["facility.water_limit_m3_per_year=200000",
+                                             "facility.water_price_usd_per_m3=2"],
 }
+LAYERED["small, grid import"] = LAYERED["small, hourly"] + ["energy.grid_import=true"]
+LAYERED["small, CFE targets"] = LAYERED["small, grid import"] + ["energy.cfe_target=0.8",
+                                                                "energy.cfe_target_per_site=0.6"]
+# what a layered variant is there for: its rows must be in the model (the option really took effect)
+LAYERED_ROWS = {"small, water limit and price": ("water",), "small, grid import": ("grid_import_load",),
+                "small, CFE targets": ("grid_import_load", "cfe_plan", "cfe_site")}
 NAMED = ["hourly", "solar_wins", "retail_satellite", "tight_latency"]
 
 
 @pytest.mark.parametrize("name", list(LAYERED))
 def test_layered_scenarios(name):
-    assert_same(from_layers(load_scenario(None, LAYERED[name])))
+    inp = from_layers(load_scenario(None, LAYERED[name]))
+    comp = assert_same(inp)
+    assert set(LAYERED_ROWS.get(name, ())) <= set(comp.rows)
+    if name == "small, water limit and price":
+        assert "water" in inp.it_cost_musd
 
 
 @pytest.mark.parametrize("name", NAMED)
@@ -154,6 +170,14 @@ def _family_instances():
     yield three_sites(n_minus_1_share=0.8, n_minus_1_groups=())
     yield solar_site(hourly(SQUARE, mwh=0.3, mw=0.1, energy=0.001))
     yield solar_site(hourly(np.r_[np.ones(12), np.full(12, 0.1)], overbuild_max=100.0, overbuild=0.1))
+    for kw in ({}, {"cfe": 0.75}, {"cfe_site": 0.75}, {"cfe": 1.0}, {"cfe": 0.5, "cfe_site": 0.0}):
+        yield solar_site(hourly(SQUARE, mwh=0.3, mw=0.1, energy=OWN, grid=GRID, **kw))
+    hi = hourly(SQUARE, mwh=0.3, mw=0.1, energy=OWN, grid=GRID, cfe=0.75)
+    yield tiny([200, 500], [20, 20], [(0, 0, "direct", 1), (1, 1, "direct", 1)], site_fixed=[10, 10],
+               per_mw=[1, 1], hourly=hi)
+    yield water_site(np.array([[1000.0, 0.0]]), 100_000.0)
+    yield water_site(np.array([[1000.0, 0.0]]), 0.0)
+    yield water_site(np.array([[1000.0, 0.0]]))
     peak = np.array([[1.19], [1.15]])
     yield tiny([110, 500], [100], two, site_fixed=[10, 30], per_mw=[1, 2],
                cooling=liquid_evap.iloc[[1]].reset_index(drop=True), climate_pue_peak=peak)
@@ -180,7 +204,8 @@ def test_the_estimate_tests_tiny_instances(inp):
 @st.composite
 def every_option(draw):
     """Tiny instances with every option drawn: training traffic and its links, N-1 with failure
-    groups and restricted blocks, climate PUE, hourly energy on some sites, zeros everywhere."""
+    groups and restricted blocks, climate PUE, water per MW (limits, some infinite, and a price),
+    hourly energy on some sites with grid import and 24/7 carbon-free targets, zeros everywhere."""
     inp = draw(tiny_instances())
     K, C = len(inp.sites), len(inp.cooling)
     kw = {}
@@ -197,24 +222,50 @@ def every_option(draw):
         kw["climate_pue_peak"] = inp.cooling["pue"].to_numpy(float)[None, :] + np.array(
             draw(st.lists(st.sampled_from([0.0, 0.1]), min_size=K * C, max_size=K * C))).reshape(K, C)
     if draw(st.booleans()):
+        water = np.array(draw(st.lists(st.sampled_from([0.0, 700.0, 2000.0]), min_size=K * C,
+                                       max_size=K * C))).reshape(K, C)
+        kw["water_m3_per_mw_year"] = water
+        if draw(st.booleans()):
+            kw["water_limit_m3_per_year"] = np.array(draw(st.lists(st.sampled_from([np.inf, 0.0, 50_000.0]),
+                                                                   min_size=K, max_size=K)))
+        if draw(st.booleans()):  # priced: a cost per MW IT of its own, as from_layers adds it
+            kw["it_cost_musd"] = inp.it_cost_musd | {"water": water * draw(st.sampled_from([2e-5, 0.0]))}
+    if draw(st.booleans()):
         V = draw(st.integers(1, K))
         D = draw(st.integers(1, 2))
         sites = np.array(draw(st.permutations(range(K)))[:V])
         cf = np.array(draw(st.lists(st.sampled_from([0.0, 0.5, 1.0]), min_size=V * D * 24,
                                     max_size=V * D * 24))).reshape(V, D, 24)
         vec = lambda vals: np.array(draw(st.lists(st.sampled_from(vals), min_size=V, max_size=V)), float)  # noqa: E731
+        grid = {}
+        if draw(st.booleans()):
+            target = st.sampled_from([0.5, None, 0.0, 1.0])
+            grid = dict(grid_musd_per_mwh=vec([0.0, 0.002]), grid_gco2_per_kwh=400.0, cfe_target=draw(target),
+                        cfe_site_target=draw(target))
         kw["hourly"] = HourlyInputs(
             site=sites, cf=cf, weight_days=np.full(D, 365.0 / D), available_mw=vec([0.0, 50.0]),
             overbuild_max_mw=vec([0.0, 30.0]), eta_charge=0.9, eta_discharge=0.9, cycles_per_year=300.0,
             storage_mwh_musd=vec([0.0, 0.3]), storage_mw_musd=vec([0.0, 0.1]),
-            overbuild_musd_per_mw=vec([0.0, 0.2]), energy_musd_per_mwh=vec([0.0, 0.001]))
+            overbuild_musd_per_mw=vec([0.0, 0.2]), energy_musd_per_mwh=vec([0.0, 0.001]), **grid)
     return dataclasses.replace(inp, **kw)
+
+
+# rows of the newer families and columns of the newer variables: each must come up in the draws
+DRAWN = ("water", "grid_import_load", "cfe_plan", "cfe_site", "grid_import", "water priced")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(every_option())
-def test_tiny_instances_with_every_option(inp):
-    assert_same(inp)
+def _every_option_matches(seen: Counter, inp):
+    comp = assert_same(inp)
+    seen.update(name for name in DRAWN if name in comp.rows or (comp.columns.get(name, np.zeros(0)) >= 0).any())
+    seen.update(["water priced"] if np.any(inp.it_cost_musd.get("water", 0.0)) else [])
+
+
+def test_tiny_instances_with_every_option():
+    seen = Counter()
+    _every_option_matches(seen)
+    assert {name: seen[name] for name in DRAWN if seen[name] < 3} == {}, seen
 
 
 # ---------------------------------------------------------------- refusal and the fall-back
