@@ -100,3 +100,24 @@ def test_scenario_warm_start_through_the_front_door():
     assert first.phase == "subset" and plan.report.objective <= first.objective * (1 + 1e-9)
     assert plan.report.termination != Termination.ERROR
     assert audit(plan, inp) == []
+
+
+def test_full_scenario_lifts_the_caps_and_changes_nothing_else():
+    from siting.paths import MODELS_DIR
+
+    full, default = load_scenario(MODELS_DIR / "full.yaml"), load_scenario(None)
+    assert (full.candidates.min_firm_mw, full.demand.min_population) == (0, 0)
+    assert full.candidates.max_count >= 2250 and full.demand.max_regions >= 574  # merged sources, regions
+    assert full.solver.warm_start == WarmStart(candidates=default.candidates.max_count, time_s=180)
+    changed = {"candidates": {"min_firm_mw", "max_count"}, "demand": {"min_population", "max_regions"},
+               "solver": {"time_limit_s", "warm_start"}, "name": None, "description": None}
+    a, b = full.model_dump(), default.model_dump()
+    for key in a:
+        if key in changed and changed[key] is None:
+            continue
+        skip = changed.get(key, set())
+        if isinstance(a[key], dict):
+            assert {k: v for k, v in a[key].items() if k not in skip} == \
+                {k: v for k, v in b[key].items() if k not in skip}, key
+        else:
+            assert a[key] == b[key], key
