@@ -2,6 +2,7 @@
 
     nice -n 10 python bench/scale.py [--strategy plain,lp_start] [--time-limit 600] [--threads 1]
                                      [--sizes 100x1000,300x3000,1000x10000] [--only REGEX] [--mip-gap 1e-4]
+                                     [--warm-start 250:120]
 
 Instances (``--only`` is a regular expression on their names):
 
@@ -15,7 +16,9 @@ Instances (``--only`` is a regular expression on their names):
 Each instance x strategy runs in a child process (peak memory is that process's ``ru_maxrss``, so
 peaks never accumulate) through :func:`siting.pipeline.solve_report`: build (Pyomo), transfer
 (standard-form compile to arrays), solve. Strategies are read from ``siting.solve.STRATEGIES``
-at run time (default: every registered one). The table is printed row by row.
+at run time (default: every registered one). ``--warm-start N:S`` solves each instance through
+:func:`siting.pipeline.solve_from_subset` (its first N candidates within S seconds, then all of them
+from that plan; the ``subset`` column is that plan's cost). The table is printed row by row.
 """
 
 from __future__ import annotations
@@ -69,12 +72,14 @@ def instance_inputs(name: str, data: Path):
     return read_cap(data / row["file"], cap).to_inputs(), float(row["optimal_value"])
 
 
-def child(name: str, strategy: str, time_limit: float, threads: int, mip_gap: float, data: Path) -> None:
+def child(name: str, strategy: str, time_limit: float, threads: int, mip_gap: float, data: Path,
+          warm: str | None) -> None:
     """One instance x strategy in this process; prints one JSON line and exits at once (a HiGHS
     thread left behind at the deadline must not keep the process alive)."""
     import resource
 
-    from siting.pipeline import solve_report
+    from siting.pipeline import solve_from_subset, solve_report
+    from siting.scenario import WarmStart
     from siting.solve import SolveOptions
 
     t0 = time.perf_counter()
@@ -82,11 +87,16 @@ def child(name: str, strategy: str, time_limit: float, threads: int, mip_gap: fl
     inputs_s = time.perf_counter() - t0
     gap = min(mip_gap, 1e-9) if optimum is not None else mip_gap
     opts = SolveOptions(time_limit_s=time_limit, mip_gap=gap, threads=threads, seed=0, strategy=strategy)
-    rep, _ = solve_report(inp, opts)
+    if warm:
+        n, secs = warm.split(":")
+        rep, _ = solve_from_subset(inp, opts, WarmStart(candidates=int(n), time_s=float(secs)))
+    else:
+        rep, _ = solve_report(inp, opts)
+    subset = rep.phases[0].objective if rep.phases and rep.phases[0].phase == "subset" else None
     out = dict(arcs=len(inp.arcs), inputs_s=inputs_s, variables=rep.n_variables, rows=rep.n_constraints,
                nonzeros=rep.n_nonzeros, integer=rep.n_integer, build_s=rep.build_s, transfer_s=rep.compile_s,
                solve_s=rep.solve_s, objective=rep.objective, bound=rep.best_bound, gap=rep.gap,
-               status=str(rep.termination), optimum=optimum,
+               status=str(rep.termination), optimum=optimum, subset=subset,
                peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)
@@ -94,7 +104,7 @@ def child(name: str, strategy: str, time_limit: float, threads: int, mip_gap: fl
 
 HEADER = (f"{'instance':17} {'strategy':9} {'arcs':>8} {'vars':>8} {'rows':>8} {'nonzeros':>9} {'int':>6} "
           f"{'inputs s':>8} {'build s':>7} {'xfer s':>6} {'solve s':>7} {'peak MB':>7} {'objective':>15} "
-          f"{'bound':>15} {'gap':>8} {'status':>10} {'vs optimum':>10}")
+          f"{'bound':>15} {'gap':>8} {'status':>10} {'vs optimum':>10} {'subset':>15}")
 
 
 def _num(v, fmt: str, width: int) -> str:
@@ -108,7 +118,7 @@ def row(name: str, strategy: str, r: dict) -> str:
             f"{r['integer']:6,d} {r['inputs_s']:8.1f} {r['build_s']:7.1f} {r['transfer_s']:6.1f} {r['solve_s']:7.1f} "
             f"{r['peak_mb']:7.0f} {_num(r['objective'], ',.1f', 15)} {_num(r['bound'], ',.1f', 15)} "
             f"{_num(None if r['gap'] is None else 100 * r['gap'], '.3f', 7)}{'' if r['gap'] is None else '%'} "
-            f"{r['status']:>10} {vs:>10}")
+            f"{r['status']:>10} {vs:>10} {_num(r.get('subset'), ',.1f', 15)}")
 
 
 def main() -> int:
@@ -123,10 +133,12 @@ def main() -> int:
     ap.add_argument("--sizes", default="100x1000,300x3000,1000x10000", help="generated (sites x regions)")
     ap.add_argument("--only", default="", help="regular expression on instance names")
     ap.add_argument("--data", type=Path, default=ORLIB, help="OR-Library CAP folder with optima.csv")
+    ap.add_argument("--warm-start", default=None, metavar="N:S",
+                    help="solve the first N candidates within S s first, then all from that plan")
     ap.add_argument("--child", nargs=2, metavar=("INSTANCE", "STRATEGY"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(*args.child, args.time_limit, args.threads, args.mip_gap, args.data)
+        child(*args.child, args.time_limit, args.threads, args.mip_gap, args.data, args.warm_start)
     strategies = [s for s in args.strategy.split(",") if s]
     unknown = [s for s in strategies if s not in STRATEGIES]
     if unknown:
@@ -135,12 +147,15 @@ def main() -> int:
     names = [n for n in instance_names(sizes, args.data) if re.search(args.only, n)]
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} cores; "
           f"time limit {args.time_limit:g} s, {args.threads} thread(s), mip_gap {args.mip_gap:g} "
-          f"(OR-Library 1e-9); strategies {', '.join(strategies)}", flush=True)
+          f"(OR-Library 1e-9); strategies {', '.join(strategies)}"
+          + (f"; warm start from the first {args.warm_start.replace(':', ' candidates within ')} s"
+             if args.warm_start else ""), flush=True)
     print(HEADER, flush=True)
     for name in names:
         for strategy in strategies:
             cmd = [sys.executable, __file__, "--child", name, strategy, "--time-limit", str(args.time_limit),
                    "--threads", str(args.threads), "--mip-gap", str(args.mip_gap), "--data", str(args.data)]
+            cmd += ["--warm-start", args.warm_start] if args.warm_start else []
             try:
                 p = subprocess.run(cmd, capture_output=True, text=True, timeout=2 * args.time_limit + 900)
             except subprocess.TimeoutExpired:

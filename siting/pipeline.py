@@ -21,7 +21,7 @@ from .model import build_model, compile_model, read_decisions, start_vector
 from .outdir import Written
 from .results import Plan, make_plan, write_outputs
 from .scenario import Scenario, WarmStart
-from .solve import Phase, SolveOptions, SolveReport, Termination, solve
+from .solve import Phase, SolveOptions, SolveReport, Termination, _feasible, solve
 from .warmstart import keep_start, lift, restrict_sites
 
 __all__ = ["Run", "solve_scenario", "solve_inputs", "solve_report", "solve_from_subset", "options_from",
@@ -60,6 +60,9 @@ def solve_report(inp: SitingInputs, opts: SolveOptions, *, progress: Callable[[s
     comp = compile_model(model)
     del model  # the arrays are all HiGHS needs: free the Pyomo objects before solving
     x0 = None if start is None else start_vector(comp, inp, start)
+    if x0 is not None and not _feasible(comp.sf, x0):
+        say("the start is not feasible for this model (e.g. N-1 recourse flows are not carried "
+            "over): HiGHS gets it as a hint only")
     say(f"compiled {comp.sf.shape[0]:,} rows x {comp.sf.shape[1]:,} columns "
         f"({int(comp.sf.integer.sum()):,} integer) in {comp.sf.seconds:.1f} s")
     report = solve(comp.sf, opts, restrict=comp.open_mask, start=x0, progress=say)
