@@ -140,10 +140,11 @@ def _summary_text(plan, out: Path) -> str:
 
     s, rep = plan.summary, plan.report
     gap = "n/a" if rep.gap is None else f"{rep.gap:.3%}"
+    bound = "n/a" if rep.best_bound is None else f"{rep.best_bound:,.0f} M$"
     state = "optimal within gap" if rep.proven_optimal else f"NOT proven optimal ({rep.termination})"
     lines = [
         f"scenario {clip(s['scenario'])}: {state}; PV cost {rep.objective:,.0f} M$, "
-        f"bound {rep.best_bound:,.0f} M$, gap {gap}",
+        f"bound {bound}, gap {gap}",
         f"size: {s['size']['candidates']} candidates, {s['size']['regions']} regions, "
         f"{s['size']['arcs']:,} arcs, {rep.n_variables:,} variables ({rep.n_integer:,} integer), "
         f"{rep.n_constraints:,} constraints",

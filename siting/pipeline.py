@@ -10,18 +10,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .decisions import Decisions
 from .diagnose import _lines, diagnose, elastic, explain_infeasible, grouped
 from .errors import NoSolutionError
 from .estimate import check_fits, estimate
 from .inputs import SitingInputs, from_layers
-from .model import compile_inputs, read_decisions
+from .model import compile_inputs, read_decisions, start_vector
 from .outdir import Written
 from .results import Plan, make_plan, write_outputs
-from .scenario import Scenario
-from .solve import SolveOptions, SolveReport, Termination, solve
+from .scenario import Scenario, WarmStart
+from .solve import Phase, SolveOptions, SolveReport, Termination, _feasible, solve
+from .warmstart import keep_start, lift, restrict_sites
 
-__all__ = ["Run", "solve_scenario", "solve_inputs", "solve_report", "options_from", "run_info"]
+__all__ = ["Run", "solve_scenario", "solve_inputs", "solve_report", "solve_from_subset", "options_from",
+           "run_info"]
 
 
 @dataclass
@@ -42,24 +46,62 @@ def options_from(sc: Scenario, log: bool = False) -> SolveOptions:
                         log=log)
 
 
-def solve_report(inp: SitingInputs, opts: SolveOptions, *,
-                 progress: Callable[[str], None] | None = None) -> tuple[SolveReport, Decisions | None]:
-    """Build, compile and solve the model: the solver's report and the plan's decisions."""
+def solve_report(inp: SitingInputs, opts: SolveOptions, *, progress: Callable[[str], None] | None = None,
+                 start: Decisions | None = None) -> tuple[SolveReport, Decisions | None]:
+    """Build, compile and solve the model: the solver's report and the plan's decisions.
+
+    ``start``: a plan on the axes of ``inp`` to start from; the plan returned is never dearer than
+    it (when it is feasible)."""
     say = progress or (lambda _m: None)
     t0 = time.perf_counter()
     comp = compile_inputs(inp)
     build_s = time.perf_counter() - t0 - comp.sf.seconds  # the Pyomo build (0 when assembled)
     how = "assembled (numpy)" if comp.built_by == "numpy" else f"built (Pyomo) in {build_s:.1f} s and compiled"
+    x0 = None if start is None else start_vector(comp, inp, start)
+    if x0 is not None and not _feasible(comp.sf, x0):
+        say("the start is not feasible for this model (e.g. N-1 recourse flows are not carried "
+            "over): HiGHS gets it as a hint only")
     say(f"{how} {comp.sf.shape[0]:,} rows x {comp.sf.shape[1]:,} columns "
         f"({int(comp.sf.integer.sum()):,} integer) in {comp.sf.seconds:.1f} s")
-    report = dataclasses.replace(solve(comp.sf, opts, restrict=comp.open_mask, progress=say), build_s=build_s)
+    report = solve(comp.sf, opts, restrict=comp.open_mask, start=x0, progress=say)
+    report = dataclasses.replace(keep_start(comp.sf, report, x0), build_s=build_s)
     return report, (None if report.x is None else read_decisions(comp, inp, report.x))
+
+
+def solve_from_subset(inp: SitingInputs, opts: SolveOptions, warm: WarmStart, *,
+                      progress: Callable[[str], None] | None = None) -> tuple[SolveReport, Decisions | None]:
+    """Solve over the first ``warm.candidates`` candidates (the best-ranked: ``from_layers`` keeps
+    them in ``candidates.rank_by`` order) within ``warm.time_s``, then over all of them from that
+    plan in what is left of ``opts.time_limit_s``. The full plan is never dearer than the subset's
+    (:func:`~siting.warmstart.keep_start`); the report's first phase is the subset's solve."""
+    say = progress or (lambda _m: None)
+    K = len(inp.sites)
+    if warm.candidates >= K:
+        say(f"warm start: the subset of {warm.candidates} holds all {K} candidates; one solve")
+        return solve_report(inp, opts, progress=say)
+    t0 = time.perf_counter()
+    sub = restrict_sites(inp, np.arange(warm.candidates))
+    say(f"warm start: solving over the first {warm.candidates} of {K} candidates ({len(sub.arcs):,} of "
+        f"{len(inp.arcs):,} arcs) within {min(warm.time_s, opts.time_limit_s):g} s")
+    sub_report, sub_dec = solve_report(sub, dataclasses.replace(
+        opts, time_limit_s=min(warm.time_s, opts.time_limit_s)), progress=say)
+    spent = time.perf_counter() - t0
+    start = None if sub_dec is None else lift(sub_dec, sub, inp)
+    left = max(opts.time_limit_s - spent, 1e-3)
+    say("warm start: " + ("no subset plan" if start is None else f"subset plan {sub_report.objective:,.1f}")
+        + f"; solving all {K} candidates within {left:.0f} s")
+    report, dec = solve_report(inp, dataclasses.replace(opts, time_limit_s=left), progress=say, start=start)
+    phase = Phase("subset", sub_report.termination, sub_report.objective, spent)
+    return dataclasses.replace(report, phases=(phase,) + report.phases, solve_s=report.solve_s + spent), dec
 
 
 def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario",
                  description: str = "", progress: Callable[[str], None] | None = None,
-                 inputs_s: float | None = None, run: dict | None = None) -> Plan:
-    """Build and solve the model for ready inputs; raise :class:`NoSolutionError` if no plan."""
+                 inputs_s: float | None = None, run: dict | None = None,
+                 warm_start: WarmStart | None = None) -> Plan:
+    """Build and solve the model for ready inputs; raise :class:`NoSolutionError` if no plan.
+
+    ``warm_start``: solve a subset of the candidates first (:func:`solve_from_subset`)."""
     say = progress or (lambda _m: None)
     findings = diagnose(inp)
     errors = [f.message for f in findings if f.severity == "error"]
@@ -70,7 +112,8 @@ def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario
     est = estimate(inp)
     check_fits(est)  # refuse, with the numbers, a model that cannot fit in memory
     say(est.line())
-    report, dec = solve_report(inp, opts, progress=say)
+    report, dec = (solve_report(inp, opts, progress=say) if warm_start is None
+                   else solve_from_subset(inp, opts, warm_start, progress=say))
     if report.x is None:
         if report.termination in (Termination.INFEASIBLE, Termination.INFEASIBLE_OR_UNBOUNDED):
             say("infeasible: re-solving with elastic demand to find what to relax")
@@ -108,5 +151,6 @@ def solve_scenario(sc: Scenario, *, progress: Callable[[str], None] | None = Non
         say(note)
     say(f"inputs ready in {inputs_s:.1f} s")
     plan = solve_inputs(inp, options_from(sc, log), name=sc.name, description=sc.description,
-                        progress=say, inputs_s=inputs_s, run=run if run is not None else run_info())
+                        progress=say, inputs_s=inputs_s, run=run if run is not None else run_info(),
+                        warm_start=sc.solver.warm_start)
     return Run(sc, inp, plan)

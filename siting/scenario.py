@@ -188,6 +188,16 @@ class Money(_Strict):
     building_life_years: Num = Field(gt=0, le=100)
 
 
+class WarmStart(_Strict):
+    """Solve first over the ``candidates`` best-ranked candidates (the first rows of the inputs,
+    which ``from_layers`` orders by ``candidates.rank_by``) within ``time_s`` seconds of the
+    solver's time limit, then the full set from that plan: a larger candidate set never returns
+    a worse plan than this subset did."""
+
+    candidates: Int = Field(ge=1)
+    time_s: Num = Field(gt=0)
+
+
 class Solver(_Strict):
     time_limit_s: Num = Field(gt=0)
     mip_gap: Num = Field(ge=0, le=1)
@@ -195,6 +205,7 @@ class Solver(_Strict):
     seed: Int = Field(ge=0, le=MAX_SEED)
     restricted_time_s: Num = Field(ge=0)
     strategy: Literal["lp_start", "plain", "benders"] = "lp_start"
+    warm_start: WarmStart | None = None  # off by default
 
 
 class Scenario(_Strict):

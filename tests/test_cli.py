@@ -101,3 +101,17 @@ def test_validate_reports_the_default_sizes():
     result = CliRunner().invoke(main, ["validate"])
     assert result.exit_code == 0, result.output
     assert "is valid" in result.output and "arcs:" in result.output
+
+
+def test_summary_without_a_bound_says_so(tmp_path):
+    """A solve stopped before any bound (e.g. inside the root LP) still prints its plan."""
+    import dataclasses
+
+    from helpers import tiny, solve
+
+    from siting.cli import _summary_text
+
+    plan = solve(tiny([100.0], [10.0], [(0, 0, "direct", 5.0)], site_fixed=1.0, per_mw=2.0))
+    plan = dataclasses.replace(plan, report=dataclasses.replace(plan.report, best_bound=None, gap=None))
+    text = _summary_text(plan, tmp_path)
+    assert "bound n/a, gap n/a" in text and "PV cost 21 M$" in text
