@@ -32,8 +32,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from .solve import (Phase, SolutionStatus, StandardForm, Termination, _highs, _Outcome, _phase,
-                    _quiet_first_highs)
+from .solve import Phase, SolutionStatus, StandardForm, Termination, _highs, _Outcome, _phase, _quiet_first_highs
 
 __all__ = ["Split", "split", "benders"]
 
@@ -62,7 +61,7 @@ def split(sf: StandardForm) -> Split:
     """Partition rows: integer-only rows go to the master, rows with one continuous column
     become its bounds, every other row stays in the subproblem."""
     A = sp.csr_array(sf.A)
-    I, C = np.flatnonzero(sf.integer), np.flatnonzero(~sf.integer)
+    I, C = np.flatnonzero(sf.integer), np.flatnonzero(~sf.integer)  # noqa: E741 - the master columns
     is_c = ~sf.integer
     nz_c = np.add.reduceat(is_c[A.indices].astype(np.int64), A.indptr[:-1]) if A.nnz else np.zeros(A.shape[0], int)
     nz_c[np.diff(A.indptr) == 0] = 0
@@ -388,7 +387,7 @@ def benders(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
             break
         y = np.round(o.x[: s.I.size])
         r = evaluate(y)
-        if r is not None and r is not _CROSSING and r[1] > 1e-7:  # an integer plan that still needs the elastic columns:
+        if r is not None and r is not _CROSSING and r[1] > 1e-7:  # the plan needs the elastic columns:
             f = sub.infeasibility(y)  # infeasible (a feasibility cut), or the penalty is too low
             if f is not None and f[0] > 1e-7:
                 master.add_cut(f[2], f[3], 0.0)

@@ -107,7 +107,7 @@ def test_summary_without_a_bound_says_so(tmp_path):
     """A solve stopped before any bound (e.g. inside the root LP) still prints its plan."""
     import dataclasses
 
-    from helpers import tiny, solve
+    from helpers import solve, tiny
 
     from siting.cli import _summary_text
 
