@@ -495,14 +495,20 @@ def _lp_start(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
     if lp.x is not None and clock.left() > 0:
         ub = sf.col_upper.copy()
         closed = restrict & (lp.x <= 1e-6)
+        if given is not None:  # the given plan's columns stay open too, and it starts the restricted MIP
+            closed &= ~(np.asarray(given) > 1e-6)
         ub[closed] = 0.0
         say(f"LP {'bound' if lp_bound is not None else 'objective (not a bound)'} {lp.objective:,.1f}; "
-            f"restricted MIP over the {int(restrict.sum() - closed.sum())} columns the LP uses")
+            f"restricted MIP over the {int(restrict.sum() - closed.sum())} columns the LP "
+            + ("or the given plan uses" if given is not None else "uses"))
         limit = min(opts.restricted_time_s, clock.left())
         h = _highs(sf, opts, col_upper=ub, time_limit=limit)
+        if given is not None:
+            h.setSolution(sf.shape[1], np.arange(sf.shape[1], dtype=np.int32), np.asarray(given, float))
         phase, r = _phase("restricted_mip", h, True, time.perf_counter(), say, sf, limit)
         phases.append(phase)
-        plans = [x for x in (r.x, given) if x is not None]  # the restricted plan, the given one
+        # the restricted plan (kept only if it keeps every row: HiGHS can misreport after a start), the given one
+        plans = [x for x in (r.x, given) if x is not None and (x is given or _feasible(sf, x))]
         if plans:
             start = min(plans, key=lambda x: float(sf.c @ x))
             best = float(sf.c @ start + sf.offset)

@@ -52,3 +52,28 @@ def test_report_separates_termination_and_solution_status():
     assert d["termination"] == "optimal" and d["solution_status"] == "optimal"
     assert {"objective", "best_bound", "gap", "compile_s", "solve_s", "n_variables",
             "n_constraints", "solver", "phases", "proven_optimal"} <= set(d)
+
+
+def test_lp_start_keeps_the_given_plans_sites_open_in_its_restricted_mip():
+    """The restricted MIP runs over the sites the LP uses and those the given plan opens, from
+    the given plan (a subset's plan lifted onto more candidates, say)."""
+    import numpy as np
+
+    from siting.model import compile_inputs
+    from siting.solve import solve as solve_sf
+
+    # the LP serves all 60 MW from site 0 (1.5/MW with its fixed cost spread) and leaves site 1 shut
+    inp = tiny([100.0, 100.0], [60.0], [(0, 0, "direct", 5.0), (0, 1, "direct", 5.0)],
+               site_fixed=[50.0, 0.0], per_mw=[1.0, 3.0])
+    comp = compile_inputs(inp)
+    given = np.zeros(comp.sf.shape[1])  # a feasible plan on site 1 alone: 180
+    for name, value in (("open", [0, 1]), ("it", [0, 60]), ("serve", [0, 60])):
+        given[comp.columns[name]] = value
+    assert float(comp.sf.c @ given) == pytest.approx(180.0)
+    said = []
+    opts = SolveOptions(time_limit_s=30, mip_gap=0.0, threads=1, strategy="lp_start", restricted_time_s=5)
+    report = solve_sf(comp.sf, opts, restrict=comp.open_mask, start=given, progress=said.append)
+    assert any("restricted MIP over the 2 columns the LP or the given plan uses" in m for m in said), said
+    restricted = [p for p in report.phases if p.phase == "restricted_mip"]
+    assert restricted and restricted[0].objective == pytest.approx(110.0)  # 50 + 60 on site 0
+    assert report.proven_optimal and report.objective == pytest.approx(110.0)
