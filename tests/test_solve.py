@@ -77,3 +77,12 @@ def test_lp_start_keeps_the_given_plans_sites_open_in_its_restricted_mip():
     restricted = [p for p in report.phases if p.phase == "restricted_mip"]
     assert restricted and restricted[0].objective == pytest.approx(110.0)  # 50 + 60 on site 0
     assert report.proven_optimal and report.objective == pytest.approx(110.0)
+
+
+def test_the_scenario_offers_every_registered_strategy():
+    from typing import get_args
+
+    from siting.scenario import Solver
+    from siting.solve import STRATEGIES
+
+    assert set(get_args(Solver.model_fields["strategy"].annotation)) == set(STRATEGIES)
