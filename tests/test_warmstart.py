@@ -121,3 +121,20 @@ def test_full_scenario_lifts_the_caps_and_changes_nothing_else():
                 {k: v for k, v in b[key].items() if k not in skip}, key
         else:
             assert a[key] == b[key], key
+
+
+@pytest.mark.parametrize("sets", [[], ["facility.water_limit_m3_per_year=500000", "facility.water_price_usd_per_m3=3",
+                                       "facility.climate=true", "demand.n_minus_1_share=0.5"]])
+def test_restrict_sites_cuts_every_per_site_array(sets):
+    """Every option's per-site arrays follow the kept candidates (the inputs' own checks refuse a
+    shape that does not match: this failed on the water arrays once)."""
+    full = from_layers(load_scenario(None, ["candidates.max_count=30", "demand.max_regions=10"] + sets))
+    keep = np.array([4, 0, 17])
+    sub = restrict_sites(full, keep)
+    assert list(sub.sites["site_id"]) == list(full.sites["site_id"].iloc[keep])
+    for name in ("water_m3_per_mw_year", "water_limit_m3_per_year", "climate_pue_peak", "failure_group"):
+        if getattr(full, name) is not None:
+            np.testing.assert_array_equal(getattr(sub, name), np.asarray(getattr(full, name))[keep])
+    for table in ("it_cost_musd", "site_cost_musd"):
+        for key, value in getattr(full, table).items():
+            np.testing.assert_array_equal(getattr(sub, table)[key], np.asarray(value)[keep])
