@@ -19,7 +19,10 @@ from siting.solve import SolveOptions
 def _start_solve(out, *extra):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     cmd = [sys.executable, "-m", "siting.cli", "solve", "--out", str(out), *extra]
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    # a shell starts background jobs with SIGINT ignored, and Python keeps it so: give the child
+    # the default disposition, as a terminal's Ctrl-C would find it (the suite may run under `&`)
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
