@@ -73,7 +73,7 @@ def instance_inputs(name: str, data: Path):
 
 
 def child(name: str, strategy: str, time_limit: float, threads: int, mip_gap: float, data: Path,
-          warm: str | None) -> None:
+          warm: str | None, restricted_s: float = 20.0) -> None:
     """One instance x strategy in this process; prints one JSON line and exits at once (a HiGHS
     thread left behind at the deadline must not keep the process alive)."""
     import resource
@@ -86,7 +86,8 @@ def child(name: str, strategy: str, time_limit: float, threads: int, mip_gap: fl
     inp, optimum = instance_inputs(name, data)
     inputs_s = time.perf_counter() - t0
     gap = min(mip_gap, 1e-9) if optimum is not None else mip_gap
-    opts = SolveOptions(time_limit_s=time_limit, mip_gap=gap, threads=threads, seed=0, strategy=strategy)
+    opts = SolveOptions(time_limit_s=time_limit, mip_gap=gap, threads=threads, seed=0, strategy=strategy,
+                        restricted_time_s=restricted_s)
     if warm:
         n, secs = warm.split(":")
         rep, _ = solve_from_subset(inp, opts, WarmStart(candidates=int(n), time_s=float(secs)))
@@ -135,10 +136,13 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=ORLIB, help="OR-Library CAP folder with optima.csv")
     ap.add_argument("--warm-start", default=None, metavar="N:S",
                     help="solve the first N candidates within S s first, then all from that plan")
+    ap.add_argument("--restricted-time", type=float, default=20.0,
+                    help="lp_start's budget for the MIP restricted to the LP's sites, s (solver.restricted_time_s)")
     ap.add_argument("--child", nargs=2, metavar=("INSTANCE", "STRATEGY"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(*args.child, args.time_limit, args.threads, args.mip_gap, args.data, args.warm_start)
+        child(*args.child, args.time_limit, args.threads, args.mip_gap, args.data, args.warm_start,
+              args.restricted_time)
     strategies = [s for s in args.strategy.split(",") if s]
     unknown = [s for s in strategies if s not in STRATEGIES]
     if unknown:
@@ -147,14 +151,15 @@ def main() -> int:
     names = [n for n in instance_names(sizes, args.data) if re.search(args.only, n)]
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} cores; "
           f"time limit {args.time_limit:g} s, {args.threads} thread(s), mip_gap {args.mip_gap:g} "
-          f"(OR-Library 1e-9); strategies {', '.join(strategies)}"
+          f"(OR-Library 1e-9); restricted MIP {args.restricted_time:g} s; strategies {', '.join(strategies)}"
           + (f"; warm start from the first {args.warm_start.replace(':', ' candidates within ')} s"
              if args.warm_start else ""), flush=True)
     print(HEADER, flush=True)
     for name in names:
         for strategy in strategies:
             cmd = [sys.executable, __file__, "--child", name, strategy, "--time-limit", str(args.time_limit),
-                   "--threads", str(args.threads), "--mip-gap", str(args.mip_gap), "--data", str(args.data)]
+                   "--threads", str(args.threads), "--mip-gap", str(args.mip_gap), "--data", str(args.data),
+                   "--restricted-time", str(args.restricted_time)]
             cmd += ["--warm-start", args.warm_start] if args.warm_start else []
             try:
                 p = subprocess.run(cmd, capture_output=True, text=True, timeout=2 * args.time_limit + 900)
