@@ -32,7 +32,17 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from .solve import Phase, SolutionStatus, StandardForm, Termination, _highs, _Outcome, _phase, _quiet_first_highs
+from .solve import (
+    Phase,
+    SolutionStatus,
+    StandardForm,
+    Termination,
+    _highs,
+    _Outcome,
+    _phase,
+    _plain,
+    _quiet_first_highs,
+)
 
 __all__ = ["Split", "split", "benders"]
 
@@ -49,12 +59,12 @@ class Split:
     sub_rows: np.ndarray
     A_I: sp.csr_array  # sub rows x I
     A_C: sp.csc_array  # sub rows x C
-    # rows turned into bounds: x[col] * a + B y in [lo, up]  ->  bounds of x[col]
+    # rows turned into bounds: x[col] * a + B y in [lo, up]  ->  (lo_rhs - B y)/a <= x <= (hi_rhs - B y)/a
     b_col: np.ndarray  # position in C
     b_a: np.ndarray
     B: sp.csr_array  # bound rows x I
-    b_lo: np.ndarray
-    b_up: np.ndarray
+    lo_rhs: np.ndarray  # the row side that bounds x below (lo for a > 0, up for a < 0)
+    hi_rhs: np.ndarray  # the row side that bounds x above
 
 
 def split(sf: StandardForm) -> Split:
@@ -66,16 +76,17 @@ def split(sf: StandardForm) -> Split:
     nz_c = np.add.reduceat(is_c[A.indices].astype(np.int64), A.indptr[:-1]) if A.nnz else np.zeros(A.shape[0], int)
     nz_c[np.diff(A.indptr) == 0] = 0
     nz_i = np.diff(A.indptr) - nz_c
+    is_bound = (nz_c == 1) & (nz_i > 0)
     master_rows = np.flatnonzero((nz_c == 0) & (nz_i > 0))
-    bound_rows = np.flatnonzero((nz_c == 1) & (nz_i > 0))
-    sub_rows = np.flatnonzero((nz_c >= 1) & ~((nz_c == 1) & (nz_i > 0)))
+    bound_rows = np.flatnonzero(is_bound)
+    sub_rows = np.flatnonzero((nz_c >= 1) & ~is_bound)
     AI, AC = A[:, I], A[:, C]
-    Ab = AC[bound_rows]
-    Ab = sp.csr_array(Ab)
-    b_col = Ab.indices.copy()  # one entry per row
-    b_a = Ab.data.copy()
+    Ab = sp.csr_array(AC[bound_rows])  # one entry per row
+    pos = Ab.data > 0
+    lo, up = sf.row_lower[bound_rows], sf.row_upper[bound_rows]
     return Split(I, C, master_rows, sub_rows, sp.csr_array(AI[sub_rows]), sp.csc_array(AC[sub_rows]),
-                 b_col, b_a, sp.csr_array(AI[bound_rows]), sf.row_lower[bound_rows], sf.row_upper[bound_rows])
+                 Ab.indices.copy(), Ab.data.copy(), sp.csr_array(AI[bound_rows]),
+                 np.where(pos, lo, up), np.where(pos, up, lo))
 
 
 class _Sub:
@@ -129,12 +140,9 @@ class _Sub:
         s, sf = self.s, self.sf
         l0, u0 = sf.col_lower[s.C].copy(), sf.col_upper[s.C].copy()
         by = s.B @ y
-        pos = s.b_a > 0
-        hi_rhs = np.where(pos, s.b_up, s.b_lo)  # x <= (hi_rhs - B y) / a
-        lo_rhs = np.where(pos, s.b_lo, s.b_up)  # x >= (lo_rhs - B y) / a
         with np.errstate(invalid="ignore"):
-            hi = np.where(np.isfinite(hi_rhs), (hi_rhs - by) / s.b_a, np.inf)
-            lo = np.where(np.isfinite(lo_rhs), (lo_rhs - by) / s.b_a, -np.inf)
+            hi = np.where(np.isfinite(s.hi_rhs), (s.hi_rhs - by) / s.b_a, np.inf)
+            lo = np.where(np.isfinite(s.lo_rhs), (s.lo_rhs - by) / s.b_a, -np.inf)
         u, lw = u0.copy(), l0.copy()
         np.minimum.at(u, s.b_col, hi)
         np.maximum.at(lw, s.b_col, lo)
@@ -158,18 +166,16 @@ class _Sub:
         lw, u, lo_row, up_row = self.bounds(y)
         cross = np.flatnonzero(lw > u + 1e-9 * np.maximum(1.0, np.abs(u)))
         cuts = []
-        lo_rhs = np.where(s.b_a > 0, s.b_lo, s.b_up)
-        hi_rhs = np.where(s.b_a > 0, s.b_up, s.b_lo)
         for j in cross:
             alpha, beta = 0.0, np.zeros(s.I.size)
             t, r = lo_row[j], up_row[j]
             if t >= 0:  # lower(y) = (lo_rhs - B_t y) / a_t
-                alpha += lo_rhs[t] / s.b_a[t]
+                alpha += s.lo_rhs[t] / s.b_a[t]
                 beta -= s.B[[t]].toarray().ravel() / s.b_a[t]
             else:
                 alpha += lw[j]
             if r >= 0:  # minus upper(y) = (hi_rhs - B_r y) / a_r
-                alpha -= hi_rhs[r] / s.b_a[r]
+                alpha -= s.hi_rhs[r] / s.b_a[r]
                 beta += s.B[[r]].toarray().ravel() / s.b_a[r]
             else:
                 alpha -= u[j]
@@ -204,8 +210,7 @@ class _Sub:
         beta = -(s.A_I.T @ pi_eff)
         # columns at a bound: constant bound, or the bound row's line (valid either way)
         neg, posr = rc < 0, rc > 0
-        for mask, row, rhs_b, bnd in ((neg, up_row, np.where(s.b_a > 0, s.b_up, s.b_lo), u),
-                                      (posr, lo_row, np.where(s.b_a > 0, s.b_lo, s.b_up), lw)):
+        for mask, row, rhs_b, bnd in ((neg, up_row, s.hi_rhs, u), (posr, lo_row, s.lo_rhs, lw)):
             via = mask & (row >= 0)
             const = mask & (row < 0)
             alpha += float(rc[const] @ np.where(np.isfinite(bnd[const]), bnd[const], 0.0))
@@ -220,11 +225,9 @@ class _Sub:
 class _Master:
     """min c_I y + eta over the master rows and the cuts so far (kept in one HiGHS instance)."""
 
-    def __init__(self, sf: StandardForm, s: Split, opts, eta_lower: float):
+    def __init__(self, sf: StandardForm, s: Split, eta_lower: float):
         A = sp.csr_array(sf.A)[s.master_rows][:, s.I]
-        n = s.I.size
-        self.n = n
-        self.sf, self.s, self.opts = sf, s, opts
+        self.n = s.I.size
         self.cuts: list[tuple[float, np.ndarray, float]] = []  # eta_coef * eta - beta y >= alpha
         self.c = np.r_[sf.c[s.I], 1.0]
         self.lower = np.r_[sf.col_lower[s.I], eta_lower]
@@ -258,8 +261,6 @@ class _MasterLP:
 
     def __init__(self, master: _Master, opts):
         self.h = _highs(master.form(False), opts, relax=True, time_limit=1e6)
-        self.n = master.n + 1
-        self.idx = np.arange(self.n, dtype=np.int32)
 
     def add(self, alpha: float, beta: np.ndarray, eta: float) -> None:
         row = np.r_[-beta, eta]
@@ -282,21 +283,20 @@ class _MasterLP:
 def benders(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
     """The ``benders`` strategy (see the module docstring)."""
     if not sf.integer.any() or sf.integer.all():
-        from .solve import _plain
         return _plain(sf, opts, clock, phases, say, restrict, start)
     t0 = time.perf_counter()
     s = split(sf)
     cC = sf.c[s.C]
     lC, uC = sf.col_lower[s.C], sf.col_upper[s.C]
     if np.any((cC > 0) & ~np.isfinite(lC)) or np.any((cC < 0) & ~np.isfinite(uC)):
-        from .solve import _plain  # the subproblem's cost has no finite lower bound to start eta from
+        # the subproblem's cost has no finite lower bound to start eta from
         return _plain(sf, opts, clock, phases, say, restrict, start)
     eta_lower = float(np.where(cC > 0, cC * np.where(np.isfinite(lC), lC, 0), 0).sum()
                       + np.where(cC < 0, cC * np.where(np.isfinite(uC), uC, 0), 0).sum())
     penalty = 100.0 * max(1.0, float(np.abs(cC).max(initial=0.0)))
     _quiet_first_highs()
     sub = _Sub(sf, s, opts.threads, penalty)
-    master = _Master(sf, s, opts, eta_lower)
+    master = _Master(sf, s, eta_lower)
     say(f"Benders: master {s.I.size:,} integer columns, {s.master_rows.size:,} rows; subproblem "
         f"{s.C.size:,} columns, {s.sub_rows.size:,} rows ({s.b_col.size:,} rows became bounds)")
     best = {"obj": np.inf, "x": None}
@@ -317,7 +317,7 @@ def benders(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
             x = np.empty(sf.shape[1])
             x[s.I], x[s.C] = y, xc
             obj = float(sf.c @ x + sf.offset)
-            if obj < best["obj"] and _integral(y, sf, s):
+            if obj < best["obj"] and np.all(np.abs(y - np.round(y)) <= 1e-9):  # an integer plan
                 best["obj"], best["x"] = obj, x
         return value, elastic
 
@@ -436,6 +436,3 @@ def _saved(h, n: int, y: np.ndarray, limit: int) -> list[np.ndarray]:
             break
     return out
 
-
-def _integral(y, sf, s) -> bool:
-    return bool(np.all(np.abs(y - np.round(y)) <= 1e-9))
