@@ -274,7 +274,7 @@ def compare_rtt(lon_a, lat_a, lon_b, lat_b, net) -> pd.DataFrame:
     settings: great-circle km, the vacuum bound, fiber over the Internet path, the closed-form
     LEO figure and the constellation's median and 95th percentile. One row per pair.
     """
-    from .physics import haversine_km, rtt_fiber_ms, rtt_leo_ms
+    from .physics import haversine_km
 
     lon_a, lat_a, lon_b, lat_b = (np.atleast_1d(np.asarray(v, float)) for v in (lon_a, lat_a, lon_b, lat_b))
     d = haversine_km(lon_a, lat_a, lon_b, lat_b)
@@ -284,9 +284,6 @@ def compare_rtt(lon_a, lat_a, lon_b, lat_b, net) -> pd.DataFrame:
     i = np.arange(len(d))
     return pd.DataFrame({
         "great_circle_km": d, "vacuum_rtt_ms": 2e3 * d / C_KM_PER_S,
-        "fiber_rtt_ms": rtt_fiber_ms(d, 0.0, refractive_index=net.fiber_refractive_index,
-                                     internet_stretch=net.fiber_internet_stretch,
-                                     overhead_ms=net.fiber_overhead_ms),
-        "leo_formula_rtt_ms": rtt_leo_ms(d, altitude_km=net.leo_altitude_km, slant_factor=net.leo_slant_factor,
-                                         isl_stretch=net.leo_isl_stretch, overhead_ms=net.leo_overhead_ms),
+        "fiber_rtt_ms": net.fiber_rtt_ms(d, 0.0),
+        "leo_formula_rtt_ms": net.leo_rtt_ms(d),
         "leo_median_rtt_ms": stats.median_ms[i, i], "leo_p95_rtt_ms": stats.p95_ms[i, i]})

@@ -351,8 +351,7 @@ def _cap_candidates(sites: pd.DataFrame, counts: tuple[int, int], regions: pd.Da
         nearest_km = physics.pairwise_km(sites["longitude"], sites["latitude"], regions["longitude"],
                                          regions["latitude"]).min(axis=1, initial=np.inf)
         net = sc.network
-        reach = physics.rtt_leo_ms(nearest_km, altitude_km=net.leo_altitude_km, slant_factor=net.leo_slant_factor,
-                                   isl_stretch=net.leo_isl_stretch, overhead_ms=net.leo_overhead_ms)
+        reach = net.leo_rtt_ms(nearest_km)
         in_reach = reach <= regions["latency_ms"].max() if len(regions) else np.zeros(len(sites), bool)
         sites = sites.assign(estimated_usd_per_mwh=est)
         order = pd.DataFrame({"out": ~in_reach, "est": est}, index=sites.index).sort_values(
@@ -419,11 +418,7 @@ def _arcs(sites, regions, pops, sc: Scenario) -> pd.DataFrame:
     d_region_pop = physics.pairwise_km(regions["longitude"], regions["latitude"],
                                        pops["longitude"].to_numpy()[nearest],
                                        pops["latitude"].to_numpy()[nearest])
-    rtt = {"fiber": physics.rtt_fiber_ms(
-               d_region_pop, sites["lateral_km"].to_numpy()[None, :],
-               refractive_index=net.fiber_refractive_index,
-               internet_stretch=net.fiber_internet_stretch,
-               lateral_stretch=net.fiber_lateral_stretch, overhead_ms=net.fiber_overhead_ms),
+    rtt = {"fiber": net.fiber_rtt_ms(d_region_pop, sites["lateral_km"].to_numpy()[None, :]),
            "satellite": _rtt_satellite(sites, regions, d_region_site, sc)}
     allowed = {"fiber": net.allow_fiber, "satellite": net.allow_satellite}
     limit = regions["latency_ms"].to_numpy()[:, None]
@@ -446,9 +441,7 @@ def _rtt_satellite(sites, regions, d_region_site, sc: Scenario) -> np.ndarray:
     median or 95th percentile over an orbital period (``network.leo_model``, ``leo_percentile``)."""
     net = sc.network
     if net.leo_model == "formula":
-        return physics.rtt_leo_ms(d_region_site, altitude_km=net.leo_altitude_km,
-                                  slant_factor=net.leo_slant_factor, isl_stretch=net.leo_isl_stretch,
-                                  overhead_ms=net.leo_overhead_ms)
+        return net.leo_rtt_ms(d_region_site)
     stats = constellation.rtt_constellation(
         regions["longitude"], regions["latitude"], sites["longitude"], sites["latitude"],
         shells=constellation.load_shells(net.leo_shells), snapshots=net.leo_snapshots,

@@ -113,13 +113,9 @@ def _rtt(d_km, lateral_km, sc: Scenario) -> dict[str, np.ndarray]:
     net = sc.network
     out = {}
     if net.allow_fiber:
-        out["fiber"] = physics.rtt_fiber_ms(d_km, lateral_km, refractive_index=net.fiber_refractive_index,
-                                            internet_stretch=net.fiber_internet_stretch,
-                                            lateral_stretch=net.fiber_lateral_stretch,
-                                            overhead_ms=net.fiber_overhead_ms)
+        out["fiber"] = net.fiber_rtt_ms(d_km, lateral_km)
     if net.allow_satellite:
-        out["satellite"] = physics.rtt_leo_ms(d_km, altitude_km=net.leo_altitude_km, slant_factor=net.leo_slant_factor,
-                                              isl_stretch=net.leo_isl_stretch, overhead_ms=net.leo_overhead_ms)
+        out["satellite"] = net.leo_rtt_ms(d_km)
     return out
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 import yaml
 from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator
 
+from . import physics
 from .errors import ScenarioError, clip, decode_utf8, special_file
 from .paths import DATA_DIR, MODELS_DIR
 
@@ -180,6 +181,17 @@ class Network(_Strict):
     leo_shells: Path = DATA_DIR / "constellation.csv"
     allow_satellite: Bool = True
     allow_fiber: Bool = True
+
+    def fiber_rtt_ms(self, internet_km, lateral_km):
+        """Fiber round trip (ms) with this network's figures (:func:`siting.physics.rtt_fiber_ms`)."""
+        return physics.rtt_fiber_ms(internet_km, lateral_km, refractive_index=self.fiber_refractive_index,
+                                    internet_stretch=self.fiber_internet_stretch,
+                                    lateral_stretch=self.fiber_lateral_stretch, overhead_ms=self.fiber_overhead_ms)
+
+    def leo_rtt_ms(self, distance_km):
+        """LEO round trip (ms), the closed form with this network's figures (:func:`siting.physics.rtt_leo_ms`)."""
+        return physics.rtt_leo_ms(distance_km, altitude_km=self.leo_altitude_km, slant_factor=self.leo_slant_factor,
+                                  isl_stretch=self.leo_isl_stretch, overhead_ms=self.leo_overhead_ms)
 
 
 class Money(_Strict):
