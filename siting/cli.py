@@ -305,16 +305,30 @@ def _explore_setup(scenario, overrides, time_limit, out, suffix):
     return sc, out, list(overrides) + extra
 
 
+def _study_options(kind: str, time_help: str):
+    """The options shared by the commands that solve a scenario many times into
+    results/<scenario name>-<kind>: --set, --out, --time-limit, --quiet, --debug (in that order)."""
+    options = [
+        click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override any scenario field."),
+        click.option("--out", "out", type=click.Path(file_okay=False), default=None,
+                     help=f"Output folder (default: results/<scenario name>-{kind}); a foreign folder is refused."),
+        click.option("--time-limit", type=float, default=None, help=time_help),
+        click.option("--quiet", is_flag=True, help="No progress lines."),
+        click.option("--debug", is_flag=True, help="Show a traceback on an unexpected error."),
+    ]
+
+    def wrap(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+    return wrap
+
+
 @main.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False))
 @click.option("--latency-ms", "latency", default="30:150:10", show_default=True,
               help="Round-trip limits: start:stop:step (stop included) or a comma list, in ms.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override any scenario field.")
-@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
-              help="Output folder (default: results/<scenario name>-pareto); a foreign folder is refused.")
-@click.option("--time-limit", type=float, default=None, help="Seconds per point.")
-@click.option("--quiet", is_flag=True, help="No progress lines.")
-@click.option("--debug", is_flag=True, help="Show a traceback on an unexpected error.")
+@_study_options("pareto", "Seconds per point.")
 def pareto(scenario, latency, overrides, out, time_limit, quiet, debug):
     """The cost–latency front of SCENARIO: the cheapest plan at each latency limit."""
     from .pareto import FRONT_FILES, front, parse_range, write_front
@@ -356,12 +370,7 @@ def pareto(scenario, latency, overrides, out, time_limit, quiet, debug):
 @click.option("--slack", type=float, default=0.05, show_default=True,
               help="How much dearer than the optimum an alternative may be (share of its PV cost).")
 @click.option("--count", type=int, default=3, show_default=True, help="Number of alternatives after the optimum.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override any scenario field.")
-@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
-              help="Output folder (default: results/<scenario name>-alternatives); a foreign folder is refused.")
-@click.option("--time-limit", type=float, default=None, help="Seconds per solve (the optimum and each alternative).")
-@click.option("--quiet", is_flag=True, help="No progress lines.")
-@click.option("--debug", is_flag=True, help="Show a traceback on an unexpected error.")
+@_study_options("alternatives", "Seconds per solve (the optimum and each alternative).")
 def alternatives(scenario, slack, count, overrides, out, time_limit, quiet, debug):
     """Near-optimal alternatives of SCENARIO: which sites every cheap plan needs, which are interchangeable."""
     import pandas as pd

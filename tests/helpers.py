@@ -54,3 +54,18 @@ def check(inp: SitingInputs, expected: float, **approx):
     assert plan.report.objective == pytest.approx(expected, **(approx or {"rel": 1e-9, "abs": 1e-9}))
     assert audit(plan, inp) == []
     return plan
+
+
+def assert_refuses_foreign_folder(tmp_path, command: str, args: list[str]) -> None:
+    """``siting COMMAND --out DIR`` with a folder siting did not write: exit 2 before solving,
+    the folder left as it was."""
+    from click.testing import CliRunner
+
+    from siting.cli import main
+
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me")
+    result = CliRunner().invoke(main, [command, "--out", str(foreign), "--quiet"] + args)
+    assert result.exit_code == 2 and "siting did not write" in result.output
+    assert [p.name for p in foreign.iterdir()] == ["notes.txt"]

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from helpers import EXACT, tiny
+from helpers import EXACT, assert_refuses_foreign_folder, tiny
 
 from siting.alternatives import alternatives_of_inputs, check_args, with_cost_row
 from siting.cli import main
@@ -94,12 +94,7 @@ def test_alternatives_respect_the_slack_on_a_real_scenario(tmp_path):
 
 
 def test_cli_refuses_a_foreign_folder_and_bad_options_before_solving(tmp_path):
-    foreign = tmp_path / "mine"
-    foreign.mkdir()
-    (foreign / "notes.txt").write_text("keep me")
-    result = CliRunner().invoke(main, ["alternatives", "--out", str(foreign), "--quiet"] + SMALL)
-    assert result.exit_code == 2 and "siting did not write" in result.output
-    assert [p.name for p in foreign.iterdir()] == ["notes.txt"]
+    assert_refuses_foreign_folder(tmp_path, "alternatives", SMALL)
     for bad in (["--slack", "0"], ["--count", "0"]):
         result = CliRunner().invoke(main, ["alternatives", *bad, "--out", str(tmp_path / "x")] + SMALL)
         assert result.exit_code == 2 and bad[0] in result.output and "Traceback" not in result.output

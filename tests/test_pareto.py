@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from helpers import EXACT, tiny
+from helpers import EXACT, assert_refuses_foreign_folder, tiny
 
 from siting.cli import main
 from siting.errors import ScenarioError
@@ -143,12 +143,7 @@ def test_cli_writes_the_front(tmp_path):
 
 
 def test_cli_refuses_a_foreign_folder_and_a_bad_range_before_solving(tmp_path):
-    foreign = tmp_path / "mine"
-    foreign.mkdir()
-    (foreign / "notes.txt").write_text("keep me")
-    result = CliRunner().invoke(main, ["pareto", "--out", str(foreign), "--quiet"] + SMALL)
-    assert result.exit_code == 2 and "siting did not write" in result.output
-    assert [p.name for p in foreign.iterdir()] == ["notes.txt"]
+    assert_refuses_foreign_folder(tmp_path, "pareto", SMALL)
     result = CliRunner().invoke(main, ["pareto", "--latency-ms", "30:abc", "--out", str(tmp_path / "x")] + SMALL)
     assert result.exit_code == 2 and "--latency-ms" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "x").exists()
