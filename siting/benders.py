@@ -164,7 +164,8 @@ class _Sub:
         """
         s = self.s
         lw, u, lo_row, up_row = self.bounds(y)
-        cross = np.flatnonzero(lw > u + 1e-9 * np.maximum(1.0, np.abs(u)))
+        # beyond the solvers' feasibility tolerance: a master plan may sit that close to its cuts
+        cross = np.flatnonzero(lw > u + 1e-6 * np.maximum(1.0, np.abs(u)))
         cuts = []
         for j in cross:
             alpha, beta = 0.0, np.zeros(s.I.size)
@@ -329,7 +330,7 @@ def benders(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
     lam, stall, it, mlp_cuts = 0.5, 0, 0, 0
     lp_ub = np.inf
     mlp = _MasterLP(master, opts)
-    while clock.left() > 0:
+    while clock.left() > 0 and it < 500:
         it += 1
         for alpha, beta, eta in master.cuts[mlp_cuts:]:
             mlp.add(alpha, beta, eta)
@@ -362,7 +363,7 @@ def benders(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
         gap = (lp_ub - lb) / max(abs(lp_ub), 1.0)
         if it % 10 == 0:
             say(f"Benders LP phase: iteration {it}, bound {lb:,.3f}, LP value at most {lp_ub:,.3f}")
-        if gap <= 1e-5 or (lam == 1.0 and r[0] <= eta_m + 1e-9 * max(1.0, abs(r[0]))) or it >= 500:
+        if gap <= 1e-5 or (lam == 1.0 and r[0] <= eta_m + 1e-9 * max(1.0, abs(r[0]))):
             break
     phases.append(Phase("benders_lp", Termination.OPTIMAL, lb, time.perf_counter() - t0))
     say(f"Benders LP phase: {it} iterations, {len(master.cuts)} cuts, bound {lb:,.3f} "
