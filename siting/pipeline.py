@@ -63,7 +63,8 @@ def solve_report(inp: SitingInputs, opts: SolveOptions, *, progress: Callable[[s
             "over): HiGHS gets it as a hint only")
     say(f"{how} {comp.sf.shape[0]:,} rows x {comp.sf.shape[1]:,} columns "
         f"({int(comp.sf.integer.sum()):,} integer) in {comp.sf.seconds:.1f} s")
-    report = solve(comp.sf, opts, restrict=comp.open_mask, start=x0, progress=say)
+    report = solve(comp.sf, opts, restrict=comp.open_mask, start=x0, progress=say,
+                   support=comp.support_mask, lazy=comp.lazy_rows)
     report = dataclasses.replace(keep_start(comp.sf, report, x0), build_s=build_s)
     return report, (None if report.x is None else read_decisions(comp, inp, report.x))
 

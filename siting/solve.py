@@ -216,8 +216,8 @@ def _set(h: highspy.Highs, name: str, value) -> None:
         raise SolverOptionError(f"HiGHS refuses option {name}={value!r}")
 
 
-def _highs(sf: StandardForm, opts: SolveOptions, *, relax=False, col_upper=None,
-           time_limit: float) -> highspy.Highs:
+def _highs(sf: StandardForm, opts: SolveOptions, *, relax=False, col_upper=None, col_lower=None,
+           time_limit: float, target: float | None = None) -> highspy.Highs:
     _quiet_first_highs()
     with _STATE_LOCK:
         if _STATE["threads"] not in (None, opts.threads):
@@ -230,7 +230,7 @@ def _highs(sf: StandardForm, opts: SolveOptions, *, relax=False, col_upper=None,
     lp.num_col_, lp.num_row_ = sf.A.shape[1], sf.A.shape[0]
     lp.col_cost_ = sf.c
     lp.offset_ = sf.offset
-    lp.col_lower_ = sf.col_lower
+    lp.col_lower_ = sf.col_lower if col_lower is None else col_lower
     lp.col_upper_ = sf.col_upper if col_upper is None else col_upper
     lp.row_lower_ = sf.row_lower
     lp.row_upper_ = sf.row_upper
@@ -246,6 +246,8 @@ def _highs(sf: StandardForm, opts: SolveOptions, *, relax=False, col_upper=None,
     _set(h, "mip_rel_gap", float(opts.mip_gap))
     _set(h, "threads", int(opts.threads))
     _set(h, "random_seed", int(opts.seed))
+    if target is not None:  # HiGHS stops at the first plan below it (status kObjectiveTarget)
+        _set(h, "objective_target", float(target))
     h.HandleKeyboardInterrupt = False  # _run handles Ctrl-C itself (highspy's own handler waits
     h.HandleUserInterrupt = True  # for HiGHS, prints and may sys.exit); cancelSolve stops HiGHS
     return h
@@ -294,6 +296,8 @@ class _Watch:
             self.say(f"  MIP at {seconds:5.0f} s: still working ({best})")
 
 
+LARGE_LAZY_ROWS = 50_000  # lp_start's fast path from this many lazy rows (see _lp_start)
+_SETTLED = 1e-5  # lazy rows: a round moving the bound less (relative, or a tenth of the gap) ends row generation
 _GRACE_S = 2.0  # how long a cancelled HiGHS gets to stop before it is left behind
 _ABANDONED: list[threading.Event] = []  # solves left running past their deadline or a Ctrl-C
 
@@ -436,12 +440,26 @@ def _consistent(sf: StandardForm, o: _Outcome) -> bool:
     return abs(true - o.objective) <= 1e-6 * max(1.0, abs(true))
 
 
-def _mip_from(sf, opts, clock, phases, say, start, name="mip") -> _Outcome:
-    """The MIP from an optional start. HiGHS 1.16 can end a solve from a start 'optimal' with an
-    objective and bound its returned solution does not have (below the LP bound, even); when
-    the report disagrees with c x, the solve is repeated without the start."""
+def _target(bound: float | None, gap: float) -> float | None:
+    """The objective below which a plan is proven within ``gap`` of a valid ``bound``
+    ((obj - bound) / obj <= gap); None where the bound is not positive.
+
+    >>> _target(99.0, 0.01), _target(None, 0.01), _target(-5.0, 0.01)
+    (100.0, None, None)
+    """
+    if bound is None or bound <= 0 or not 0 < gap < 1:
+        return None
+    return bound / (1.0 - gap)
+
+
+def _mip_from(sf, opts, clock, phases, say, start, name="mip", target=None) -> _Outcome:
+    """The MIP from an optional start, stopped at the first plan below ``target`` if given
+    (the objective a bound known outside HiGHS proves within the gap). HiGHS 1.16 can end a
+    solve from a start 'optimal' with an objective and bound its returned solution does not have
+    (below the LP bound, even); when the report disagrees with c x, the solve is repeated
+    without the start."""
     limit = clock.left()
-    h = _highs(sf, opts, time_limit=limit)
+    h = _highs(sf, opts, time_limit=limit, target=target)
     if start is not None:
         h.setSolution(sf.shape[1], np.arange(sf.shape[1], dtype=np.int32), np.asarray(start, float))
     phase, o = _phase(name, h, True, time.perf_counter(), say, sf, limit)
@@ -449,7 +467,7 @@ def _mip_from(sf, opts, clock, phases, say, start, name="mip") -> _Outcome:
     if start is not None and not _consistent(sf, o) and clock.left() > 0:
         say("HiGHS reported an objective its solution does not have; solving again without the start")
         limit = clock.left()
-        phase, o = _phase(name + "_no_start", _highs(sf, opts, time_limit=limit), True,
+        phase, o = _phase(name + "_no_start", _highs(sf, opts, time_limit=limit, target=target), True,
                           time.perf_counter(), say, sf, limit)
         phases.append(phase)
     if not _consistent(sf, o):
@@ -458,7 +476,7 @@ def _mip_from(sf, opts, clock, phases, say, start, name="mip") -> _Outcome:
     return o
 
 
-def _plain(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
+def _plain(sf, opts, clock, phases, say, restrict, start, **_hints) -> _Outcome:
     is_mip = bool(sf.integer.any())
     say("solving the " + ("MIP" if is_mip else "LP") + (" from the given start" if start is not None else ""))
     if is_mip:
@@ -478,37 +496,121 @@ def _feasible(sf: StandardForm, x: np.ndarray, tol: float = 1e-6) -> bool:
                 and np.all(np.abs(x[sf.integer] - np.round(x[sf.integer])) <= tol))
 
 
-def _lp_start(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
+def _lp_relaxation(sf, opts, clock, phases, say, lazy) -> _Outcome:
+    """The LP relaxation. With ``lazy`` rows, by row generation: the LP without them, then again
+    with the ones its solution breaks, until it breaks none (the LP relaxation's optimum) or time
+    runs out. Every round is a relaxation of the LP, so its optimum is a valid bound (``bound``);
+    its solution may break lazy rows that were never added."""
+    t = time.perf_counter()
+    if lazy is None or not np.any(lazy):
+        say("solving the LP relaxation")
+        limit = clock.left()
+        phase, lp = _phase("lp_relaxation", _highs(sf, opts, relax=True, time_limit=limit),
+                           False, t, say, sf, limit)
+        phases.append(phase)
+        return lp
+    A = sf.A.tocsr()
+    out = np.flatnonzero(lazy)  # lazy rows not yet in the LP
+    inner = np.flatnonzero(~lazy)
+    h = _highs(dataclasses.replace(sf, A=A[inner].tocsc(), row_lower=sf.row_lower[inner],
+                                   row_upper=sf.row_upper[inner]), opts, relax=True, time_limit=clock.left())
+    say(f"solving the LP relaxation without its {out.size:,} lazy rows, adding those it breaks")
+    cont = A[:, ~sf.integer] if sf.integer.any() else A  # a row is in use where its continuous columns are
+    bound, x, o, rounds, exact, settled = None, None, None, 0, False, False
+    while not (exact or settled):
+        rounds += 1
+        limit = clock.left()
+        _set(h, "time_limit", limit)
+        _, o = _phase("lp_round", h, False, time.perf_counter(), None, sf, limit)
+        if rounds == 1 and o.termination in (Termination.UNBOUNDED, Termination.INFEASIBLE_OR_UNBOUNDED):
+            return _lp_relaxation(sf, opts, clock, phases, say, None)  # the lazy rows bound it: take them all
+        if o.termination != Termination.OPTIMAL or o.x is None:
+            break  # infeasible (so is the LP), or out of time: the last round's bound stands
+        # a relaxation's optimum bounds the LP and the MIP; bounds that no longer move are settled
+        settled = bound is not None and o.objective - bound <= max(_SETTLED, opts.mip_gap / 10) * max(abs(bound), 1.0)
+        settled |= time.perf_counter() - t >= opts.time_limit_s / 3  # the MIP needs the rest
+        bound, x = o.objective, o.x
+        ax = A[out] @ x
+        scale = 1e-6 * np.maximum(1.0, np.abs(ax))
+        broken = (ax > sf.row_upper[out] + scale) | (ax < sf.row_lower[out] - scale)
+        exact = not broken.any()
+        if not (exact or settled):
+            # the broken rows, and every lazy row whose flows are in use (they tend to break next)
+            used = broken | ((abs(cont[out]) @ (np.abs(x[~sf.integer]) > 1e-9).astype(float)) > 0)
+            add, out = out[used], out[~used]
+            sub = A[add]
+            h.addRows(add.size, sf.row_lower[add], sf.row_upper[add], sub.nnz,
+                      sub.indptr[:-1].astype(np.int32), sub.indices.astype(np.int32), sub.data)
+            say(f"  LP round {rounds}: bound {bound:,.1f}; {int(broken.sum()):,} lazy rows broken; added "
+                f"{add.size:,} in use ({out.size:,} still left out)")
+    if settled and not exact:  # the integer columns of rows still broken count as in use
+        hit = np.asarray(abs(A[out[broken]]).sum(axis=0)).ravel() > 0
+        x = np.where(hit & sf.integer, np.maximum(x, 2e-6), x)
+    phases.append(Phase("lp_relaxation", Termination.OPTIMAL if exact else o.termination, o.objective,
+                        time.perf_counter() - t))
+    if bound is None:
+        return o
+    say(f"LP {'optimum' if exact else 'bound settled' if settled else 'relaxation (time ran out)'} after "
+        f"{rounds} round(s): bound {bound:,.1f}")
+    return _Outcome(Termination.OPTIMAL if exact else Termination.TIME_LIMIT,
+                    SolutionStatus.OPTIMAL if exact else SolutionStatus.FEASIBLE,
+                    o.objective if exact else bound, bound, 0.0 if exact else None, x)
+
+
+def _lp_start(sf, opts, clock, phases, say, restrict, start, support=None, lazy=None) -> _Outcome:
     if not sf.integer.any() or restrict is None or not np.any(restrict):
         return _plain(sf, opts, clock, phases, say, restrict, start)
     given = start if start is not None and _feasible(sf, np.asarray(start, float)) else None
     start = None
-    say("solving the LP relaxation")
-    limit = clock.left()
-    phase, lp = _phase("lp_relaxation", _highs(sf, opts, relax=True, time_limit=limit),
-                       False, time.perf_counter(), say, sf, limit)
-    phases.append(phase)
+    # Large models (many lazy linking rows) take the fast path: the LP by row generation, a MIP over
+    # the LP's support first, and every MIP stopped at the first plan the LP bound proves within the
+    # gap. Smaller ones keep the plain LP and HiGHS's own stopping rule (measured on the default,
+    # 28,566 lazy rows: the fast path stops at 0.75 % in 2 s where this one reaches 0.16 % in 51 s).
+    large = lazy is not None and int(np.sum(lazy)) >= LARGE_LAZY_ROWS
+    lp = _lp_relaxation(sf, opts, clock, phases, say, lazy if large else None)
     if lp.termination in (Termination.INFEASIBLE, Termination.MODEL_EMPTY):
         return lp
-    # the LP objective bounds the MIP only when the LP was solved to optimality
-    lp_bound = lp.objective if lp.termination == Termination.OPTIMAL else None
+    lp_bound = lp.bound  # a bound only when the LP (or a relaxation of it) was solved to optimality
+    target = _target(lp_bound, opts.mip_gap) if large else None
+    support = support if large else None
+    supported = None
+    if lp.x is not None and support is not None and np.any(support) and clock.left() > 0:
+        # dive: the support binaries fixed where the LP uses them (1) and does not (0); the rest is
+        # a small MIP whose plan keeps every row of the full model
+        on = support & (lp.x > 1e-6)
+        lo, ub = sf.col_lower.copy(), sf.col_upper.copy()
+        lo[on], ub[support & ~on] = np.maximum(lo[on], 1.0), 0.0
+        say(f"MIP with the {int(on.sum())} of {int(support.sum())} support binaries the LP uses fixed on, the rest off")
+        limit = clock.left() / 2
+        h = _highs(sf, opts, col_lower=lo, col_upper=ub, time_limit=limit, target=target)
+        phase, d = _phase("support_mip", h, True, time.perf_counter(), say, sf, limit)
+        phases.append(phase)
+        supported = d.x if d.x is not None and _feasible(sf, d.x) else None
+    lead = min((x for x in (supported, given) if x is not None), key=lambda x: float(sf.c @ x), default=None)
+    if lead is not None and target is not None and float(sf.c @ lead + sf.offset) < target:
+        obj = float(sf.c @ lead + sf.offset)  # the LP bound proves it within the gap already
+        return _Outcome(Termination.OPTIMAL, SolutionStatus.OPTIMAL, obj, lp_bound,
+                        max(obj - lp_bound, 0.0) / max(abs(obj), 1e-9), lead)
     if lp.x is not None and clock.left() > 0:
         ub = sf.col_upper.copy()
         closed = restrict & (lp.x <= 1e-6)
-        if given is not None:  # the given plan's columns stay open too, and it starts the restricted MIP
+        if given is not None:  # the given plan's columns stay open too
             closed &= ~(np.asarray(given) > 1e-6)
         ub[closed] = 0.0
         say(f"LP {'bound' if lp_bound is not None else 'objective (not a bound)'} {lp.objective:,.1f}; "
             f"restricted MIP over the {int(restrict.sum() - closed.sum())} columns the LP "
-            + ("or the given plan uses" if given is not None else "uses"))
+            + ("or the given plan uses" if given is not None else "uses")
+            + ("" if lead is None else f", from the plan at {float(sf.c @ lead + sf.offset):,.1f}"))
         limit = min(opts.restricted_time_s, clock.left())
-        h = _highs(sf, opts, col_upper=ub, time_limit=limit)
-        if given is not None:
-            h.setSolution(sf.shape[1], np.arange(sf.shape[1], dtype=np.int32), np.asarray(given, float))
+        h = _highs(sf, opts, col_upper=ub, time_limit=limit, target=target)
+        if lead is not None:  # the best plan at hand starts the restricted MIP
+            h.setSolution(sf.shape[1], np.arange(sf.shape[1], dtype=np.int32), np.asarray(lead, float))
         phase, r = _phase("restricted_mip", h, True, time.perf_counter(), say, sf, limit)
         phases.append(phase)
-        # the restricted plan (kept only if it keeps every row: HiGHS can misreport after a start), the given one
-        plans = [x for x in (r.x, given) if x is not None and (x is given or _feasible(sf, x))]
+        # the restricted plan (kept only if it keeps every row: HiGHS can misreport after a start),
+        # the support MIP's, the given one
+        plans = [x for x in (r.x, supported, given)
+                 if x is not None and (x is given or x is supported or _feasible(sf, x))]
         if plans:
             start = min(plans, key=lambda x: float(sf.c @ x))
             best = float(sf.c @ start + sf.offset)
@@ -525,15 +627,18 @@ def _lp_start(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
         gap = None if lp_bound is None else max(obj - lp_bound, 0.0) / max(abs(obj), 1e-9)
         return _Outcome(Termination.TIME_LIMIT, SolutionStatus.FEASIBLE, obj, lp_bound, gap, start)
     say("solving the full MIP" + (" from the restricted plan" if start is not None else ""))
-    o = _mip_from(sf, opts, clock, phases, say, start)
+    o = _mip_from(sf, opts, clock, phases, say, start, target=target)
     if lp_bound is not None and (o.bound is None or lp_bound > o.bound):
         # a MIP stopped early may not have passed its root yet: the LP relaxation still bounds it
         gap = None if o.objective is None else max(o.objective - lp_bound, 0.0) / max(abs(o.objective), 1e-9)
-        return _Outcome(o.termination, o.solution_status, o.objective, lp_bound, gap, o.x)
+        o = _Outcome(o.termination, o.solution_status, o.objective, lp_bound, gap, o.x)
+    if o.termination == Termination.OBJECTIVE_TARGET and o.gap is not None and o.gap <= opts.mip_gap:
+        # stopped at the plan the LP bound proves within the gap: what HiGHS calls optimal
+        o = dataclasses.replace(o, termination=Termination.OPTIMAL, solution_status=SolutionStatus.OPTIMAL)
     return o
 
 
-def _benders(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
+def _benders(sf, opts, clock, phases, say, restrict, start, **_hints) -> _Outcome:
     from .benders import benders  # imports this module: loaded on first use
 
     return benders(sf, opts, clock, phases, say, restrict, start)
@@ -543,24 +648,34 @@ STRATEGIES: dict[str, Callable] = {"plain": _plain, "lp_start": _lp_start, "bend
 
 
 def solve(sf: StandardForm, opts: SolveOptions = SolveOptions(), *, restrict: np.ndarray | None = None,
-          start: np.ndarray | None = None, progress: Callable[[str], None] | None = None) -> SolveReport:
+          start: np.ndarray | None = None, progress: Callable[[str], None] | None = None,
+          support: np.ndarray | None = None, lazy: np.ndarray | None = None) -> SolveReport:
     """Solve ``sf`` with HiGHS by ``opts.strategy``; the report carries the solution vector.
 
     ``restrict``: boolean mask of the binary columns that ``lp_start`` closes where the LP
     relaxation leaves them at zero. ``start``: a full column vector to start the MIP from.
+    ``support``: binary columns ``lp_start`` first fixes to the LP's support (on where the LP uses
+    them, off elsewhere) for a quick plan. ``lazy``: boolean mask of rows the LP relaxation may
+    leave out until its solution breaks them (rows that are many and seldom binding).
     """
     say = progress or (lambda _msg: None)
     if start is not None and np.shape(start) != (sf.shape[1],):
         raise SolverOptionError(f"start vector has shape {np.shape(start)}, the problem {sf.shape[1]} columns")
-    if restrict is not None:
-        restrict = np.asarray(restrict, bool)
-        if restrict.shape != (sf.shape[1],):
-            raise SolverOptionError(f"restrict mask has shape {restrict.shape}, the problem {sf.shape[1]} columns")
+    hints = {}
+    for name, mask, n in (("restrict", restrict, sf.shape[1]), ("support", support, sf.shape[1]),
+                          ("lazy", lazy, sf.shape[0])):
+        if mask is not None:
+            mask = np.asarray(mask, bool)
+            if mask.shape != (n,):
+                raise SolverOptionError(f"{name} mask has shape {mask.shape}, the problem {n} "
+                                        + ("rows" if name == "lazy" else "columns"))
+        hints[name] = mask
+    restrict = hints.pop("restrict")
     clock, phases = _Clock(opts.time_limit_s), []
     if sf.shape[1] == 0:
         o = _Outcome(Termination.MODEL_EMPTY, SolutionStatus.NONE, None, None, None, None)
         return _report(sf, opts, clock, phases, o)
-    o = STRATEGIES[opts.strategy](sf, opts, clock, phases, say, restrict, start)
+    o = STRATEGIES[opts.strategy](sf, opts, clock, phases, say, restrict, start, **hints)
     return _report(sf, opts, clock, phases, o)
 
 
