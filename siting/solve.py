@@ -496,6 +496,15 @@ def _feasible(sf: StandardForm, x: np.ndarray, tol: float = 1e-6) -> bool:
                 and np.all(np.abs(x[sf.integer] - np.round(x[sf.integer])) <= tol))
 
 
+def _settled(before: float | None, after: float, gap: float) -> bool:
+    """A round of lazy rows moved the bound less than ``_SETTLED`` (relative) or a tenth of the gap.
+
+    >>> _settled(None, 1.0, 0.01), _settled(100.0, 100.0001, 0.0), _settled(100.0, 100.01, 0.0)
+    (False, True, False)
+    """
+    return before is not None and after - before < max(_SETTLED, gap / 10) * max(abs(before), 1.0)
+
+
 def _lp_relaxation(sf, opts, clock, phases, say, lazy) -> _Outcome:
     """The LP relaxation. With ``lazy`` rows, by row generation: the LP without them, then again
     with the ones its solution breaks, until it breaks none (the LP relaxation's optimum) or time
@@ -527,7 +536,7 @@ def _lp_relaxation(sf, opts, clock, phases, say, lazy) -> _Outcome:
         if o.termination != Termination.OPTIMAL or o.x is None:
             break  # infeasible (so is the LP), or out of time: the last round's bound stands
         # a relaxation's optimum bounds the LP and the MIP; bounds that no longer move are settled
-        settled = bound is not None and o.objective - bound <= max(_SETTLED, opts.mip_gap / 10) * max(abs(bound), 1.0)
+        settled = _settled(bound, o.objective, opts.mip_gap)
         settled |= time.perf_counter() - t >= opts.time_limit_s / 3  # the MIP needs the rest
         bound, x = o.objective, o.x
         ax = A[out] @ x
