@@ -9,6 +9,9 @@ solution vector. Strategies sit in one registry that refuses unknown names:
 - ``plain``: HiGHS alone (from the start vector, if one is given);
 - ``lp_start``: the LP relaxation, then the MIP restricted to the masked columns the LP uses
   (short budget), then the full MIP from that plan (SPEC.md, "Solving realistic instances").
+  With many ``lazy`` rows (``LARGE_LAZY_ROWS``) the LP is solved by row generation, a MIP with the
+  ``support`` binaries fixed to the LP's support gives a first plan, and each MIP stops at the
+  first plan the LP bound proves within the gap.
 
 ``time_limit_s`` bounds the whole solve, every phase included. A plan is called proven only
 against a valid bound: HiGHS's own, or the LP relaxation's objective when that LP ended optimal.
