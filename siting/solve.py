@@ -300,7 +300,7 @@ class _Watch:
 
 
 LARGE_LAZY_ROWS = 50_000  # lp_start's fast path from this many lazy rows (see _lp_start)
-_SETTLED = 1e-5  # lazy rows: a round moving the bound less (relative, or a tenth of the gap) ends row generation
+_SETTLED = 1e-5  # lazy rows: a round moving the bound less (relative) ends row generation
 _GRACE_S = 2.0  # how long a cancelled HiGHS gets to stop before it is left behind
 _ABANDONED: list[threading.Event] = []  # solves left running past their deadline or a Ctrl-C
 
@@ -500,12 +500,15 @@ def _feasible(sf: StandardForm, x: np.ndarray, tol: float = 1e-6) -> bool:
 
 
 def _settled(before: float | None, after: float, gap: float) -> bool:
-    """A round of lazy rows moved the bound less than ``_SETTLED`` (relative) or a tenth of the gap.
+    """A round of lazy rows moved the bound less than ``_SETTLED`` (relative). Not a share of the
+    gap: an early stop leaves the LP's solution, which picks the restricted MIP's sites, less
+    informed (measured on models/full.yaml: stopping at a tenth of a 1 % gap left the bound 0.12 %
+    low and the restricted MIP found no better plan than the start in 20 s).
 
-    >>> _settled(None, 1.0, 0.01), _settled(100.0, 100.0001, 0.0), _settled(100.0, 100.01, 0.0)
+    >>> _settled(None, 1.0, 0.01), _settled(100.0, 100.0001, 0.01), _settled(100.0, 100.01, 0.01)
     (False, True, False)
     """
-    return before is not None and after - before < max(_SETTLED, gap / 10) * max(abs(before), 1.0)
+    return before is not None and after - before < _SETTLED * max(abs(before), 1.0)
 
 
 def _lp_relaxation(sf, opts, clock, phases, say, lazy) -> _Outcome:

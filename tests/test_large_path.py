@@ -16,9 +16,9 @@ from siting.solve import SolveOptions, Termination, _Clock, _lp_relaxation, solv
 SEEDS = (0, 1, 2, 3)
 
 
-def _lp(sf, lazy, opts=SolveOptions(threads=1, mip_gap=0.0)):
+def _lp(sf, lazy):
     said = []
-    o = _lp_relaxation(sf, opts, _Clock(120), [], said.append, lazy)
+    o = _lp_relaxation(sf, SolveOptions(threads=1, mip_gap=0.0), _Clock(120), [], said.append, lazy)
     return o, said
 
 
