@@ -585,7 +585,8 @@ def _lp_start(sf, opts, clock, phases, say, restrict, start, support=None, lazy=
     lp = _lp_relaxation(sf, opts, clock, phases, say, lazy if large else None)
     if lp.termination in (Termination.INFEASIBLE, Termination.MODEL_EMPTY):
         return lp
-    lp_bound = lp.bound  # a bound only when the LP (or a relaxation of it) was solved to optimality
+    # a bound only from an LP solved to optimality (lazy rows: the last relaxation solved to optimality)
+    lp_bound = lp.bound if large or lp.termination == Termination.OPTIMAL else None
     target = _target(lp_bound, opts.mip_gap) if large else None
     support = support if large else None
     supported = None
