@@ -37,6 +37,7 @@ from .solve import (
     SolutionStatus,
     StandardForm,
     Termination,
+    _gap,
     _highs,
     _Outcome,
     _phase,
@@ -414,7 +415,7 @@ def benders(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
     if best["x"] is None:
         return _Outcome(term, SolutionStatus.NONE, None, None if not np.isfinite(lb) else lb, None, None)
     obj = best["obj"]
-    gap = max(obj - lb, 0.0) / max(abs(obj), 1e-9)
+    gap = _gap(obj, lb)
     if term == Termination.OPTIMAL and gap > opts.mip_gap:
         term = Termination.TIME_LIMIT
     status = SolutionStatus.OPTIMAL if term == Termination.OPTIMAL else SolutionStatus.FEASIBLE

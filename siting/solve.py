@@ -424,9 +424,8 @@ def _phase(name: str, h: highspy.Highs, is_mip: bool, t: float, say, sf: Standar
         x = None if watch is None or watch.x is None or sf is None else watch.x
         obj = None if x is None else float(sf.c @ x + sf.offset)
         bound = None if watch is None else watch.bound
-        gap = None if obj is None or bound is None else max(obj - bound, 0.0) / max(abs(obj), 1e-9)
         o = _Outcome(Termination.TIME_LIMIT, SolutionStatus.NONE if x is None else SolutionStatus.FEASIBLE,
-                     obj, bound, gap, x)
+                     obj, bound, _gap(obj, bound), x)
     else:
         o = _outcome(h, is_mip)
         if state == "time":  # we cancelled it at the deadline: a time limit, not a user's Ctrl-C
@@ -441,6 +440,17 @@ def _consistent(sf: StandardForm, o: _Outcome) -> bool:
         return True
     true = float(sf.c @ o.x + sf.offset)
     return abs(true - o.objective) <= 1e-6 * max(1.0, abs(true))
+
+
+def _gap(obj: float | None, bound: float | None) -> float | None:
+    """The relative gap of a plan's objective to a bound, (obj - bound) / |obj|, never below 0.
+
+    >>> _gap(100.0, 99.0), _gap(100.0, 101.0), _gap(None, 1.0), _gap(1.0, None)
+    (0.01, 0.0, None, None)
+    """
+    if obj is None or bound is None:
+        return None
+    return max(obj - bound, 0.0) / max(abs(obj), 1e-9)
 
 
 def _target(bound: float | None, gap: float) -> float | None:
@@ -499,13 +509,13 @@ def _feasible(sf: StandardForm, x: np.ndarray, tol: float = 1e-6) -> bool:
                 and np.all(np.abs(x[sf.integer] - np.round(x[sf.integer])) <= tol))
 
 
-def _settled(before: float | None, after: float, gap: float) -> bool:
+def _settled(before: float | None, after: float) -> bool:
     """A round of lazy rows moved the bound less than ``_SETTLED`` (relative). Not a share of the
     gap: an early stop leaves the LP's solution, which picks the restricted MIP's sites, less
     informed (measured on models/full.yaml: stopping at a tenth of a 1 % gap left the bound 0.12 %
     low and the restricted MIP found no better plan than the start in 20 s).
 
-    >>> _settled(None, 1.0, 0.01), _settled(100.0, 100.0001, 0.01), _settled(100.0, 100.01, 0.01)
+    >>> _settled(None, 1.0), _settled(100.0, 100.0001), _settled(100.0, 100.01)
     (False, True, False)
     """
     return before is not None and after - before < _SETTLED * max(abs(before), 1.0)
@@ -530,7 +540,6 @@ def _lp_relaxation(sf, opts, clock, phases, say, lazy) -> _Outcome:
     h = _highs(dataclasses.replace(sf, A=A[inner].tocsc(), row_lower=sf.row_lower[inner],
                                    row_upper=sf.row_upper[inner]), opts, relax=True, time_limit=clock.left())
     say(f"solving the LP relaxation without its {out.size:,} lazy rows, adding those it breaks")
-    cont = A[:, ~sf.integer] if sf.integer.any() else A  # a row is in use where its continuous columns are
     bound, x, o, rounds, exact, settled = None, None, None, 0, False, False
     while not (exact or settled):
         rounds += 1
@@ -542,16 +551,18 @@ def _lp_relaxation(sf, opts, clock, phases, say, lazy) -> _Outcome:
         if o.termination != Termination.OPTIMAL or o.x is None:
             break  # infeasible (so is the LP), or out of time: the last round's bound stands
         # a relaxation's optimum bounds the LP and the MIP; bounds that no longer move are settled
-        settled = _settled(bound, o.objective, opts.mip_gap)
+        settled = _settled(bound, o.objective)
         settled |= time.perf_counter() - t >= opts.time_limit_s / 3  # the MIP needs the rest
         bound, x = o.objective, o.x
-        ax = A[out] @ x
+        rows = A[out]
+        ax = rows @ x
         scale = 1e-6 * np.maximum(1.0, np.abs(ax))
         broken = (ax > sf.row_upper[out] + scale) | (ax < sf.row_lower[out] - scale)
         exact = not broken.any()
         if not (exact or settled):
             # the broken rows, and every lazy row whose flows are in use (they tend to break next)
-            used = broken | ((abs(cont[out]) @ (np.abs(x[~sf.integer]) > 1e-9).astype(float)) > 0)
+            flowing = ((np.abs(x) > 1e-9) & ~sf.integer).astype(float)  # continuous columns in use
+            used = broken | (abs(rows) @ flowing > 0)
             add, out = out[used], out[~used]
             sub = A[add]
             h.addRows(add.size, sf.row_lower[add], sf.row_upper[add], sub.nnz,
@@ -602,11 +613,16 @@ def _lp_start(sf, opts, clock, phases, say, restrict, start, support=None, lazy=
         phase, d = _phase("support_mip", h, True, time.perf_counter(), say, sf, limit)
         phases.append(phase)
         supported = d.x if d.x is not None and _feasible(sf, d.x) else None
+
+    def proven(x) -> _Outcome | None:  # the plan, if the LP bound already proves it within the gap
+        obj = float(sf.c @ x + sf.offset)
+        gap = _gap(obj, lp_bound)
+        return None if gap is None or gap > opts.mip_gap else _Outcome(
+            Termination.OPTIMAL, SolutionStatus.OPTIMAL, obj, lp_bound, gap, x)
+
     lead = min((x for x in (supported, given) if x is not None), key=lambda x: float(sf.c @ x), default=None)
-    if lead is not None and target is not None and float(sf.c @ lead + sf.offset) < target:
-        obj = float(sf.c @ lead + sf.offset)  # the LP bound proves it within the gap already
-        return _Outcome(Termination.OPTIMAL, SolutionStatus.OPTIMAL, obj, lp_bound,
-                        max(obj - lp_bound, 0.0) / max(abs(obj), 1e-9), lead)
+    if large and lead is not None and (done := proven(lead)) is not None:
+        return done
     if lp.x is not None and clock.left() > 0:
         ub = sf.col_upper.copy()
         closed = restrict & (lp.x <= 1e-6)
@@ -616,7 +632,7 @@ def _lp_start(sf, opts, clock, phases, say, restrict, start, support=None, lazy=
         say(f"LP {'bound' if lp_bound is not None else 'objective (not a bound)'} {lp.objective:,.1f}; "
             f"restricted MIP over the {int(restrict.sum() - closed.sum())} columns the LP "
             + ("or the given plan uses" if given is not None else "uses")
-            + ("" if lead is None else f", from the plan at {float(sf.c @ lead + sf.offset):,.1f}"))
+            + ("" if lead is None else f", from the plan at {float(sf.c @ lead) + sf.offset:,.1f}"))
         limit = min(opts.restricted_time_s, clock.left())
         h = _highs(sf, opts, col_upper=ub, time_limit=limit, target=target)
         if lead is not None:  # the best plan at hand starts the restricted MIP
@@ -629,25 +645,20 @@ def _lp_start(sf, opts, clock, phases, say, restrict, start, support=None, lazy=
                  if x is not None and (x is given or x is supported or _feasible(sf, x))]
         if plans:
             start = min(plans, key=lambda x: float(sf.c @ x))
-            best = float(sf.c @ start + sf.offset)
-            if lp_bound is not None and (best - lp_bound) / max(abs(best), 1e-9) <= opts.mip_gap:
-                # the LP relaxation bounds the full MIP: the best plan at hand is already proven
-                gap = max((best - lp_bound) / max(abs(best), 1e-9), 0.0)
-                return _Outcome(Termination.OPTIMAL, SolutionStatus.OPTIMAL, best, lp_bound, gap, start)
+            if (done := proven(start)) is not None:  # the LP relaxation bounds the full MIP
+                return done
     if start is None:
         start = given
     if clock.left() <= 0:
         if start is None:
             return _Outcome(Termination.TIME_LIMIT, SolutionStatus.NONE, None, lp_bound, None, None)
         obj = float(sf.c @ start + sf.offset)
-        gap = None if lp_bound is None else max(obj - lp_bound, 0.0) / max(abs(obj), 1e-9)
-        return _Outcome(Termination.TIME_LIMIT, SolutionStatus.FEASIBLE, obj, lp_bound, gap, start)
+        return _Outcome(Termination.TIME_LIMIT, SolutionStatus.FEASIBLE, obj, lp_bound, _gap(obj, lp_bound), start)
     say("solving the full MIP" + (" from the restricted plan" if start is not None else ""))
     o = _mip_from(sf, opts, clock, phases, say, start, target=target)
     if lp_bound is not None and (o.bound is None or lp_bound > o.bound):
         # a MIP stopped early may not have passed its root yet: the LP relaxation still bounds it
-        gap = None if o.objective is None else max(o.objective - lp_bound, 0.0) / max(abs(o.objective), 1e-9)
-        o = _Outcome(o.termination, o.solution_status, o.objective, lp_bound, gap, o.x)
+        o = _Outcome(o.termination, o.solution_status, o.objective, lp_bound, _gap(o.objective, lp_bound), o.x)
     if o.termination == Termination.OBJECTIVE_TARGET and o.gap is not None and o.gap <= opts.mip_gap:
         # stopped at the plan the LP bound proves within the gap: what HiGHS calls optimal
         o = dataclasses.replace(o, termination=Termination.OPTIMAL, solution_status=SolutionStatus.OPTIMAL)
@@ -661,6 +672,16 @@ def _benders(sf, opts, clock, phases, say, restrict, start, **_hints) -> _Outcom
 
 
 STRATEGIES: dict[str, Callable] = {"plain": _plain, "lp_start": _lp_start, "benders": _benders}
+
+
+def _mask(name: str, mask, n: int, what: str = "columns") -> np.ndarray | None:
+    """``mask`` as a boolean array of ``n`` entries (one per column or row), or None."""
+    if mask is None:
+        return None
+    mask = np.asarray(mask, bool)
+    if mask.shape != (n,):
+        raise SolverOptionError(f"{name} mask has shape {mask.shape}, the problem {n} {what}")
+    return mask
 
 
 def solve(sf: StandardForm, opts: SolveOptions = SolveOptions(), *, restrict: np.ndarray | None = None,
@@ -677,21 +698,13 @@ def solve(sf: StandardForm, opts: SolveOptions = SolveOptions(), *, restrict: np
     say = progress or (lambda _msg: None)
     if start is not None and np.shape(start) != (sf.shape[1],):
         raise SolverOptionError(f"start vector has shape {np.shape(start)}, the problem {sf.shape[1]} columns")
-    hints = {}
-    for name, mask, n in (("restrict", restrict, sf.shape[1]), ("support", support, sf.shape[1]),
-                          ("lazy", lazy, sf.shape[0])):
-        if mask is not None:
-            mask = np.asarray(mask, bool)
-            if mask.shape != (n,):
-                raise SolverOptionError(f"{name} mask has shape {mask.shape}, the problem {n} "
-                                        + ("rows" if name == "lazy" else "columns"))
-        hints[name] = mask
-    restrict = hints.pop("restrict")
+    restrict, support = _mask("restrict", restrict, sf.shape[1]), _mask("support", support, sf.shape[1])
+    lazy = _mask("lazy", lazy, sf.shape[0], "rows")
     clock, phases = _Clock(opts.time_limit_s), []
     if sf.shape[1] == 0:
         o = _Outcome(Termination.MODEL_EMPTY, SolutionStatus.NONE, None, None, None, None)
         return _report(sf, opts, clock, phases, o)
-    o = STRATEGIES[opts.strategy](sf, opts, clock, phases, say, restrict, start, **hints)
+    o = STRATEGIES[opts.strategy](sf, opts, clock, phases, say, restrict, start, support=support, lazy=lazy)
     return _report(sf, opts, clock, phases, o)
 
 

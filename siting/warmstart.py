@@ -16,7 +16,7 @@ import pandas as pd
 
 from .decisions import Decisions
 from .inputs import SitingInputs
-from .solve import Phase, SolutionStatus, SolveReport, StandardForm, Termination, _feasible
+from .solve import Phase, SolutionStatus, SolveReport, StandardForm, Termination, _feasible, _gap
 
 __all__ = ["restrict_sites", "lift", "keep_start"]
 
@@ -94,7 +94,7 @@ def keep_start(sf: StandardForm, report: SolveReport, start: np.ndarray | None, 
     if report.objective is not None and report.objective <= cost + tol * max(1.0, abs(cost)):
         return report
     bound = report.best_bound
-    gap = None if bound is None else max(cost - bound, 0.0) / max(abs(cost), 1e-9)
+    gap = _gap(cost, bound)
     proven = report.termination == Termination.OPTIMAL and gap is not None
     return dataclasses.replace(
         report, objective=cost, x=np.asarray(start, float), gap=gap,
