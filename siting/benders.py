@@ -37,12 +37,12 @@ from .solve import (
     SolutionStatus,
     StandardForm,
     Termination,
-    _gap,
     _highs,
     _Outcome,
     _phase,
     _plain,
     _quiet_first_highs,
+    relative_gap,
 )
 
 __all__ = ["Split", "split", "benders"]
@@ -415,7 +415,7 @@ def benders(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
     if best["x"] is None:
         return _Outcome(term, SolutionStatus.NONE, None, None if not np.isfinite(lb) else lb, None, None)
     obj = best["obj"]
-    gap = _gap(obj, lb)
+    gap = relative_gap(obj, lb)
     if term == Termination.OPTIMAL and gap > opts.mip_gap:
         term = Termination.TIME_LIMIT
     status = SolutionStatus.OPTIMAL if term == Termination.OPTIMAL else SolutionStatus.FEASIBLE

@@ -21,7 +21,7 @@ from .model import compile_inputs, read_decisions, start_vector
 from .outdir import Written
 from .results import Plan, make_plan, write_outputs
 from .scenario import Scenario, WarmStart
-from .solve import Phase, SolveOptions, SolveReport, Termination, _feasible, solve
+from .solve import Phase, SolveOptions, SolveReport, Termination, feasible, solve
 from .warmstart import keep_start, lift, restrict_sites
 
 __all__ = ["Run", "solve_scenario", "solve_inputs", "solve_report", "solve_from_subset", "options_from",
@@ -58,7 +58,7 @@ def solve_report(inp: SitingInputs, opts: SolveOptions, *, progress: Callable[[s
     build_s = time.perf_counter() - t0 - comp.sf.seconds  # the Pyomo build (0 when assembled)
     how = "assembled (numpy)" if comp.built_by == "numpy" else f"built (Pyomo) in {build_s:.1f} s and compiled"
     x0 = None if start is None else start_vector(comp, inp, start)
-    if x0 is not None and not _feasible(comp.sf, x0):
+    if x0 is not None and not feasible(comp.sf, x0):
         say("the start is not feasible for this model (e.g. N-1 recourse flows are not carried "
             "over): HiGHS gets it as a hint only")
     say(f"{how} {comp.sf.shape[0]:,} rows x {comp.sf.shape[1]:,} columns "

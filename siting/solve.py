@@ -35,7 +35,8 @@ import highspy
 import numpy as np
 
 __all__ = ["SolveOptions", "SolveReport", "StandardForm", "Termination", "SolutionStatus",
-           "STRATEGIES", "solve", "Reoptimizer", "SolverOptionError", "termination_of", "abandoned_solves"]
+           "STRATEGIES", "solve", "Reoptimizer", "SolverOptionError", "termination_of", "abandoned_solves",
+           "feasible", "relative_gap"]
 
 HIGHS_MAX_SEED = 2_147_483_647
 
@@ -425,7 +426,7 @@ def _phase(name: str, h: highspy.Highs, is_mip: bool, t: float, say, sf: Standar
         obj = None if x is None else float(sf.c @ x + sf.offset)
         bound = None if watch is None else watch.bound
         o = _Outcome(Termination.TIME_LIMIT, SolutionStatus.NONE if x is None else SolutionStatus.FEASIBLE,
-                     obj, bound, _gap(obj, bound), x)
+                     obj, bound, relative_gap(obj, bound), x)
     else:
         o = _outcome(h, is_mip)
         if state == "time":  # we cancelled it at the deadline: a time limit, not a user's Ctrl-C
@@ -442,10 +443,10 @@ def _consistent(sf: StandardForm, o: _Outcome) -> bool:
     return abs(true - o.objective) <= 1e-6 * max(1.0, abs(true))
 
 
-def _gap(obj: float | None, bound: float | None) -> float | None:
+def relative_gap(obj: float | None, bound: float | None) -> float | None:
     """The relative gap of a plan's objective to a bound, (obj - bound) / |obj|, never below 0.
 
-    >>> _gap(100.0, 99.0), _gap(100.0, 101.0), _gap(None, 1.0), _gap(1.0, None)
+    >>> relative_gap(100.0, 99.0), relative_gap(100.0, 101.0), relative_gap(None, 1.0), relative_gap(1.0, None)
     (0.01, 0.0, None, None)
     """
     if obj is None or bound is None:
@@ -500,7 +501,7 @@ def _plain(sf, opts, clock, phases, say, restrict, start, **_hints) -> _Outcome:
     return o
 
 
-def _feasible(sf: StandardForm, x: np.ndarray, tol: float = 1e-6) -> bool:
+def feasible(sf: StandardForm, x: np.ndarray, tol: float = 1e-6) -> bool:
     """``x`` keeps every bound, row and integrality of ``sf`` (within ``tol``)."""
     ax = sf.A @ x
     scale = tol * np.maximum(1.0, np.abs(ax))
@@ -586,7 +587,7 @@ def _lp_relaxation(sf, opts, clock, phases, say, lazy) -> _Outcome:
 def _lp_start(sf, opts, clock, phases, say, restrict, start, support=None, lazy=None) -> _Outcome:
     if not sf.integer.any() or restrict is None or not np.any(restrict):
         return _plain(sf, opts, clock, phases, say, restrict, start)
-    given = start if start is not None and _feasible(sf, np.asarray(start, float)) else None
+    given = start if start is not None and feasible(sf, np.asarray(start, float)) else None
     start = None
     # Large models (many lazy linking rows) take the fast path: the LP by row generation, a MIP over
     # the LP's support first, and every MIP stopped at the first plan the LP bound proves within the
@@ -612,11 +613,11 @@ def _lp_start(sf, opts, clock, phases, say, restrict, start, support=None, lazy=
         h = _highs(sf, opts, col_lower=lo, col_upper=ub, time_limit=limit, target=target)
         phase, d = _phase("support_mip", h, True, time.perf_counter(), say, sf, limit)
         phases.append(phase)
-        supported = d.x if d.x is not None and _feasible(sf, d.x) else None
+        supported = d.x if d.x is not None and feasible(sf, d.x) else None
 
     def proven(x) -> _Outcome | None:  # the plan, if the LP bound already proves it within the gap
         obj = float(sf.c @ x + sf.offset)
-        gap = _gap(obj, lp_bound)
+        gap = relative_gap(obj, lp_bound)
         return None if gap is None or gap > opts.mip_gap else _Outcome(
             Termination.OPTIMAL, SolutionStatus.OPTIMAL, obj, lp_bound, gap, x)
 
@@ -642,7 +643,7 @@ def _lp_start(sf, opts, clock, phases, say, restrict, start, support=None, lazy=
         # the restricted plan (kept only if it keeps every row: HiGHS can misreport after a start),
         # the support MIP's, the given one
         plans = [x for x in (r.x, supported, given)
-                 if x is not None and (x is given or x is supported or _feasible(sf, x))]
+                 if x is not None and (x is given or x is supported or feasible(sf, x))]
         if plans:
             start = min(plans, key=lambda x: float(sf.c @ x))
             if (done := proven(start)) is not None:  # the LP relaxation bounds the full MIP
@@ -653,12 +654,13 @@ def _lp_start(sf, opts, clock, phases, say, restrict, start, support=None, lazy=
         if start is None:
             return _Outcome(Termination.TIME_LIMIT, SolutionStatus.NONE, None, lp_bound, None, None)
         obj = float(sf.c @ start + sf.offset)
-        return _Outcome(Termination.TIME_LIMIT, SolutionStatus.FEASIBLE, obj, lp_bound, _gap(obj, lp_bound), start)
+        return _Outcome(Termination.TIME_LIMIT, SolutionStatus.FEASIBLE, obj, lp_bound,
+                        relative_gap(obj, lp_bound), start)
     say("solving the full MIP" + (" from the restricted plan" if start is not None else ""))
     o = _mip_from(sf, opts, clock, phases, say, start, target=target)
     if lp_bound is not None and (o.bound is None or lp_bound > o.bound):
         # a MIP stopped early may not have passed its root yet: the LP relaxation still bounds it
-        o = _Outcome(o.termination, o.solution_status, o.objective, lp_bound, _gap(o.objective, lp_bound), o.x)
+        o = _Outcome(o.termination, o.solution_status, o.objective, lp_bound, relative_gap(o.objective, lp_bound), o.x)
     if o.termination == Termination.OBJECTIVE_TARGET and o.gap is not None and o.gap <= opts.mip_gap:
         # stopped at the plan the LP bound proves within the gap: what HiGHS calls optimal
         o = dataclasses.replace(o, termination=Termination.OPTIMAL, solution_status=SolutionStatus.OPTIMAL)
@@ -788,3 +790,6 @@ class Reoptimizer:
             o = _mip_from(self.sf, self.opts, clock, phases, progress or (lambda _m: None), None, "mip_no_start")
         return _report(self.sf, dataclasses.replace(self.opts, strategy="plain"), clock, phases, o)
 
+
+
+_feasible = feasible  # the old private name, still imported by tests/test_warmstart.py

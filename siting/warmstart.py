@@ -16,7 +16,7 @@ import pandas as pd
 
 from .decisions import Decisions
 from .inputs import SitingInputs
-from .solve import Phase, SolutionStatus, SolveReport, StandardForm, Termination, _feasible, _gap
+from .solve import Phase, SolutionStatus, SolveReport, StandardForm, Termination, feasible, relative_gap
 
 __all__ = ["restrict_sites", "lift", "keep_start"]
 
@@ -88,13 +88,13 @@ def keep_start(sf: StandardForm, report: SolveReport, start: np.ndarray | None, 
     """``report``, or, where the solver returned no plan or a dearer one than ``start`` (feasible
     for ``sf``), the start as the plan: the report's bound stays, its gap is the start's, and a
     ``kept_start`` phase says so."""
-    if start is None or not _feasible(sf, np.asarray(start, float)):
+    if start is None or not feasible(sf, np.asarray(start, float)):
         return report
     cost = float(sf.c @ start + sf.offset)
     if report.objective is not None and report.objective <= cost + tol * max(1.0, abs(cost)):
         return report
     bound = report.best_bound
-    gap = _gap(cost, bound)
+    gap = relative_gap(cost, bound)
     proven = report.termination == Termination.OPTIMAL and gap is not None
     return dataclasses.replace(
         report, objective=cost, x=np.asarray(start, float), gap=gap,
