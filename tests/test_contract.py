@@ -1,7 +1,6 @@
 """The plan contract and the solver layer: typed decisions, honest proofs and limits, refused
 typos and options, re-solves in place, and a solver module that knows nothing of siting."""
 
-import ast
 import dataclasses
 from pathlib import Path
 
@@ -40,21 +39,7 @@ def small():
     return inp, comp, report
 
 
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text())
-    return ({n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-            | {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names})
-
-
-def test_solver_module_imports_nothing_of_siting():
-    imported = _imports(SRC / "solve.py")
-    assert not any(m.startswith(("siting", ".")) or m == "" for m in imported), imported
-    assert "pyomo" not in " ".join(imported)
-
-
-def test_only_the_model_module_imports_pyomo():
-    users = sorted(p.name for p in SRC.glob("*.py") if any(m.startswith("pyomo") for m in _imports(p)))
-    assert users == ["model.py"]
+# which module may import what: tests/test_structure.py (walks every module, recursively)
 
 
 def test_decisions_round_trip_through_a_start_vector(small):

@@ -13,7 +13,7 @@ from helpers import solve, tiny
 
 from siting.audit import audit
 from siting.inputs import from_layers
-from siting.model import ENERGY_FAMILIES, FAMILIES, build_model
+from siting.model import build_model
 from siting.scenario import load_scenario
 from siting.storage import HourlyInputs, daily_energy_bound
 
@@ -151,17 +151,6 @@ def test_firm_sites_get_no_hourly_rows():
                per_mw=[1, 1], hourly=hi)
     m = build_model(inp)
     assert len(m.hourly_balance) == 24 and list(m.storage_mwh.keys()) == [0]
-
-
-def test_every_energy_family_has_a_test():
-    names = {f.__name__.removeprefix("add_") for f in ENERGY_FAMILIES}
-    # hourly_balance, storage, storage_capacity: square wave; throughput: cycle life;
-    # overbuild: the two overbuild-or-storage cases
-    # climate_power: the warmest-month power case below
-    # grid_import, cfe: the square-wave cases with a grid and a 24/7 carbon-free target
-    assert names == {"climate_power", "hourly_balance", "storage", "storage_capacity", "storage_throughput",
-                     "overbuild", "grid_import", "cfe"}
-    assert not set(ENERGY_FAMILIES) & set(FAMILIES)
 
 
 SMALL = ["candidates.max_count=15", "demand.max_regions=10"]

