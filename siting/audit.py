@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["audit"]
+from .audit_n_minus_1 import n_minus_1_check
+
+__all__ = ["audit", "audit_hourly", "n_minus_1_findings"]
 
 
 def audit(plan, inp, tol: float = 1e-5) -> list[str]:
@@ -82,13 +84,18 @@ def audit(plan, inp, tol: float = 1e-5) -> list[str]:
         bad.append("demand: negative unmet demand")
     if np.any(a["mw"] < -tol):
         bad.append("assignments: negative flow")
-    if inp.n_minus_1_share is not None:  # N-1: re-assign after each failure (siting.resilience)
-        from .resilience import n_minus_1_check
-
-        for row in n_minus_1_check(plan, inp).query("~meets").itertuples():
-            bad.append(f"n-1: losing {row.failed_sites} leaves region {row.worst_region} "
-                       f"{row.worst_share:.4f} < {inp.n_minus_1_share}")
+    bad += n_minus_1_findings(plan, inp)
     return bad
+
+
+def n_minus_1_findings(plan, inp) -> list[str]:
+    """One finding per failure group and region it leaves short (:mod:`siting.audit_n_minus_1`);
+    none when N-1 is off."""
+    if inp.n_minus_1_share is None:
+        return []
+    return [f"n-1: losing {row.failed_sites} leaves region {region} {got:.4f} < {inp.n_minus_1_share:g}"
+            for row in n_minus_1_check(plan, inp).query("~meets").itertuples()
+            for region, got in zip(row.short_regions, row.short_shares)]
 
 
 def _audit_water(s: pd.DataFrame, inp, tol: float) -> list[str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import climate, constellation, costs, physics, resilience
+from . import climate, constellation, costs, groups, physics
 from .errors import InputError, ScenarioError, clip, show_id
 from .layers import read_demand, read_energy_sources, read_pops
 from .merge import greedy_cluster
@@ -541,8 +541,8 @@ def from_layers(sc: Scenario, *, progress: Callable[[str], None] | None = None) 
              else d.unmet_penalty_usd_per_mwh * mwh_per_mw_pv / 1e6)
     group = None
     if d.n_minus_1_share is not None and (d.failure_group_km is not None or "failure_group" in sites):
-        group = resilience.failure_groups(sites["longitude"], sites["latitude"], d.failure_group_km,
-                                          sites["failure_group"] if "failure_group" in sites else None)
+        group = groups.failure_groups(sites["longitude"], sites["latitude"], d.failure_group_km,
+                                      sites["failure_group"] if "failure_group" in sites else None)
         notes.append(f"N-1: {len(sites)} candidates form {group.max() + 1} failure groups")
     return SitingInputs(sites, regions, arcs, cooling, it, site, fiber, sat,
                         sat_unit_gbps=sc.network.sat_unit_gbps,

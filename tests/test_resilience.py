@@ -1,5 +1,5 @@
 """N-1: hand-solved plans that survive the loss of any one site (or failure group), each proved
-by the independent re-assignment post-check in siting.resilience."""
+by the independent re-assignment post-check in siting.audit_n_minus_1."""
 
 import dataclasses
 
@@ -8,6 +8,8 @@ import pytest
 from helpers import check, solve, tiny
 
 from siting.audit import audit
+from siting.audit_n_minus_1 import n_minus_1_check
+from siting.groups import failure_groups
 from siting.inputs import from_layers
 from siting.model import (
     OPTION_FAMILIES,
@@ -17,7 +19,7 @@ from siting.model import (
     start_vector,
     structure_key,
 )
-from siting.resilience import failure_groups, n_minus_1_check, solve_n_minus_1
+from siting.n_minus_1 import solve_n_minus_1
 from siting.scenario import load_scenario
 from siting.solve import SolveOptions
 from siting.solve import solve as highs
