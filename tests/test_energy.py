@@ -44,6 +44,7 @@ def check(inp, expected):
     return check_optimum(inp, expected, rel=1e-7)
 
 
+@pytest.mark.family("hourly_balance", "storage", "storage_capacity")
 def test_square_wave_solar_needs_the_battery_arithmetic_says():
     # 20 MW flat load; 100 MW of sun for 12 h, none for 12 h; round trip 0.81 (0.9 each way).
     # Night: 12 h x 20 MW = 240 MWh out -> 240 / 0.9 = 266.67 MWh stored at dusk (the battery).
@@ -68,6 +69,7 @@ def test_square_wave_solar_needs_the_battery_arithmetic_says():
 GRID, OWN, PREMIUM = 0.0005, 0.0001, 0.0004
 
 
+@pytest.mark.family("grid_import")
 def test_without_a_target_the_night_is_imported():
     # 240 MWh every night from the grid: 240 x 365 x 0.0004 = 35.04; carbon-free share 1/2
     hi = hourly(SQUARE, mwh=0.3, mw=0.1, energy=OWN, grid=GRID)
@@ -77,6 +79,7 @@ def test_without_a_target_the_night_is_imported():
     assert row["cfe_share"] == pytest.approx(0.5)
 
 
+@pytest.mark.family("cfe")
 @pytest.mark.parametrize("where", ["plan", "site"])
 def test_a_cfe_target_forces_exactly_the_battery_arithmetic_says(where):
     # target 0.75: imports <= 0.25 x 175,200 = 43,800 MWh a year = 120 MWh a night; the other
@@ -117,6 +120,7 @@ def test_a_cfe_target_counts_the_firm_sites_load():
     assert plan.sites.set_index("site_id")["cfe_share"].tolist() == pytest.approx([0.5, 1.0])
 
 
+@pytest.mark.family("storage_throughput")
 def test_cycle_life_caps_throughput():
     # same site, but only 300 cycles a year: 365 days x 240 MWh <= 300 x MWh -> MWh = 292
     hi = hourly(SQUARE, mwh=0.3, mw=0.1, cycles=300.0)
@@ -124,6 +128,7 @@ def test_cycle_life_caps_throughput():
     assert plan.sites.iloc[0]["storage_mwh"] == pytest.approx(292.0)
 
 
+@pytest.mark.family("overbuild")
 def test_overbuild_wins_where_storage_is_dearer():
     # night cf 0.1 instead of 0: without storage a 20 MW load needs (100 + x) * 0.1 >= 20 -> x = 100
     # MW of overbuild at 0.1 each = 10. Storage instead: each MW of overbuild spared adds 0.1 MW
@@ -285,6 +290,7 @@ def test_hot_climate_evaporative_loses_to_liquid(temp_c, tech, per_mw):
     assert plan.sites["cooling"].tolist() == [tech]
 
 
+@pytest.mark.family("climate_power")
 def test_climate_power_counts_the_warmest_month():
     # site 0: 110 MW firm, liquid at a warmest-month PUE of 1.19 -> 110 / 1.19 = 92.44 MW IT;
     # the rest (7.56 MW) at the dear site 1 (PUE 1.15 there): 10 + 92.44 + 30 + 2 x 7.56

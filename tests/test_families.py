@@ -14,6 +14,7 @@ from siting.errors import NoSolutionError
 from siting.model import build_model
 
 
+@pytest.mark.family("demand", "capacity")
 def test_demand_picks_the_cheaper_site():
     # one region of 100 MW; site 0: 10 + 2/MW, site 1: 30 + 1/MW -> 10+200=210 vs 30+100=130
     inp = tiny([500, 500], [100], [(0, 0, "direct", 1), (0, 1, "direct", 1)],
@@ -28,6 +29,7 @@ def test_latency_rules_out_the_cheap_far_site():
     check(inp, 210.0)
 
 
+@pytest.mark.family("power")
 def test_power_caps_a_site():
     # cheap site 0 has 60 MW of firm power (PUE 1): 10 + 60*1 + 30 + 40*2 = 180
     inp = tiny([60, 500], [100], [(0, 0, "direct", 1), (0, 1, "direct", 1)],
@@ -36,6 +38,7 @@ def test_power_caps_a_site():
     assert plan.sites.set_index("site_id")["power_used_mw"]["S0"] == pytest.approx(60)
 
 
+@pytest.mark.family("power")
 def test_power_counts_pue():
     # PUE 1.25 on 100 MW firm: 80 MW IT at site 0 (10 + 80), the rest at site 1 (30 + 2*20)
     cooling = pd.DataFrame({"cooling": ["warm"], "pue": [1.25], "carries_training": [True],
@@ -45,6 +48,7 @@ def test_power_counts_pue():
     check(inp, 160.0)
 
 
+@pytest.mark.family("cooling")
 def test_cooling_choice_flips_with_energy_price():
     # per MW: capex + pue * energy price. cheap energy (1/MW per unit PUE): evaporative
     # 11 + 1.2*1 = 12.2 beats liquid 12 + 1.1*1 = 13.1; dear energy (20): 11+24=35 vs 12+22=34
@@ -57,6 +61,7 @@ def test_cooling_choice_flips_with_energy_price():
         assert plan.sites["cooling"].tolist() == [tech]
 
 
+@pytest.mark.family("cooling_density")
 def test_training_needs_dense_cooling():
     # training 50 MW may not sit on evaporative (40 kW racks) even though it is cheaper:
     # one site, liquid is forced: 5 + (50 + 10 inference) * 13
@@ -68,6 +73,7 @@ def test_training_needs_dense_cooling():
     assert plan.sites["cooling"].tolist() == ["liquid"]
 
 
+@pytest.mark.family("training")
 def test_training_minimum_cluster():
     # 150 MW training, clusters >= 80 MW; site 0 cheap (1/MW) but only 90 MW of power,
     # site 1 dear (2/MW). Without a cluster minimum: 90 at site 0 and 60 at site 1 ->
@@ -79,6 +85,7 @@ def test_training_minimum_cluster():
                unmet_cost_musd_per_mw=0.0), 310.0)
 
 
+@pytest.mark.family("modules")
 def test_modules_round_capacity_up():
     # 60 MW in 25 MW modules -> 75 MW built: 10 + 75 * 2
     inp = tiny([500], [60], [(0, 0, "direct", 1)], site_fixed=[10], per_mw=[2], module_mw=25)
@@ -86,6 +93,7 @@ def test_modules_round_capacity_up():
     assert plan.sites["modules"].tolist() == [3]
 
 
+@pytest.mark.family("backhaul")
 def test_fiber_lateral_or_satellite_units():
     # 15 MW over one site: fiber lateral costs 40 once; satellite costs 10 per 10-Gbps unit
     # at 1 Gbps/MW -> 2 units = 20 < 40: satellite. Fiber at 15 would win instead.
@@ -98,6 +106,7 @@ def test_fiber_lateral_or_satellite_units():
     assert plan.sites["backhaul"].tolist() == ["fiber"]
 
 
+@pytest.mark.family("resilience")
 def test_resilience_share_forces_a_second_site():
     # alpha = 1/2: no site serves more than 50 of the 100 MW -> both open: 10+50 + 30+100 = 190
     arcs = [(0, 0, "direct", 1), (0, 1, "direct", 1)]
@@ -121,6 +130,7 @@ def test_unserved_region_without_slack_has_no_plan():
         solve(inp)
 
 
+@pytest.mark.family("max_sites")
 def test_max_sites():
     # two regions each reachable only from its own site; one site allowed -> one unmet
     arcs = [(0, 0, "direct", 1), (1, 1, "direct", 1)]
@@ -162,6 +172,7 @@ def test_training_that_fits_nowhere_is_explained():
         solve(inp)
 
 
+@pytest.mark.family("n_minus_1")
 def test_n_minus_1_serves_no_region_its_only_site_cannot_lose():
     # S0, S1: firm 50 MW, 10 M$ + 1 M$/MW each; R0 (arcs to S0 and S1) and R1 (arc to S1 only),
     # 10 MW each; beta = 0.5; unmet at 100 M$/MW. Losing S1 leaves R1 no site, so R1 may not be
@@ -173,6 +184,7 @@ def test_n_minus_1_serves_no_region_its_only_site_cannot_lose():
     assert plan.regions.set_index("region_id")["unmet_mw"].to_dict() == pytest.approx({"R0": 0.0, "R1": 10.0})
 
 
+@pytest.mark.family("backhaul")
 def test_no_training_traffic_by_satellite_without_training():
     # training traffic by satellite (train_sat) may not exceed the training load at the site: a
     # plan putting 5 MW of training traffic on a satellite at a site that trains nothing breaks

@@ -42,6 +42,7 @@ def test_water_by_climate_at_the_equator():
 
 @pytest.mark.parametrize("limit, tech, cost", [(100_000.0, "evaporative", 5 + 100 * 35),
                                                (99_999.0, "liquid", 5 + 100 * 37)])
+@pytest.mark.family("water")
 def test_a_water_limit_stops_evaporative_cooling_beyond_it(limit, tech, cost):
     # 1,000 m3 per MW-year evaporative, none liquid: 100 MW evaporative draws exactly 100,000 m3.
     # One technology per site, so one m3 less and the whole site runs on liquid (2 M$/MW dearer).
