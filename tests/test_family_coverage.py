@@ -101,3 +101,9 @@ def test_a_mark_naming_no_family_and_a_test_asserting_nothing_are_caught(tmp_pat
     _edit(root / "tests" / "test_families.py", '@pytest.mark.family("max_sites")\n', "")
     assert problems(root) == ["family 'max_sites' has no hand-solved test (@pytest.mark.family('max_sites'))",
                               "test_planted.py::test_typo marks 'damand', which is no family"]
+
+
+def test_the_readme_table_is_the_statement():
+    from siting.model.families import math_table
+
+    assert math_table() in (ROOT / "README.md").read_text()

@@ -22,7 +22,7 @@ from ..inputs import SitingInputs
 from .blocks import Rows, Var, grouped, rows, terms
 from .layout import Layout, n_minus_1_layout, training_traffic
 
-__all__ = ["variables", "FAMILIES", "hourly_on"]
+__all__ = ["variables", "FAMILIES", "hourly_on", "math_table"]
 
 
 def hourly_on(inp: SitingInputs):
@@ -182,11 +182,11 @@ def power(inp, ix: Layout, vs) -> list[Rows]:
 
 
 def backhaul(inp, ix: Layout, vs) -> list[Rows]:
-    """fiber[k] <= open[k]; serve[r,k,fib] <= a D_r fiber[k]; g sum serve[.,k,sat] + g_t train_sat[k] <= u sat_units[k].
+    """fiber[k] <= open[k]; serve[r,k,fib] <= a D_r fiber[k]; g sum serve[.,k,sat] + g_t train_sat[k] <= u sat_units[k];
+    with training traffic, train[k] - train_sat[k] <= U_k fiber[k] and train_sat[k] <= train[k].
 
     With training traffic (``training_gbps_per_mw`` g_t > 0) a training site carries it over its
-    lateral or by satellite: ``train[k] - train_sat[k] <= U_k fiber[k]`` and ``train_sat[k] <=
-    train[k]`` (no satellite traffic without the training load that makes it).
+    lateral or by satellite, and no satellite carries training traffic a site does not make.
     """
     fs, ss = ix.fiber_sites, ix.sat_sites
     nf = len(fs)
@@ -382,7 +382,10 @@ def storage_throughput(inp, ix: Layout, vs) -> list[Rows]:
 
 
 def overbuild(inp, ix: Layout, vs) -> list[Rows]:
-    """overbuild_mw[k] <= overbuild_max_mw[k] * open[k]   (extra renewable MW only at an open site)."""
+    """overbuild_mw[k] <= overbuild_max_mw[k] * open[k]   (extra renewable MW only at an open site).
+
+    ``overbuild_max_mw`` = ``energy.overbuild_max_share`` x nameplate x the source's
+    ``power_share_available`` (:mod:`siting.storage`)."""
     if "overbuild_mw" not in vs or not vs["overbuild_mw"].n:
         return []
     hi = inp.hourly
@@ -433,3 +436,21 @@ def cfe(inp, ix: Layout, vs) -> list[Rows]:
 FAMILIES = (demand, training, capacity, modules, cooling, cooling_density, power, backhaul, resilience,
             max_sites, n_minus_1, water, climate_power, hourly_balance, storage, storage_capacity,
             storage_throughput, overbuild, grid_import, cfe)
+
+
+def math_table() -> str:
+    """The model's families as a Markdown table (the README's), from each family's math (the
+    first paragraph of its docstring).
+
+    >>> math_table().splitlines()[2]
+    '| demand | `sum_{k,b} serve[r,k,b] + unmet[r] = inference_mw[r]   for every region r.` |'
+    """
+    lines = ["| family | rows (from `siting/model/families.py`) |", "|---|---|"]
+    for f in FAMILIES:
+        math = " ".join(line.strip() for line in f.__doc__.strip().split("\n\n")[0].splitlines())
+        lines.append(f"| {f.__name__} | `{math}` |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(math_table())
