@@ -9,11 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_estimate import tiny_instances
 
-from siting.benders import _Sub, split
 from siting.model import compile_inputs
 from siting.orlib import read_cap
 from siting.pipeline import solve_report
 from siting.solve import SolveOptions, Termination
+from siting.solve.benders import Sub, split
 
 BENDERS = SolveOptions(time_limit_s=120, mip_gap=1e-9, threads=1, strategy="benders")
 PLAIN = SolveOptions(time_limit_s=120, mip_gap=0.0, threads=1, strategy="plain")
@@ -52,7 +52,7 @@ def test_every_cut_is_below_the_subproblem_everywhere(inp, seed):
     if not sf.integer.any() or sf.integer.all():
         return
     s = split(sf)
-    sub = _Sub(sf, s, 1, 1e3)
+    sub = Sub(sf, s, SolveOptions(threads=1), 1e3)
     rng = np.random.default_rng(seed)
     lo, up = sf.col_lower[s.I], np.minimum(sf.col_upper[s.I], 5.0)
     points = [rng.uniform(lo, up) for _ in range(4)] + [np.round(rng.uniform(lo, up)) for _ in range(4)]

@@ -7,24 +7,25 @@ import re
 import numpy as np
 import pytest
 
-from siting import solve as solve_mod
 from siting.instances import generate
 from siting.model import compile_inputs
 from siting.pipeline import solve_report
-from siting.solve import SolveOptions, Termination, _Clock, _lp_relaxation, solve
+from siting.solve import Clock, SolveOptions, SolverOptionError, Termination, solve
+from siting.solve import lp_start as lp_start_mod
+from siting.solve.lp_start import lp_relaxation
 
 SEEDS = (0, 1, 2, 3)
 
 
 def _lp(sf, lazy):
     said = []
-    o = _lp_relaxation(sf, SolveOptions(threads=1, mip_gap=0.0), _Clock(120), [], said.append, lazy)
+    o = lp_relaxation(sf, SolveOptions(threads=1, mip_gap=0.0), Clock(120), [], said.append, lazy)
     return o, said
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_lazy_rows_reach_the_lp_optimum_and_every_round_bounds_it(seed, monkeypatch):
-    monkeypatch.setattr(solve_mod, "_settled", lambda *_: False)  # never stop early: run to the LP optimum
+    monkeypatch.setattr(lp_start_mod, "bound_settled", lambda *_: False)  # never stop early: run to the LP optimum
     comp = compile_inputs(generate(30, 300, seed=seed))
     full, _ = _lp(comp.sf, None)
     lazy, said = _lp(comp.sf, comp.lazy_rows)
@@ -37,7 +38,7 @@ def test_lazy_rows_reach_the_lp_optimum_and_every_round_bounds_it(seed, monkeypa
 
 
 def test_a_settled_bound_is_still_a_bound_and_marks_the_rows_it_breaks(monkeypatch):
-    monkeypatch.setattr(solve_mod, "_settled", lambda before, *_: before is not None)  # stop after round 2
+    monkeypatch.setattr(lp_start_mod, "bound_settled", lambda before, *_: before is not None)  # stop after round 2
     comp = compile_inputs(generate(30, 300, seed=0))
     full, _ = _lp(comp.sf, None)
     early, said = _lp(comp.sf, comp.lazy_rows)
@@ -53,7 +54,7 @@ def test_a_settled_bound_is_still_a_bound_and_marks_the_rows_it_breaks(monkeypat
 
 @pytest.mark.parametrize("seed", SEEDS[:3])
 def test_the_large_path_plan_is_within_the_gap_of_the_true_optimum(seed, monkeypatch):
-    monkeypatch.setattr(solve_mod, "LARGE_LAZY_ROWS", 1)
+    monkeypatch.setattr(lp_start_mod, "LARGE_LAZY_ROWS", 1)
     inp = generate(10, 100, seed=seed)
     comp = compile_inputs(inp)
     # HiGHS alone brackets the optimum: lo <= optimum <= hi
@@ -72,7 +73,7 @@ def test_the_large_path_plan_is_within_the_gap_of_the_true_optimum(seed, monkeyp
 
 def test_small_models_keep_the_plain_lp(monkeypatch):
     comp = compile_inputs(generate(20, 100, seed=1))
-    assert comp.lazy_rows.sum() < solve_mod.LARGE_LAZY_ROWS
+    assert comp.lazy_rows.sum() < lp_start_mod.LARGE_LAZY_ROWS
     said = []
     rep = solve(comp.sf, SolveOptions(threads=1, mip_gap=0.01), restrict=comp.open_mask,
                 support=comp.support_mask, lazy=comp.lazy_rows, progress=said.append)
@@ -82,7 +83,7 @@ def test_small_models_keep_the_plain_lp(monkeypatch):
 
 def test_hint_masks_of_the_wrong_shape_are_refused():
     comp = compile_inputs(generate(20, 100, seed=1))
-    with pytest.raises(solve_mod.SolverOptionError, match="lazy mask has shape"):
+    with pytest.raises(SolverOptionError, match="lazy mask has shape"):
         solve(comp.sf, SolveOptions(threads=1), lazy=np.ones(3, bool))
-    with pytest.raises(solve_mod.SolverOptionError, match="support mask has shape"):
+    with pytest.raises(SolverOptionError, match="support mask has shape"):
         solve(comp.sf, SolveOptions(threads=1), support=np.ones(3, bool))

@@ -25,27 +25,18 @@ not optimal. It stops when the gap closes, time runs out, or the master proves t
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from .solve import (
-    Phase,
-    SolutionStatus,
-    StandardForm,
-    Termination,
-    _highs,
-    _Outcome,
-    _phase,
-    _plain,
-    _quiet_first_highs,
-    relative_gap,
-)
+from .highs import Clock, left_behind, make_highs, relative_gap, run_phase, run_within
+from .plain import plain
+from .report import Outcome, Phase, SolutionStatus, SolveOptions, StandardForm, Termination
 
-__all__ = ["Split", "split", "benders"]
+__all__ = ["Split", "split", "Sub", "benders"]
 
 _CROSSING = "crossing"  # evaluate(): bounds crossed at y; the master got feasibility cuts instead
 
@@ -90,10 +81,13 @@ def split(sf: StandardForm) -> Split:
                  np.where(pos, lo, up), np.where(pos, up, lo))
 
 
-class _Sub:
-    """The subproblem LP kept in one HiGHS instance: new bounds per ``y``, re-solved warm."""
+class Sub:
+    """The subproblem LP kept in one HiGHS instance: new bounds per ``y``, re-solved warm.
 
-    def __init__(self, sf: StandardForm, s: Split, threads: int, penalty: float):
+    Each solve is bounded by ``clock`` (if given) and stopped by Ctrl-C like every other HiGHS
+    run; one left running past its deadline makes the subproblem ``lost`` (no more solves)."""
+
+    def __init__(self, sf: StandardForm, s: Split, opts: SolveOptions, penalty: float):
         self.sf, self.s = sf, s
         m, n = s.A_C.shape
         lo, up = sf.row_lower[s.sub_rows], sf.row_upper[s.sub_rows]
@@ -105,36 +99,33 @@ class _Sub:
         A = sp.csc_array(sp.hstack([s.A_C, E], format="csc"))
         self.n, self.ne = n, ne
         self.c = np.r_[sf.c[s.C], np.full(ne, penalty)]
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("threads", int(threads))
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = n + ne, m
-        lp.col_cost_ = self.c
-        lp.col_lower_ = np.r_[sf.col_lower[s.C], np.zeros(ne)]
-        lp.col_upper_ = np.r_[sf.col_upper[s.C], np.full(ne, np.inf)]
-        lp.row_lower_, lp.row_upper_ = lo, up
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
-        h.passModel(lp)
-        self.h = h
+        form = StandardForm(self.c.copy(), 0.0, A, lo, up, np.r_[sf.col_lower[s.C], np.zeros(ne)],
+                            np.r_[sf.col_upper[s.C], np.full(ne, np.inf)], np.zeros(n + ne, bool))
+        # quiet whatever the caller's log option: thousands of these solves per run
+        self.h = make_highs(form, dataclasses.replace(opts, log=False), relax=True, time_limit=np.inf)
+        self.lost = False
 
     def set_penalty(self, penalty: float) -> None:
         self.c[self.n:] = penalty
+        if self.lost:
+            return
         idx = np.arange(self.n, self.n + self.ne, dtype=np.int32)
         self.h.changeColsCost(idx.size, idx, self.c[self.n:])
 
-    def infeasibility(self, y: np.ndarray):
+    def infeasibility(self, y: np.ndarray, clock: Clock | None = None):
         """The least total elastic at ``y`` (phase 1: real columns cost nothing) and its cut."""
+        if self.lost:
+            return None
         saved = self.c.copy()
         self.c = np.r_[np.zeros(self.n), np.ones(self.ne)]
         idx = np.arange(self.n + self.ne, dtype=np.int32)
         self.h.changeColsCost(idx.size, idx, self.c)
         try:
-            return self.solve(y)
+            return self.solve(y, clock)
         finally:
             self.c = saved
-            self.h.changeColsCost(idx.size, idx, self.c)
+            if not self.lost:
+                self.h.changeColsCost(idx.size, idx, self.c)
 
     def bounds(self, y: np.ndarray):
         """Column bounds of x at ``y`` and, per column, which bound row is active (-1: none)."""
@@ -184,8 +175,11 @@ class _Sub:
             cuts.append((alpha, beta))
         return cuts
 
-    def solve(self, y: np.ndarray):
-        """phi_M(y), the subproblem solution, the cut (alpha, beta) and the elastic total."""
+    def solve(self, y: np.ndarray, clock: Clock | None = None):
+        """phi_M(y), the subproblem solution, the cut (alpha, beta) and the elastic total; None
+        where the LP did not end optimal (out of time, too)."""
+        if self.lost:
+            return None
         s, sf, h = self.s, self.sf, self.h
         lw, u, lo_row, up_row = self.bounds(y)
         u = np.maximum(u, lw)  # bounds crossing by rounding noise (callers check crossing_cuts first)
@@ -195,8 +189,10 @@ class _Sub:
         lo, up = sf.row_lower[s.sub_rows] - ay, sf.row_upper[s.sub_rows] - ay
         ridx = np.arange(lo.size, dtype=np.int32)
         h.changeRowsBounds(lo.size, ridx, lo, up)
-        highspy._Highs.run(h)
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        state = run_within(h, clock)
+        if state == "abandoned":
+            self.lost = True
+        if state != "done" or h.getModelStatus().name != "kOptimal":
             return None
         sol = h.getSolution()
         x = np.asarray(sol.col_value)
@@ -262,42 +258,44 @@ class _MasterLP:
     """The master's LP relaxation in one HiGHS instance; cuts are appended as rows (warm)."""
 
     def __init__(self, master: _Master, opts):
-        self.h = _highs(master.form(False), opts, relax=True, time_limit=1e6)
+        self.h = make_highs(master.form(False), opts, relax=True, time_limit=np.inf)
 
     def add(self, alpha: float, beta: np.ndarray, eta: float) -> None:
         row = np.r_[-beta, eta]
         nz = np.flatnonzero(row)
         self.h.addRow(alpha, np.inf, nz.size, nz.astype(np.int32), row[nz])
 
-    def solve(self):
-        highspy._Highs.run(self.h)
+    def solve(self, clock: Clock):
+        """The master LP's solution and objective (None, None where it did not end optimal) and
+        its HiGHS status name (``"out of time"`` where the clock stopped it)."""
+        state = run_within(self.h, clock)
+        if state == "done" and self.h.getModelStatus().name not in ("kOptimal", "kTimeLimit"):
+            self.h.clearSolver()  # numerical trouble: once more, from scratch
+            state = run_within(self.h, clock)
+        if state != "done" or self.h.getModelStatus().name == "kTimeLimit":
+            return None, None, "out of time"
         status = self.h.getModelStatus()
-        if status != highspy.HighsModelStatus.kOptimal:  # numerical trouble: once more, from scratch
-            self.h.clearSolver()
-            highspy._Highs.run(self.h)
-            status = self.h.getModelStatus()
-        if status != highspy.HighsModelStatus.kOptimal:
+        if status.name != "kOptimal":
             return None, None, status.name
         return (np.asarray(self.h.getSolution().col_value), self.h.getInfo().objective_function_value,
                 status.name)
 
 
-def benders(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
+def benders(sf, opts, clock, phases, say, restrict, start, **_hints) -> Outcome:
     """The ``benders`` strategy (see the module docstring)."""
     if not sf.integer.any() or sf.integer.all():
-        return _plain(sf, opts, clock, phases, say, restrict, start)
+        return plain(sf, opts, clock, phases, say, restrict, start)
     t0 = time.perf_counter()
     s = split(sf)
     cC = sf.c[s.C]
     lC, uC = sf.col_lower[s.C], sf.col_upper[s.C]
     if np.any((cC > 0) & ~np.isfinite(lC)) or np.any((cC < 0) & ~np.isfinite(uC)):
         # the subproblem's cost has no finite lower bound to start eta from
-        return _plain(sf, opts, clock, phases, say, restrict, start)
+        return plain(sf, opts, clock, phases, say, restrict, start)
     eta_lower = float(np.where(cC > 0, cC * np.where(np.isfinite(lC), lC, 0), 0).sum()
                       + np.where(cC < 0, cC * np.where(np.isfinite(uC), uC, 0), 0).sum())
     penalty = 100.0 * max(1.0, float(np.abs(cC).max(initial=0.0)))
-    _quiet_first_highs()
-    sub = _Sub(sf, s, opts.threads, penalty)
+    sub = Sub(sf, s, opts, penalty)
     master = _Master(sf, s, eta_lower)
     say(f"Benders: master {s.I.size:,} integer columns, {s.master_rows.size:,} rows; subproblem "
         f"{s.C.size:,} columns, {s.sub_rows.size:,} rows ({s.b_col.size:,} rows became bounds)")
@@ -310,7 +308,7 @@ def benders(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
             for alpha, beta in crossing:
                 master.add_cut(alpha, beta, 0.0)
             return _CROSSING
-        r = sub.solve(y)
+        r = sub.solve(y, clock)
         if r is None:
             return None
         value, xc, alpha, beta, elastic = r
@@ -336,11 +334,12 @@ def benders(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
         for alpha, beta, eta in master.cuts[mlp_cuts:]:
             mlp.add(alpha, beta, eta)
         mlp_cuts = len(master.cuts)
-        xm, obj, status = mlp.solve()
+        xm, obj, status = mlp.solve(clock)
         if xm is None:
             if status == "kInfeasible":
-                return _Outcome(Termination.INFEASIBLE, SolutionStatus.NONE, None, None, None, None)
-            say(f"Benders LP phase: the master LP ended {status}; going on to the MIP phase")
+                return Outcome(Termination.INFEASIBLE, SolutionStatus.NONE, None, None, None, None)
+            if status != "out of time":
+                say(f"Benders LP phase: the master LP ended {status}; going on to the MIP phase")
             break
         y_m, eta_m = xm[: s.I.size], xm[-1]
         obj += sf.offset
@@ -375,12 +374,12 @@ def benders(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
         it2 += 1
         form = master.form(True)
         limit = clock.left()
-        h = _highs(form, opts, time_limit=limit)
+        h = make_highs(form, opts, time_limit=limit)
         h.setOptionValue("mip_improving_solution_save", True)
         if best["x"] is not None:
             ys = np.r_[best["x"][s.I], best["obj"] - sf.offset - float(sf.c[s.I] @ best["x"][s.I])]
             h.setSolution(ys.size, np.arange(ys.size, dtype=np.int32), ys)
-        _, o = _phase("benders_master", h, True, time.perf_counter(), None, form, limit)
+        _, o = run_phase("benders_master", h, True, time.perf_counter(), None, form, limit)
         if o.bound is not None:
             lb = max(lb, o.bound + sf.offset)
         if o.x is None:
@@ -390,7 +389,7 @@ def benders(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
         y = np.round(o.x[: s.I.size])
         r = evaluate(y)
         if r is not None and r is not _CROSSING and r[1] > 1e-7:  # the plan needs the elastic columns:
-            f = sub.infeasibility(y)  # infeasible (a feasibility cut), or the penalty is too low
+            f = sub.infeasibility(y, clock)  # infeasible (a feasibility cut), or the penalty is too low
             if f is not None and f[0] > 1e-7:
                 master.add_cut(f[2], f[3], 0.0)
             elif raised < 6:
@@ -399,7 +398,7 @@ def benders(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
                 say(f"Benders: elastic penalty raised to {sub.c[-1]:,.0f}")
                 evaluate(y)
         # more cuts per master solve: the other plans the master found, and an in-out point
-        for saved in _saved(h, s.I.size, y, limit=8):
+        for saved in [] if left_behind(h) else _saved(h, s.I.size, y, limit=8):
             evaluate(saved)
         evaluate(0.5 * (y + core))
         core = 0.5 * (core + y)
@@ -413,13 +412,13 @@ def benders(sf, opts, clock, phases, say, restrict, start) -> _Outcome:
     phases.append(Phase("benders_mip", term, best["obj"] if best["x"] is not None else None,
                         time.perf_counter() - t1))
     if best["x"] is None:
-        return _Outcome(term, SolutionStatus.NONE, None, None if not np.isfinite(lb) else lb, None, None)
+        return Outcome(term, SolutionStatus.NONE, None, None if not np.isfinite(lb) else lb, None, None)
     obj = best["obj"]
     gap = relative_gap(obj, lb)
     if term == Termination.OPTIMAL and gap > opts.mip_gap:
         term = Termination.TIME_LIMIT
     status = SolutionStatus.OPTIMAL if term == Termination.OPTIMAL else SolutionStatus.FEASIBLE
-    return _Outcome(term, status, obj, lb, gap, best["x"])
+    return Outcome(term, status, obj, lb, gap, best["x"])
 
 
 def _saved(h, n: int, y: np.ndarray, limit: int) -> list[np.ndarray]:
