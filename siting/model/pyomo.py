@@ -77,19 +77,16 @@ def model_of(st: Statement) -> pyo.ConcreteModel:
             var_objects[v.name] = [comp[k] for k in keys]
             if v.integer and np.all(v.upper <= 1):
                 comp.domain = pyo.Binary
-        for b in st.blocks:
-            bodies = _bodies(st, b, var_objects)
-            lo, up = b.lower.tolist(), b.upper.tolist()
-
-            def rule(_m, i, bodies=bodies, lo=lo, up=up):
-                cs, xs = bodies[i]
+        for b in st.blocks:  # rows set one by one: no rule (and its row lists) kept with the model
+            con = pyo.Constraint(range(b.n))
+            m.add_component(b.name, con)
+            for i, ((cs, xs), lo, up) in enumerate(zip(_bodies(st, b, var_objects), b.lower.tolist(),
+                                                      b.upper.tolist())):
                 if not xs:
-                    return pyo.Constraint.Skip
+                    continue  # a row with no term (Pyomo's compiler would drop it)
                 body = LinearExpression(constant=0.0, linear_coefs=cs, linear_vars=xs)
-                if lo[i] == up[i]:
-                    return body == lo[i]
-                return (None if np.isinf(lo[i]) else lo[i], body, None if np.isinf(up[i]) else up[i])
-            m.add_component(b.name, pyo.Constraint(range(b.n), rule=rule))
+                con[i] = body == lo if lo == up else (None if lo == -np.inf else lo, body,
+                                                      None if up == np.inf else up)
         cs, xs = [], []
         for t in st.objective:
             cs += t.coef.tolist()
