@@ -16,7 +16,7 @@ import numpy as np
 from .errors import show_id
 from .inputs import SitingInputs
 
-__all__ = ["Finding", "diagnose", "elastic", "explain_infeasible", "grouped"]
+__all__ = ["Finding", "diagnose", "elastic", "explain_infeasible", "grouped", "listed"]
 
 
 @dataclass(frozen=True)
@@ -79,10 +79,17 @@ def diagnose(inp: SitingInputs) -> list[Finding]:
     return found
 
 
-def _lines(items: list[str], most: int = 12) -> str:
-    """One item per line, at most ``most`` of them and a count of the rest."""
+def listed(items: list[str], most: int = 12) -> str:
+    """One item per line, at most ``most`` of them and a count of the rest.
+
+    >>> listed(["a", "b", "c"], most=2)
+    'a\\n  b\\n  ... and 1 more'
+    """
     shown = items[:most] + ([f"... and {len(items) - most} more"] if len(items) > most else [])
     return "\n  ".join(shown)
+
+
+_lines = listed  # the old private name, until pipeline imports listed
 
 
 def grouped(messages: list[str], most: int = 5) -> list[str]:
@@ -119,6 +126,6 @@ def explain_infeasible(inp: SitingInputs, short_mw: np.ndarray | None) -> str:
     reg = inp.regions
     rows = [f"{_region(reg, i)} short {short_mw[i]:,.1f} of {reg['inference_mw'].iloc[i]:,.1f} MW"
             for i in np.flatnonzero(short_mw > 1e-6)]
-    return (f"{head}; with elastic demand these regions stay short:\n  " + _lines(rows)
+    return (f"{head}; with elastic demand these regions stay short:\n  " + listed(rows)
             + "\nrelax their latency limit or demand.resilience_max_share, add candidate power "
               "near them, or set demand.unmet_penalty_usd_per_mwh to plan with a priced shortfall")
