@@ -29,6 +29,7 @@ from test_resilience import three_sites
 from test_water import site as water_site
 
 from siting.errors import NoSolutionError
+from siting.estimate import estimate
 from siting.inputs import from_cost_matrix, from_layers
 from siting.model import Compiled, build_model, compile_inputs, compile_model, read_decisions
 from siting.orlib import read_cap
@@ -76,6 +77,9 @@ def assert_same(inp):
     want = compile_model(build_model(inp))
     assert got.built_by == "numpy" and want.built_by == "pyomo"
     assert differences(got, want) == []
+    e = estimate(inp)  # the memory check's size count is Pyomo's compiled matrix
+    assert (e.n_constraints, e.n_variables, e.n_integer, e.n_nonzeros) == (
+        want.sf.shape[0], want.sf.shape[1], int(want.sf.integer.sum()), int(want.sf.A.nnz))
     return got
 
 
@@ -252,7 +256,8 @@ def every_option(draw):
 
 
 # rows of the newer families and columns of the newer variables: each must come up in the draws
-DRAWN = ("water", "grid_import_load", "cfe_plan", "cfe_site", "grid_import", "water priced")
+DRAWN = ("water", "grid_import_load", "cfe_plan", "cfe_site", "grid_import", "water priced", "n1_cover", "backup",
+         "training_sat_load", "climate_power", "hourly_balance")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
