@@ -162,3 +162,19 @@ def test_a_failure_group_column_in_the_energy_layer_groups_sites(tmp_path):
     inp = from_layers(load_scenario(tmp_path / "southern_africa.yaml", ["demand.n_minus_1_share=0.5"]))
     label = pd.Series(inp.failure_groups(), index=inp.sites["site_id"].to_numpy())
     assert label["007"] == label["1"] and label.nunique() == len(inp.sites) - 1
+
+
+def test_scenario_generation_solves_the_case_where_a_loss_leaves_a_region_nothing():
+    # S0, S1: firm 50 MW, 10 M$ to open, 1 M$/MW; R0 reaches S0 and S1, R1 only S1; 10 MW each;
+    # beta = 0.5, unmet at 100 M$/MW. Round 1 (no block): S1 alone serves both, 10 + 20 = 30;
+    # losing S1 leaves both nothing. Round 2 (S1's block): R1 has no site but S1, so it goes
+    # unmet (1,000) and R0 is served by S0 alone, 10 + 10 + 1,000 = 1,020; losing S0 leaves R0
+    # nothing. Round 3 (both blocks): R0 needs 5 + 5 MW at two sites, 20 + 10 + 1,000 = 1,030
+    inp = tiny([50, 50], [10, 10], [(0, 0, "direct", 1), (0, 1, "direct", 1), (1, 1, "direct", 1)],
+               site_fixed=[10, 10], per_mw=[1, 1], n_minus_1_share=0.5, unmet_cost_musd_per_mw=100.0)
+    plan, last, rounds = solve_n_minus_1(inp, SolveOptions(mip_gap=0, threads=1))
+    assert rounds["objective_musd"].tolist() == pytest.approx([30, 1020, 1030])
+    assert rounds["short_groups"].tolist() == [1, 1, 0] and rounds["blocks"].tolist() == [0, 1, 2]
+    assert plan.regions["unmet_mw"].tolist() == pytest.approx([0, 10])
+    assert plan.sites["it_mw"].tolist() == pytest.approx([5, 5])
+    assert audit(plan, inp) == [] and n_minus_1_check(plan, inp)["meets"].all()

@@ -162,6 +162,12 @@ def folder_graph(root: Path) -> dict[str, set[str]]:
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     """One shortest circle per strongly connected component of more than one node: ``[a, b, ..., a]``."""
+    return [c for c, _comp in tangles(graph)]
+
+
+def tangles(graph: dict[str, set[str]]) -> list[tuple[list[str], list[str]]]:
+    """``(a shortest circle, every node of its strongly connected component)`` per component of
+    more than one node (every node of a component reaches every other: one tangle)."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -203,7 +209,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
                 path = [v]
                 while prev[path[-1]] is not None:
                     path.append(prev[path[-1]])
-                out.append(path[::-1] + [start])
+                out.append((path[::-1] + [start], comp))
                 break
             for w in sorted(graph.get(v, ())):
                 if w in members and w not in prev:
@@ -265,9 +271,13 @@ def solver_layer_leaks(root: Path) -> list[str]:
 
 def check_structure(root: Path) -> dict[str, list[str]]:
     """Every rule's findings on the package at ``root`` (all empty: the layout holds)."""
+    def circles(graph):
+        return [" -> ".join(c) + (f"  ({len(comp)} tangled: {', '.join(comp)})" if len(comp) > len(c) - 1 else "")
+                for c, comp in tangles(graph)]
+
     return {
-        "module circles": [" -> ".join(c) for c in cycles(import_graph(root))],
-        "folder circles": [" -> ".join(c) for c in cycles(folder_graph(root))],
+        "module circles": circles(import_graph(root)),
+        "folder circles": circles(folder_graph(root)),
         "private names": private_imports(root),
         "pyomo outside the model": external_users(root, "pyomo"),
         "highspy outside the solver": external_users(root, "highspy"),
