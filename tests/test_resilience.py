@@ -12,7 +12,6 @@ from siting.audit_n_minus_1 import n_minus_1_check
 from siting.groups import failure_groups
 from siting.inputs import from_layers
 from siting.model import (
-    OPTION_FAMILIES,
     build_model,
     compile_model,
     read_decisions,
@@ -110,10 +109,6 @@ def test_backup_flows_round_trip_through_a_start_vector():
     assert dec.backup_mw.sum() > 0
 
 
-def test_every_option_family_has_a_test():
-    assert {f.__name__ for f in OPTION_FAMILIES} == {"add_n_minus_1", "add_water"}  # water: tests/test_water.py
-
-
 def test_failure_groups_from_distance_and_a_layer_column():
     assert failure_groups([0, 0.3, 0.6, 20], [0, 0, 0, 0], within_km=40).tolist() == [0, 0, 0, 1]
     assert failure_groups([0, 9, 20], [0, 0, 0], within_km=5, labels=["x", "", "x"]).tolist() == [0, 1, 0]
@@ -136,7 +131,7 @@ def test_the_audit_reports_a_plan_short_after_a_failure():
 
 
 def test_too_many_recourse_blocks_are_refused_with_the_way_out(monkeypatch):
-    import siting.model as model
+    import siting.model.layout as model
     from siting.errors import ModelTooLargeError
 
     monkeypatch.setattr(model, "MAX_BACKUP_VARIABLES", 5)  # 3 blocks x 2 surviving pairs = 6
