@@ -9,7 +9,8 @@ functions), and the rules of SPEC "Layout" checked on it:
   moves into ``siting/solve/``) imports highspy, and the solver layer imports nothing else of siting.
 
 The checker is a function of a folder (:func:`check_structure`), so each rule is shown failing on a
-copy of the package with a fault planted in it (relative and absolute, in a sub-folder).
+copy of the package with a fault planted in it (relative and absolute, in a sub-folder). Imports by
+``importlib.import_module("siting.x")`` with a literal name count too; computed names cannot be seen.
 
 ``python tests/test_structure.py [ROOT]`` prints the graph by module and by folder.
 """
@@ -103,6 +104,13 @@ def _parse(root: Path, mods: dict[str, Path]):
                     inside = a.name.split(".")[0] == pkg
                     target = _resolve(a.name, mods, folders) if inside else a.name
                     found.append((a, Import(mod, target, None, node.lineno, inside)))
+            elif (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", ""))
+                  in ("import_module", "__import__") and node.args and isinstance(node.args[0], ast.Constant)
+                  and isinstance(node.args[0].value, str) and not node.args[0].value.startswith(".")):
+                name = node.args[0].value  # importlib.import_module("siting.x"): an import all the same
+                inside = name.split(".")[0] == pkg
+                target = _resolve(name, mods, folders) if inside else name
+                found.append((ast.alias(name=name), Import(mod, target, None, node.lineno, inside)))
             elif isinstance(node, ast.ImportFrom):
                 if node.level:  # level 1: this module's package; each further level one folder up
                     up = here.split(".")
@@ -365,6 +373,7 @@ def test_the_checker_resolves_every_kind_of_import(tmp_path):
         "geo/__init__.py": "from .layers import read\n",
         "geo/layers.py": "from ..errors import Bad\nfrom . import merge\n",
         "geo/merge.py": "def f():\n    from pkg.errors import Bad\n",
+        "geo/later.py": "import importlib\n\ndef f():\n    return importlib.import_module('pkg.geo.merge')\n",
         "model/families.py": "from ..geo import read\nfrom ..geo.merge import f\nimport pyomo.environ\n",
         "model/deep/compile.py": "from ... import errors\nfrom ..families import x\nfrom .. import families\n",
         "solve/highs.py": "import highspy\nfrom .report import R\n",
@@ -374,7 +383,8 @@ def test_the_checker_resolves_every_kind_of_import(tmp_path):
     assert import_graph(pkg) == {
         "pkg": set(), "pkg.errors": set(), "pkg.cli": {"pkg.explore.sweep", "pkg.errors"},
         "pkg.geo": {"pkg.geo.layers"}, "pkg.geo.layers": {"pkg.errors", "pkg.geo.merge"},
-        "pkg.geo.merge": {"pkg.errors"}, "pkg.model.families": {"pkg.geo", "pkg.geo.merge"},
+        "pkg.geo.merge": {"pkg.errors"}, "pkg.geo.later": {"pkg.geo.merge"},
+        "pkg.model.families": {"pkg.geo", "pkg.geo.merge"},
         "pkg.model.deep.compile": {"pkg.errors", "pkg.model.families"},
         "pkg.solve.highs": {"pkg.solve.report"}, "pkg.solve.report": set(),
         "pkg.explore.sweep": {"pkg.model.deep.compile", "pkg.solve.highs"}}
