@@ -18,10 +18,12 @@ from . import climate, constellation, costs, groups, physics
 from .errors import InputError, ScenarioError, clip, show_id
 from .layers import read_demand, read_energy_sources, read_pops
 from .merge import greedy_cluster
+from .pricing import cost_tables, energy_mwh_per_mw_year
 from .scenario import Scenario
 from .storage import HourlyInputs, daily_energy_bound, hourly_inputs
 
-__all__ = ["SitingInputs", "UnitCosts", "from_layers", "from_cost_matrix", "LINKS"]
+__all__ = ["SitingInputs", "UnitCosts", "from_layers", "from_cost_matrix", "LINKS", "Geography", "read_geography",
+           "priced"]
 
 LINKS = ("fiber", "satellite", "direct")  # "direct": no backhaul decision (plain arrays)
 MAX_MODULES_PER_SITE = 100_000  # more whole modules than HiGHS's integrality tolerance can keep whole
@@ -86,6 +88,7 @@ class SitingInputs:
     climate_pue_peak: np.ndarray | None = None  # [K, C] warmest-month PUE (facility.climate)
     water_m3_per_mw_year: np.ndarray | None = None  # [K, C] water drawn per MW IT a year (reported)
     water_limit_m3_per_year: np.ndarray | None = None  # [K] water a site may draw a year (inf: no limit)
+    energy_mwh_per_mw_year: np.ndarray | None = None  # [K, C] MWh a year per MW IT (energy, carbon priced on it)
     embodied_tco2e_per_mw_it: float = 0.0  # building + IT built, per MW IT (reported, not priced)
     battery_tco2e_per_mwh: float = 0.0  # batteries built over the horizon, per MWh of storage (reported)
 
@@ -457,47 +460,38 @@ def _cooling_table(sc: Scenario) -> pd.DataFrame:
     return c
 
 
-def _cost_tables(sites, cooling, sc: Scenario, pue_annual=None, water=None):
-    """Present-value cost coefficients (M$) per component; the model only sums them.
-
-    ``pue_annual`` [K, C] (``facility.climate``) prices energy at each site's own PUE; ``water``
-    [K, C] (m3 a year per MW IT) is priced at ``facility.water_price_usd_per_m3`` when above 0."""
-    m, f, net = sc.money, sc.facility, sc.network
-    pvf = float(costs.pv_annuity_factor(m.discount_rate, m.lifetime_years))
-    cap = lambda capex, life: costs.pv_of_capex(capex, m.discount_rate, life, m.lifetime_years)  # noqa: E731
-    capex = cooling["capex_musd_per_mw"].to_numpy(float)[None, :]
-    pue = cooling["pue"].to_numpy(float)[None, :] if pue_annual is None else np.asarray(pue_annual, float)
-    mwh_per_mw = f.utilisation * costs.HOURS_PER_YEAR
-    price = sites["price_usd_per_mwh"].to_numpy(float)[:, None]
-    gco2 = sites["gco2_per_kwh"].to_numpy(float)[:, None]
-    ones = np.ones((len(sites), 1))
-    land = f.land_acres_per_mw * f.land_usd_per_acre / 1e6
-    it = {"building": cap(capex, m.building_life_years) * ones,
-          "land": cap(land, m.building_life_years) * np.ones_like(pue * ones),
-          "om": capex * f.om_share_per_year * pvf * ones,
-          "staff": f.staff_fte_per_mw * f.staff_usd_per_fte_year * pvf / 1e6 * np.ones_like(pue * ones),
-          "energy": pue * mwh_per_mw * price * pvf / 1e6,
-          "carbon": pue * mwh_per_mw * gco2 / 1e3 * sc.energy.carbon_price_usd_per_tco2 * pvf / 1e6}
-    if f.water_price_usd_per_m3 > 0 and water is not None:  # only when priced: the default table is unchanged
-        it["water"] = np.asarray(water, float) * f.water_price_usd_per_m3 * pvf / 1e6
-    k = len(sites)
-    site = {"site_fixed": cap(np.full(k, f.site_fixed_musd), m.building_life_years),
-            "staff": np.full(k, f.staff_fte_per_site * f.staff_usd_per_fte_year * pvf / 1e6)}
-    fiber_capex = net.fiber_build_usd_per_km * net.fiber_lateral_stretch * sites["lateral_km"].to_numpy() / 1e6
-    fiber = {"fiber_capex": cap(fiber_capex, net.fiber_life_years),
-             "fiber_om": fiber_capex * net.fiber_om_share_per_year * pvf}
-    terminals = np.ceil(net.sat_unit_gbps / net.sat_terminal_gbps)
-    sat = {"sat_terminals": np.full(k, cap(terminals * net.sat_terminal_usd / 1e6,
-                                             net.sat_terminal_life_years)),
-           "sat_fees": np.full(k, net.sat_unit_gbps * net.sat_price_musd_per_gbps_year * pvf)}
-    return it, site, fiber, sat
-
-
 def from_layers(sc: Scenario, *, progress: Callable[[str], None] | None = None) -> SitingInputs:
-    """Read the scenario's layers and turn them into model inputs (geography happens here).
+    """Read the scenario's layers and turn them into model inputs (geography happens here):
+    :func:`priced` of :func:`read_geography`.
 
     ``progress``, if given, receives progress lines from the merges of plants and places.
     """
+    return priced(read_geography(sc, progress=progress), sc)
+
+
+@dataclass(frozen=True)
+class Geography:
+    """What :func:`read_geography` reads and measures, before any price: the candidate sites
+    (with their pop, lateral km, price and carbon per MWh), regions, arcs with their round trips
+    (``cost_musd_per_mw`` 0), hourly profiles, the climate's PUE [K, C] (annual mean, warmest
+    month), water per MW IT [K, C], water limits [K], failure groups [K] and the notes.
+    Scenarios with the same :func:`siting.pricing.geography_key` share it."""
+
+    sites: pd.DataFrame
+    regions: pd.DataFrame
+    arcs: pd.DataFrame
+    notes: tuple[str, ...]
+    hourly: HourlyInputs | None
+    pue_annual: np.ndarray | None
+    pue_peak: np.ndarray | None
+    water: np.ndarray
+    water_limit: np.ndarray | None
+    failure_group: np.ndarray | None
+
+
+def read_geography(sc: Scenario, *, progress: Callable[[str], None] | None = None) -> Geography:
+    """The slow part of :func:`from_layers`: layers read, merged, capped; distances, round trips
+    and eligible arcs; hourly profiles, climate and water (see :class:`Geography`)."""
     notes: list[str] = []
     sites, counts = _candidate_sites(sc, notes, progress)
     demand_notes: list[str] = []
@@ -533,29 +527,38 @@ def from_layers(sc: Scenario, *, progress: Callable[[str], None] | None = None) 
                      f"annual-mean PUE prices energy, warmest-month PUE sizes power (up to {pue_peak.max():.2f})")
     water = climate.site_water_m3_per_mw_year(sites["latitude"].to_numpy(float), cooling, f.utilisation)
     limit = _water_limits(sites, f, notes)
-    it, site, fiber, sat = _cost_tables(sites, cooling, sc, pue_annual, water)
     d = sc.demand
-    mwh_per_mw_pv = (f.utilisation * costs.HOURS_PER_YEAR
-                     * float(costs.pv_annuity_factor(sc.money.discount_rate, sc.money.lifetime_years)))
-    unmet = (None if d.unmet_penalty_usd_per_mwh is None
-             else d.unmet_penalty_usd_per_mwh * mwh_per_mw_pv / 1e6)
     group = None
     if d.n_minus_1_share is not None and (d.failure_group_km is not None or "failure_group" in sites):
         group = groups.failure_groups(sites["longitude"], sites["latitude"], d.failure_group_km,
                                       sites["failure_group"] if "failure_group" in sites else None)
         notes.append(f"N-1: {len(sites)} candidates form {group.max() + 1} failure groups")
-    return SitingInputs(sites, regions, arcs, cooling, it, site, fiber, sat,
+    return Geography(sites, regions, arcs, tuple(notes), hourly, pue_annual, pue_peak, water, limit, group)
+
+
+def priced(geo: Geography, sc: Scenario) -> SitingInputs:
+    """Model inputs from a geography and a scenario's prices (milliseconds: the cost tables of
+    :func:`siting.pricing.cost_tables` and the scenario's scalars); ``geo`` is not changed."""
+    f, d = sc.facility, sc.demand
+    sites, cooling = geo.sites.copy(), _cooling_table(sc)
+    it, site, fiber, sat = cost_tables(sites, cooling, sc, geo.pue_annual, geo.water)
+    mwh_per_mw_pv = (f.utilisation * costs.HOURS_PER_YEAR
+                     * float(costs.pv_annuity_factor(sc.money.discount_rate, sc.money.lifetime_years)))
+    unmet = (None if d.unmet_penalty_usd_per_mwh is None
+             else d.unmet_penalty_usd_per_mwh * mwh_per_mw_pv / 1e6)
+    return SitingInputs(sites, geo.regions.copy(), geo.arcs, cooling, it, site, fiber, sat,
                         sat_unit_gbps=sc.network.sat_unit_gbps,
                         gbps_per_mw=sc.network.inference_gbps_per_mw,
                         training_mw=d.training_mw, training_min_cluster_mw=d.training_min_cluster_mw,
                         module_mw=f.module_mw, resilience_max_share=d.resilience_max_share,
-                        unmet_cost_musd_per_mw=unmet, max_sites=f.max_sites, notes=notes,
-                        n_minus_1_share=d.n_minus_1_share, failure_group=group,
+                        unmet_cost_musd_per_mw=unmet, max_sites=f.max_sites, notes=list(geo.notes),
+                        n_minus_1_share=d.n_minus_1_share, failure_group=geo.failure_group,
                         training_gbps_per_mw=sc.network.training_gbps_per_mw,
                         training_links=tuple(b for b, ok in (("fiber", sc.network.allow_fiber),
                                                              ("satellite", sc.network.allow_satellite)) if ok),
-                        hourly=hourly, climate_pue_peak=pue_peak,
-                        water_m3_per_mw_year=water, water_limit_m3_per_year=limit,
+                        hourly=geo.hourly, climate_pue_peak=geo.pue_peak,
+                        water_m3_per_mw_year=geo.water, water_limit_m3_per_year=geo.water_limit,
+                        energy_mwh_per_mw_year=energy_mwh_per_mw_year(len(sites), cooling, sc, geo.pue_annual),
                         embodied_tco2e_per_mw_it=f.embodied_tco2e_per_mw_it,
                         battery_tco2e_per_mwh=sc.energy.battery_embodied_kgco2e_per_kwh
                         * float(np.ceil(sc.money.lifetime_years / sc.energy.battery_life_years)))
