@@ -27,6 +27,7 @@ __all__ = ["SitingInputs", "UnitCosts", "from_layers", "from_cost_matrix", "LINK
 
 LINKS = ("fiber", "satellite", "direct")  # "direct": no backhaul decision (plain arrays)
 MAX_MODULES_PER_SITE = 100_000  # more whole modules than HiGHS's integrality tolerance can keep whole
+_cost_tables = cost_tables  # the old private name, until instances imports siting.pricing.cost_tables
 
 
 @dataclass(frozen=True)
