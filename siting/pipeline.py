@@ -13,19 +13,19 @@ from pathlib import Path
 import numpy as np
 
 from .decisions import Decisions
-from .diagnose import _lines, diagnose, elastic, explain_infeasible, grouped
+from .diagnose import diagnose, elastic, explain_infeasible, grouped, listed
 from .errors import NoSolutionError
 from .estimate import check_fits, estimate
 from .inputs import SitingInputs, from_layers
-from .model import compile_inputs, read_decisions, start_vector
+from .model import Compiled, compile_inputs, read_decisions, start_vector
 from .outdir import Written
 from .results import Plan, make_plan, write_outputs
 from .scenario import Scenario, WarmStart
-from .solve import Phase, SolveOptions, SolveReport, Termination, feasible, solve
+from .solve import Phase, Reoptimizer, SolveOptions, SolveReport, StandardForm, Termination, feasible, solve
 from .warmstart import keep_start, lift, restrict_sites
 
-__all__ = ["Run", "solve_scenario", "solve_inputs", "solve_report", "solve_from_subset", "options_from",
-           "run_info"]
+__all__ = ["Run", "Solved", "compile_checked", "solve_model", "solve_scenario", "solve_inputs", "solve_report",
+           "solve_from_subset", "options_from", "run_info"]
 
 
 @dataclass
@@ -46,27 +46,87 @@ def options_from(sc: Scenario, log: bool = False) -> SolveOptions:
                         log=log)
 
 
-def solve_report(inp: SitingInputs, opts: SolveOptions, *, progress: Callable[[str], None] | None = None,
-                 start: Decisions | None = None) -> tuple[SolveReport, Decisions | None]:
-    """Build, compile and solve the model: the solver's report and the plan's decisions.
+@dataclass(frozen=True)
+class Solved:
+    """What the one solve path returns: the solver's report (never dearer than a feasible start),
+    the plan's decisions (None: no plan) and the compiled model (for the caller's next solve)."""
 
-    ``start``: a plan on the axes of ``inp`` to start from; the plan returned is never dearer than
-    it (when it is feasible)."""
+    report: SolveReport
+    decisions: Decisions | None
+    compiled: Compiled
+
+    @property
+    def x(self) -> np.ndarray | None:
+        return self.report.x
+
+
+def compile_checked(inp: SitingInputs, *, progress: Callable[[str], None] | None = None) -> tuple[Compiled, float]:
+    """The first two steps of the solve path: refuse, with the numbers, a model that cannot fit in
+    memory (:func:`~siting.estimate.check_fits`), then compile it. ``(compiled, build_s)``:
+    ``build_s`` is the time beyond the standard form's own (0 when the arrays are made directly)."""
     say = progress or (lambda _m: None)
+    est = estimate(inp)
+    check_fits(est)
+    say(est.line())
     t0 = time.perf_counter()
     comp = compile_inputs(inp)
     build_s = time.perf_counter() - t0 - comp.sf.seconds  # the Pyomo build (0 when assembled)
     how = "assembled (numpy)" if comp.built_by == "numpy" else f"built (Pyomo) in {build_s:.1f} s and compiled"
-    x0 = None if start is None else start_vector(comp, inp, start)
-    if x0 is not None and not feasible(comp.sf, x0):
-        say("the start is not feasible for this model (e.g. N-1 recourse flows are not carried "
-            "over): HiGHS gets it as a hint only")
     say(f"{how} {comp.sf.shape[0]:,} rows x {comp.sf.shape[1]:,} columns "
         f"({int(comp.sf.integer.sum()):,} integer) in {comp.sf.seconds:.1f} s")
-    report = solve(comp.sf, opts, restrict=comp.open_mask, start=x0, progress=say,
-                   support=comp.support_mask, lazy=comp.lazy_rows)
-    report = dataclasses.replace(keep_start(comp.sf, report, x0), build_s=build_s)
-    return report, (None if report.x is None else read_decisions(comp, inp, report.x))
+    return comp, build_s
+
+
+def solve_model(inp: SitingInputs, opts: SolveOptions, *, compiled: Compiled | None = None,
+                sf: StandardForm | None = None, reoptimizer: Reoptimizer | None = None,
+                start: Decisions | np.ndarray | None = None, progress: Callable[[str], None] | None = None) -> Solved:
+    """The one solve path: compile (:func:`compile_checked`: the memory check first) -> solve ->
+    keep the start (:func:`~siting.warmstart.keep_start`: never dearer than a feasible start) ->
+    read the decisions. Every caller takes it: the pipeline, sweeps, fronts, alternatives, N-1.
+
+    ``compiled``: a model already compiled (and checked) for ``inp``'s structure, solved as it is.
+    ``sf``: the arrays to solve instead of ``compiled.sf`` (same columns; e.g. with some columns
+    closed or a row added). ``reoptimizer``: solve its kept, updated arrays in place
+    (:class:`~siting.solve.Reoptimizer`; ``sf`` is then its own). ``start``: a plan on the axes
+    of ``inp`` (:class:`Decisions`) or a column vector to start from."""
+    say = progress or (lambda _m: None)
+    build_s = None
+    if compiled is None:
+        compiled, build_s = compile_checked(inp, progress=say)
+    comp = compiled
+    if reoptimizer is not None:
+        sf = reoptimizer.sf
+    sf = comp.sf if sf is None else sf
+    x0 = start_vector(comp, inp, start) if isinstance(start, Decisions) else start
+    if x0 is not None and not feasible(sf, np.asarray(x0, float)):
+        say("the start is not feasible for this model (e.g. N-1 recourse flows are not carried "
+            "over): the solver gets it as a hint only")
+    if reoptimizer is not None:
+        report = reoptimizer.solve(start=x0, progress=say, time_limit_s=opts.time_limit_s)
+    else:
+        report = solve(sf, opts, restrict=comp.open_mask, start=x0, progress=say,
+                       support=comp.support_mask, lazy=_rows_of(comp.lazy_rows, sf))
+    report = keep_start(sf, report, x0)
+    if build_s is not None:
+        report = dataclasses.replace(report, build_s=build_s)
+    return Solved(report, None if report.x is None else read_decisions(comp, inp, report.x), comp)
+
+
+def _rows_of(mask: np.ndarray | None, sf: StandardForm) -> np.ndarray | None:
+    """A row mask of the compiled model for ``sf``, which may have rows added after them (not lazy)."""
+    if mask is None or len(mask) == sf.shape[0]:
+        return mask
+    return np.concatenate([mask, np.zeros(sf.shape[0] - len(mask), bool)])
+
+
+def solve_report(inp: SitingInputs, opts: SolveOptions, *, progress: Callable[[str], None] | None = None,
+                 start: Decisions | None = None) -> tuple[SolveReport, Decisions | None]:
+    """:func:`solve_model` as ``(report, decisions)``: the solver's report and the plan's decisions.
+
+    ``start``: a plan on the axes of ``inp`` to start from; the plan returned is never dearer than
+    it (when it is feasible)."""
+    done = solve_model(inp, opts, start=start, progress=progress)
+    return done.report, done.decisions
 
 
 def solve_from_subset(inp: SitingInputs, opts: SolveOptions, warm: WarmStart, *,
@@ -74,12 +134,14 @@ def solve_from_subset(inp: SitingInputs, opts: SolveOptions, warm: WarmStart, *,
     """Solve over the first ``warm.candidates`` candidates (the best-ranked: ``from_layers`` keeps
     them in ``candidates.rank_by`` order) within ``warm.time_s``, then over all of them from that
     plan in what is left of ``opts.time_limit_s``. The full plan is never dearer than the subset's
-    (:func:`~siting.warmstart.keep_start`); the report's first phase is the subset's solve."""
+    (:func:`~siting.warmstart.keep_start`); the report's first phase is the subset's solve. The
+    full model is checked and compiled first: one that cannot fit is refused before any solve."""
     say = progress or (lambda _m: None)
     K = len(inp.sites)
     if warm.candidates >= K:
         say(f"warm start: the subset of {warm.candidates} holds all {K} candidates; one solve")
         return solve_report(inp, opts, progress=say)
+    comp, build_s = compile_checked(inp, progress=say)
     t0 = time.perf_counter()
     sub = restrict_sites(inp, np.arange(warm.candidates))
     say(f"warm start: solving over the first {warm.candidates} of {K} candidates ({len(sub.arcs):,} of "
@@ -91,9 +153,11 @@ def solve_from_subset(inp: SitingInputs, opts: SolveOptions, warm: WarmStart, *,
     left = max(opts.time_limit_s - spent, 1e-3)
     say("warm start: " + ("no subset plan" if start is None else f"subset plan {sub_report.objective:,.1f}")
         + f"; solving all {K} candidates within {left:.0f} s")
-    report, dec = solve_report(inp, dataclasses.replace(opts, time_limit_s=left), progress=say, start=start)
+    done = solve_model(inp, dataclasses.replace(opts, time_limit_s=left), compiled=comp, start=start, progress=say)
     phase = Phase("subset", sub_report.termination, sub_report.objective, spent)
-    return dataclasses.replace(report, phases=(phase,) + report.phases, solve_s=report.solve_s + spent), dec
+    report = dataclasses.replace(done.report, phases=(phase,) + done.report.phases,
+                                 solve_s=done.report.solve_s + spent, build_s=build_s)
+    return report, done.decisions
 
 
 def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario",
@@ -109,10 +173,7 @@ def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario
     for line in grouped([str(f) for f in findings if f.severity != "error"]):
         say(line)
     if errors:
-        raise NoSolutionError("the scenario cannot be met:\n  " + _lines(errors))
-    est = estimate(inp)
-    check_fits(est)  # refuse, with the numbers, a model that cannot fit in memory
-    say(est.line())
+        raise NoSolutionError("the scenario cannot be met:\n  " + listed(errors))
     report, dec = (solve_report(inp, opts, progress=say) if warm_start is None
                    else solve_from_subset(inp, opts, warm_start, progress=say))
     if report.x is None:
@@ -125,8 +186,8 @@ def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario
         raise NoSolutionError(
             f"no plan: the solver ended '{report.termination}' without a feasible solution"
             + (" (raise --time-limit)" if report.termination == Termination.TIME_LIMIT else ""))
-    return make_plan(inp, dec, report, scenario_name=name,
-                     description=description, inputs_s=inputs_s, run=run)
+    return make_plan(inp, dec, report, scenario_name=name, description=description, inputs_s=inputs_s,
+                     run=run, mip_gap=opts.mip_gap)
 
 
 def run_info(scenario_file: str | Path | None = None, overrides=()) -> dict:

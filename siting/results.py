@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -18,33 +20,174 @@ import yaml
 from .decisions import Decisions
 from .inputs import SitingInputs
 from .outdir import Written, replace_dir
-from .solve import SolveReport
+from .solve import SolutionStatus, SolveReport, Termination
 
-__all__ = ["Plan", "make_plan", "write_outputs", "sites_geojson", "links_geojson", "csv_safe",
-           "write_csv", "OUTPUT_FILES"]
+__all__ = ["Plan", "Summary", "Times", "Size", "Totals", "CarbonWater", "make_plan", "within_gap",
+           "write_outputs", "sites_geojson", "links_geojson", "csv_safe", "write_csv", "OUTPUT_FILES"]
 
 OUTPUT_FILES = ("sites.csv", "assignments.csv", "regions.csv", "costs.csv", "summary.json",
                 "sites.geojson", "links.geojson", "map.html", "map.png", "scenario.yaml")
 TOL = 1e-6
+GAP_TOL = 1e-12  # a reported gap this far above the one asked for is still within it
 
 
-@dataclass
+def within_gap(report: SolveReport, mip_gap: float | None) -> bool:
+    """The plan is proven optimal, or its reported gap is at most ``mip_gap`` (the gap asked for).
+
+    >>> r = SolveReport(Termination.TIME_LIMIT, SolutionStatus.FEASIBLE, 100.0, 99.5, 0.005, 0, 0)
+    >>> within_gap(r, 0.01), within_gap(r, 0.001), within_gap(r, None)
+    (True, False, False)
+    """
+    if report.proven_optimal:
+        return True
+    return report.gap is not None and mip_gap is not None and report.gap <= mip_gap + GAP_TOL
+
+
+@dataclass(frozen=True)
+class Times:
+    """Seconds spent: reading the inputs (None: not measured), building, compiling, solving."""
+
+    inputs: float | None
+    build: float
+    compile: float
+    solve: float
+
+
+@dataclass(frozen=True)
+class Size:
+    """The inputs' and the solved model's size."""
+
+    candidates: int
+    regions: int
+    arcs: int
+    cooling_options: int
+    variables: int
+    integer_variables: int
+    constraints: int
+    nonzeros: int
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The plan's totals: sites opened, MW IT, inference served, training, unmet, satellite share,
+    MW IT by cooling."""
+
+    sites: int
+    it_mw: float
+    inference_mw: float
+    training_mw: float
+    unmet_mw: float
+    satellite_share: float
+    cooling_mw: dict[str, float]
+
+
+@dataclass(frozen=True)
+class CarbonWater:
+    """Plan totals of carbon and water (see :func:`_carbon_water`); ``None``: not in this model."""
+
+    embodied_facility_tco2e: float
+    embodied_battery_tco2e: float
+    embodied_factors: dict[str, float]
+    carbon_tco2_per_year: float | None = None  # operational: the sites' MWh x their gCO2/kWh (priced as carbon)
+    grid: bool = False  # hourly grid imports in the model (the three grid figures below)
+    grid_import_mwh_per_year: float | None = None
+    grid_import_tco2_per_year: float | None = None
+    cfe_share: float | None = None
+    water_m3_per_year: float | None = None
+
+    @property
+    def embodied_tco2e(self) -> float:
+        return self.embodied_facility_tco2e + self.embodied_battery_tco2e
+
+    def to_dict(self) -> dict:
+        out = {"embodied_facility_tco2e": self.embodied_facility_tco2e,
+               "embodied_battery_tco2e": self.embodied_battery_tco2e, "embodied_tco2e": self.embodied_tco2e,
+               "embodied_factors": dict(self.embodied_factors)}
+        if self.carbon_tco2_per_year is not None:
+            out["carbon_tco2_per_year"] = self.carbon_tco2_per_year
+        if self.grid:
+            out |= {"grid_import_mwh_per_year": self.grid_import_mwh_per_year,
+                    "grid_import_tco2_per_year": self.grid_import_tco2_per_year, "cfe_share": self.cfe_share}
+        if self.water_m3_per_year is not None:
+            out["water_m3_per_year"] = self.water_m3_per_year
+        return out
+
+
+@dataclass(frozen=True)
+class Summary(Mapping):
+    """What a plan's ``summary.json`` says, as typed attributes; read as a mapping it is that
+    file's layout (``summary["plan"]["sites"]``). ``within_gap``: decided on the report and the
+    gap asked for (:func:`within_gap`)."""
+
+    scenario: str
+    description: str
+    termination: Termination
+    solution_status: SolutionStatus
+    proven_optimal: bool
+    within_gap: bool
+    mip_gap: float | None
+    objective_musd: float | None
+    best_bound_musd: float | None
+    gap: float | None
+    times: Times
+    size: Size
+    plan: Totals
+    costs_musd: dict[str, float]
+    carbon_water: CarbonWater
+    solver: str
+    strategy: str
+    phases: tuple[dict, ...]
+    notes: tuple[str, ...]
+    run: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """The summary.json layout."""
+        return {
+            "scenario": self.scenario, "description": self.description,
+            "termination": str(self.termination), "solution_status": str(self.solution_status),
+            "proven_optimal": self.proven_optimal, "objective_musd": self.objective_musd,
+            "best_bound_musd": self.best_bound_musd, "gap": self.gap,
+            "times_s": {"inputs": self.times.inputs, "build": self.times.build, "compile": self.times.compile,
+                        "solve": self.times.solve},
+            "size": dict(vars(self.size)), "plan": dict(vars(self.plan)), "costs_musd": dict(self.costs_musd),
+            "carbon_water": self.carbon_water.to_dict(), "solver": self.solver, "strategy": self.strategy,
+            "phases": [dict(p) for p in self.phases], "notes": list(self.notes), "run": dict(self.run),
+        }
+
+    @cached_property
+    def _layout(self) -> dict:
+        return self.to_dict()
+
+    def __getitem__(self, key: str):
+        return self._layout[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._layout)
+
+    def __len__(self) -> int:
+        return len(self._layout)
+
+
+@dataclass(frozen=True)
 class Plan:
-    """A solved plan as tidy tables (money in present-value M$, power in MW)."""
+    """A solved plan as tidy tables (money in present-value M$, power in MW), the solver's report,
+    the typed :class:`Summary` (a plain mapping for a plan put together by hand) and the decisions."""
 
     sites: pd.DataFrame
     assignments: pd.DataFrame
     regions: pd.DataFrame
     costs: pd.DataFrame
     report: SolveReport
-    summary: dict = field(default_factory=dict)
+    summary: Summary | Mapping = field(default_factory=dict)
     decisions: Decisions | None = None
 
 
 def make_plan(inp: SitingInputs, dec: Decisions, report: SolveReport, *,
               scenario_name: str = "scenario", description: str = "", inputs_s: float | None = None,
-              run: dict | None = None) -> Plan:
-    """Turn a plan's :class:`Decisions` into the tables a user reads (ids, names, MW, M$)."""
+              run: dict | None = None, mip_gap: float | None = None) -> Plan:
+    """Turn a plan's :class:`Decisions` into the tables a user reads (ids, names, MW, M$).
+
+    ``mip_gap``: the gap asked of the solver (:attr:`Summary.within_gap`; None: only a proven optimum is)."""
     K = len(inp.sites)
     arcs = inp.arcs
     serve, it, units = dec.serve_mw, dec.it_mw, dec.sat_units
@@ -81,6 +224,9 @@ def make_plan(inp: SitingInputs, dec: Decisions, report: SolveReport, *,
         s["water_m3_per_year"] = (it * inp.water_m3_per_mw_year).sum(axis=1)
     if inp.water_limit_m3_per_year is not None:
         s["water_limit_m3_per_year"] = inp.water_limit_m3_per_year
+    if inp.energy_mwh_per_mw_year is not None and "gco2_per_kwh" in s:  # the tonnes the carbon price is paid on
+        s["carbon_tco2_per_year"] = ((it * inp.energy_mwh_per_mw_year).sum(axis=1)
+                                     * s["gco2_per_kwh"].to_numpy(float) / 1e3)
     s["embodied_facility_tco2e"] = dec.site_it_mw * inp.embodied_tco2e_per_mw_it
     if inp.hourly is not None:
         s["embodied_battery_tco2e"] = dec.storage_mwh * inp.battery_tco2e_per_mwh
@@ -111,29 +257,22 @@ def make_plan(inp: SitingInputs, dec: Decisions, report: SolveReport, *,
     comp = per_site.sum(axis=0)
     costs = pd.DataFrame({"component": list(comp.index) + list(plan_wide),
                           "pv_musd": list(comp.to_numpy()) + list(plan_wide.values())})
-    summary = {
-        "scenario": scenario_name, "description": description,
-        "termination": str(report.termination), "solution_status": str(report.solution_status),
-        "proven_optimal": report.proven_optimal, "objective_musd": report.objective,
-        "best_bound_musd": report.best_bound, "gap": report.gap,
-        "times_s": {"inputs": inputs_s, "build": report.build_s, "compile": report.compile_s,
-                    "solve": report.solve_s},
-        "size": inp.size | {"variables": report.n_variables, "integer_variables": report.n_integer,
-                            "constraints": report.n_constraints, "nonzeros": report.n_nonzeros},
-        "plan": {"sites": len(sites), "it_mw": float(sites["it_mw"].sum()),
-                 "inference_mw": float(regions["served_mw"].sum()),
-                 "training_mw": float(sites["training_mw"].sum()),
-                 "unmet_mw": float(regions["unmet_mw"].sum()),
-                 "satellite_share": float(regions["satellite_mw"].sum()
-                                          / max(regions["served_mw"].sum(), TOL)),
-                 "cooling_mw": sites.groupby("cooling")["it_mw"].sum().round(3).to_dict()},
-        "costs_musd": dict(zip(costs["component"], costs["pv_musd"].round(6))),
-        "carbon_water": _carbon_water(inp, sites),
-        "solver": report.solver, "strategy": report.strategy,
-        "phases": report.to_dict()["phases"],
-        "notes": inp.notes,
-        "run": run or {},
-    }
+    summary = Summary(
+        scenario=scenario_name, description=description, termination=report.termination,
+        solution_status=report.solution_status, proven_optimal=report.proven_optimal,
+        within_gap=within_gap(report, mip_gap), mip_gap=mip_gap, objective_musd=report.objective,
+        best_bound_musd=report.best_bound, gap=report.gap,
+        times=Times(inputs_s, report.build_s, report.compile_s, report.solve_s),
+        size=Size(**inp.size, variables=report.n_variables, integer_variables=report.n_integer,
+                  constraints=report.n_constraints, nonzeros=report.n_nonzeros),
+        plan=Totals(sites=len(sites), it_mw=float(sites["it_mw"].sum()),
+                    inference_mw=float(regions["served_mw"].sum()),
+                    training_mw=float(sites["training_mw"].sum()), unmet_mw=float(regions["unmet_mw"].sum()),
+                    satellite_share=float(regions["satellite_mw"].sum() / max(regions["served_mw"].sum(), TOL)),
+                    cooling_mw=sites.groupby("cooling")["it_mw"].sum().round(3).to_dict()),
+        costs_musd=dict(zip(costs["component"], costs["pv_musd"].round(6))),
+        carbon_water=_carbon_water(inp, sites), solver=report.solver, strategy=report.strategy,
+        phases=tuple(report.to_dict()["phases"]), notes=tuple(inp.notes), run=run or {})
     return Plan(sites, assignments, regions, costs, report, summary, dec)
 
 
@@ -151,25 +290,26 @@ def _curtailment(inp: SitingInputs, dec: Decisions, load_mw: np.ndarray) -> np.n
     return np.where(dec.open, out, 0.0)
 
 
-def _carbon_water(inp: SitingInputs, sites: pd.DataFrame) -> dict:
+def _carbon_water(inp: SitingInputs, sites: pd.DataFrame) -> CarbonWater:
     """Plan totals: embodied carbon (tCO2e, built once over the horizon; batteries once per life),
-    grid imports and their carbon, the hourly carbon-free share of the load, water drawn."""
+    operational carbon (the tonnes the carbon price is paid on), grid imports and their carbon,
+    the hourly carbon-free share of the load, water drawn: each the sum of its sites.csv column."""
     total = lambda col: float(sites[col].sum()) if col in sites else 0.0  # noqa: E731
-    out = {"embodied_facility_tco2e": total("embodied_facility_tco2e"),
-           "embodied_battery_tco2e": total("embodied_battery_tco2e")}
-    out["embodied_tco2e"] = out["embodied_facility_tco2e"] + out["embodied_battery_tco2e"]
-    out["embodied_factors"] = {"facility_tco2e_per_mw_it": inp.embodied_tco2e_per_mw_it,
-                               "battery_tco2e_per_mwh_over_horizon": inp.battery_tco2e_per_mwh}
+    grid = {}
     if inp.hourly is not None and inp.hourly.grid:
         mwh = total("grid_import_mwh_per_year")
         col = "power_peak_mw" if "power_peak_mw" in sites else "power_used_mw"  # the load add_cfe counts
         load = float(sites[col].sum()) * 24.0 * float(inp.hourly.weight_days.sum())
-        out |= {"grid_import_mwh_per_year": mwh,
+        grid = {"grid": True, "grid_import_mwh_per_year": mwh,
                 "grid_import_tco2_per_year": mwh * inp.hourly.grid_gco2_per_kwh / 1e3,
                 "cfe_share": 1.0 - mwh / load if load > 0 else None}
-    if "water_m3_per_year" in sites:
-        out["water_m3_per_year"] = total("water_m3_per_year")
-    return out
+    return CarbonWater(
+        embodied_facility_tco2e=total("embodied_facility_tco2e"),
+        embodied_battery_tco2e=total("embodied_battery_tco2e"),
+        embodied_factors={"facility_tco2e_per_mw_it": inp.embodied_tco2e_per_mw_it,
+                          "battery_tco2e_per_mwh_over_horizon": inp.battery_tco2e_per_mwh},
+        carbon_tco2_per_year=total("carbon_tco2_per_year") if "carbon_tco2_per_year" in sites else None,
+        water_m3_per_year=total("water_m3_per_year") if "water_m3_per_year" in sites else None, **grid)
 
 
 def _grid_use(inp: SitingInputs, dec: Decisions, load_mw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -278,7 +418,8 @@ def write_outputs(plan: Plan, inp: SitingInputs, out: Path, *, scenario=None,
     with replace_dir(out, meta, run_id=run_id) as (tmp, info):
         for name in ("sites", "assignments", "regions", "costs"):
             write_csv(getattr(plan, name), tmp / f"{name}.csv")
-        (tmp / "summary.json").write_text(json.dumps(plan.summary, indent=2, default=json_default))
+        summary = plan.summary.to_dict() if isinstance(plan.summary, Summary) else dict(plan.summary)
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=json_default))
         (tmp / "sites.geojson").write_text(json.dumps(sites_geojson(plan), default=json_default))
         (tmp / "links.geojson").write_text(json.dumps(links_geojson(plan, inp), default=json_default))
         if scenario is not None:

@@ -1,6 +1,7 @@
 """Outputs never destroy what is not theirs: refusals before solving, locking, atomic swaps,
 kills at any instant of the write phase, a full disk, hostile scenario names, CSV injection."""
 
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -159,7 +160,7 @@ def test_concurrent_writers_to_one_folder_all_succeed(tmp_path):
 
 
 KILL_SCRIPT = textwrap.dedent("""
-    import signal, sys, pickle
+    import dataclasses, signal, sys, pickle
     from siting.results import write_outputs
     stopped = []
     def stop(signum, frame):
@@ -171,7 +172,7 @@ KILL_SCRIPT = textwrap.dedent("""
     i = 0
     while not stopped:  # a SIGTERM inside an import's cleanup is swallowed: stop anyway
         i += 1
-        plan.summary["description"] = f"write {i}"
+        plan = dataclasses.replace(plan, summary=dataclasses.replace(plan.summary, description=f"write {i}"))
         write_outputs(plan, inp, out)
 """)
 
@@ -193,7 +194,7 @@ def test_kills_at_any_point_of_the_write_phase_leave_a_complete_output(tmp_path)
 
     inp = tiny([100, 100], [30, 30], [(0, 0, "fiber", 5), (1, 1, "fiber", 5)], site_fixed=1, per_mw=[1, 1])
     plan = solve(inp)
-    plan.summary["description"] = "first"
+    plan = dataclasses.replace(plan, summary=dataclasses.replace(plan.summary, description="first"))
     out = tmp_path / "plan"
     write_outputs(plan, inp, out)
     state = tmp_path / "state.pkl"
@@ -279,3 +280,26 @@ def test_a_line_break_in_a_name_stays_inside_its_cell(tmp_path):
     with open(tmp_path / "o" / "regions.csv", newline="") as fh:
         rows = list(csv.reader(fh))
     assert len(rows) == 3 and [r[1] for r in rows[1:]] == ["'\r=2+2", "two\nlines"]
+
+
+def test_the_plan_is_frozen_and_its_summary_typed_as_summary_json_says(tmp_path):
+    from siting.pipeline import solve_inputs
+    from siting.results import Summary
+    from siting.solve import SolveOptions
+
+    inp = tiny([100, 100], [30, 30], [(0, 0, "fiber", 5), (1, 1, "fiber", 5)], site_fixed=1, per_mw=[1, 1])
+    plan = solve_inputs(inp, SolveOptions(mip_gap=0.01, threads=1), name="typed")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.report = None
+    s = plan.summary
+    assert isinstance(s, Summary) and s.scenario == "typed" and s.plan.sites == 2 and s.size.candidates == 2
+    assert s.within_gap and s.mip_gap == 0.01 and s.times.solve == plan.report.solve_s
+    write_outputs(plan, inp, tmp_path / "out")
+    written = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert written == json.loads(json.dumps(s.to_dict())) and written["plan"]["sites"] == s["plan"]["sites"]
+    # within the gap is decided on the report: a plan stopped at 0.5 % is within 1 %, not within 0.1 %
+    from siting.results import within_gap
+    from siting.solve import SolutionStatus, SolveReport, Termination
+
+    stopped = SolveReport(Termination.TIME_LIMIT, SolutionStatus.FEASIBLE, 100.0, 99.5, 0.005, 0, 0)
+    assert within_gap(stopped, 0.01) and not within_gap(stopped, 0.001) and not within_gap(stopped, None)
