@@ -2,10 +2,13 @@
 
 A sweep is a base scenario plus variants, each a set of overrides (``a.b.c=value``, as
 ``siting solve --set``): a grid ``{key: [values]}`` (every combination) or an explicit list of
-dicts. :func:`sweep` returns one row per variant (see :func:`summarize` for the columns).
+dicts. :func:`sweep` returns one row per variant (a :class:`Row`; see :meth:`Row.columns`).
 
 No needless work:
 
+- variants that differ only in prices (:func:`siting.pricing.geography_key`) share their
+  geography: it is read once (:func:`siting.inputs.read_geography`: layers, merges, distances,
+  arcs) and each variant is priced on it (:func:`siting.inputs.priced`, milliseconds);
 - variants are grouped by :func:`siting.model.structure_key` of their inputs; a group builds and
   compiles its model once and re-solves every further variant in place
   (:func:`siting.model.in_place_update`: new costs and row bounds on the compiled arrays, solved
@@ -30,95 +33,129 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import enum
 import hashlib
 import itertools
 import json
 import math
+import operator
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
 
-from .costs import HOURS_PER_YEAR
 from .errors import ScenarioError, SitingError, clip
 from .outdir import check_out, replace_dir, safe_name
+from .pricing import geography_key, layer_stamp
 from .results import json_default
 from .scenario import Scenario, load_scenario
 
-__all__ = ["sweep", "SweepError", "expand", "parse_vary", "summarize", "carbon_tco2_per_year",
-           "water_m3_per_year", "plot_sweep", "cache_key", "SWEEP_FILES"]
+__all__ = ["sweep", "SweepError", "Row", "VariantState", "expand", "parse_vary", "plot_sweep", "cache_key"]
 
-SWEEP_FILES = ("sweep.csv", "sweep.parquet", "sweep.png", "sweep.json", "scenario-<variant>.yaml")
-NOT_RUN = "not_run"
 CONNECT_TIMEOUT_S = 20  # how long to try reaching a --scheduler
+ROW_FORMAT = 2  # in the cache key: rows cached in an earlier layout are not reused (2: water, carbon from the plan)
 
 
 class SweepError(SitingError):
     """A sweep's own setting is wrong (e.g. a scheduler that cannot be reached)."""
 
 
-# ---------------------------------------------------------------------------- the math of a row
+# ---------------------------------------------------------------------------- a row
 
-def carbon_tco2_per_year(it_mw, pue, utilisation, gco2_per_kwh):
-    """Operational emissions, tCO2/yr = IT MW x PUE x utilisation x 8760 h x gCO2/kWh / 1000.
+class VariantState(enum.StrEnum):
+    """Where a variant ended: a plan, a solve without one, an error, or never run (interrupted)."""
 
-    (MW x h = MWh; x 1000 kWh/MWh x g/kWh = g; / 1e6 g/t.) Scalars or arrays.
-
-    >>> carbon_tco2_per_year(1.0, 1.0, 1.0, 100.0)
-    876.0
-    >>> carbon_tco2_per_year(np.array([100.0, 50.0]), np.array([1.2, 1.1]), 0.8, np.array([24.0, 12.0])).round(1)
-    array([20183. ,  4625.3])
-    """
-    return _as_given(np.asarray(it_mw, float) * pue * utilisation * HOURS_PER_YEAR * gco2_per_kwh / 1e3 + 0.0)
+    SOLVED = "solved"
+    NO_PLAN = "no_plan"
+    FAILED = "failed"
+    NOT_RUN = "not_run"
 
 
-def water_m3_per_year(it_mw, utilisation, water_l_per_kwh):
-    """Cooling water, m3/yr = IT MW x utilisation x 8760 h x L per IT kWh (WUE is per IT kWh).
+@dataclass(frozen=True)
+class Row:
+    """One variant's line of the sweep. Every quantity is read off the variant's own plan
+    (:func:`of_plan`): the PV cost of each component from its ``costs`` table, MW from its
+    ``sites``, ``assignments`` and ``regions`` tables, carbon and water as the sums of the
+    ``sites`` table's ``carbon_tco2_per_year`` and ``water_m3_per_year`` columns; none is
+    recomputed here."""
 
-    (MWh x 1000 kWh/MWh x L/kWh / 1000 L/m3.) Scalars or arrays.
+    variant: str
+    state: VariantState
+    termination: str | None = None  # siting.solve.Termination
+    solution_status: str | None = None
+    objective_musd: float | None = None
+    best_bound_musd: float | None = None
+    gap: float | None = None
+    costs_musd: Mapping[str, float] = field(default_factory=dict)  # PV M$ by component
+    sites: tuple[str, ...] | None = None  # the open sites' ids
+    it_mw: Mapping[str, float] = field(default_factory=dict)  # MW IT by cooling
+    fiber_mw: float | None = None
+    satellite_mw: float | None = None
+    satellite_share: float | None = None
+    unmet_mw: float | None = None
+    carbon_tco2_per_year: float | None = None  # operational: the tonnes the carbon price is paid on
+    water_m3_per_year: float | None = None
+    inputs_s: float | None = None
+    build_s: float | None = None
+    solve_s: float | None = None
+    resolved_in_place: bool = False
+    error: str | None = None
 
-    >>> water_m3_per_year(1.0, 1.0, 1.8)
-    15768.0
-    """
-    return _as_given(np.asarray(it_mw, float) * utilisation * HOURS_PER_YEAR * water_l_per_kwh + 0.0)
+    @classmethod
+    def of_plan(cls, variant: str, plan, coolings: Sequence[str], **times) -> Row:
+        """The row of a solved plan (a :class:`siting.results.Plan`); ``coolings``: every cooling
+        option (an ``it_mw_<cooling>`` column each); ``times``: ``inputs_s``, ``build_s``,
+        ``solve_s``, ``resolved_in_place``."""
+        rep, sites = plan.report, plan.sites
+        by_link = plan.assignments.groupby("link")["mw"].sum()
+        fiber, sat = float(by_link.get("fiber", 0.0)), float(by_link.get("satellite", 0.0))
+        by_cooling = sites.groupby("cooling")["it_mw"].sum()
+        total = lambda col: float(sites[col].sum()) if col in sites else 0.0  # noqa: E731
+        return cls(variant, VariantState.SOLVED, str(rep.termination), str(rep.solution_status), rep.objective,
+                   rep.best_bound, rep.gap,
+                   costs_musd={c: float(v) for c, v in zip(plan.costs["component"], plan.costs["pv_musd"])},
+                   sites=tuple(str(s) for s in sites["site_id"]),
+                   it_mw={c: float(by_cooling.get(c, 0.0)) for c in coolings},
+                   fiber_mw=fiber, satellite_mw=sat, satellite_share=sat / (fiber + sat) if fiber + sat > 0 else 0.0,
+                   unmet_mw=float(plan.regions["unmet_mw"].sum()),
+                   carbon_tco2_per_year=total("carbon_tco2_per_year"), water_m3_per_year=total("water_m3_per_year"),
+                   **times)
 
+    def columns(self) -> dict:
+        """The table's (and the cache's) columns: ``state``, ``termination``, ``solution_status``,
+        ``objective_musd``, ``best_bound_musd``, ``gap``, ``cost_<component>_musd``, ``sites``
+        (ids, ``;``-joined), ``n_sites``, ``it_mw_<cooling>``, ``fiber_mw``, ``satellite_mw``,
+        ``satellite_share``, ``unmet_mw``, ``carbon_tco2_per_year``, ``water_m3_per_year``,
+        ``inputs_s``, ``build_s``, ``solve_s``, ``resolved_in_place``, ``error``."""
+        out = {"variant": self.variant, "state": str(self.state), "termination": self.termination,
+               "solution_status": self.solution_status, "objective_musd": self.objective_musd,
+               "best_bound_musd": self.best_bound_musd, "gap": self.gap}
+        out |= {f"cost_{c}_musd": v for c, v in self.costs_musd.items()}
+        if self.sites is not None:
+            out |= {"sites": ";".join(self.sites), "n_sites": len(self.sites)}
+        out |= {f"it_mw_{c}": v for c, v in self.it_mw.items()}
+        if self.state == VariantState.SOLVED:
+            out |= {"fiber_mw": self.fiber_mw, "satellite_mw": self.satellite_mw,
+                    "satellite_share": self.satellite_share, "unmet_mw": self.unmet_mw,
+                    "carbon_tco2_per_year": self.carbon_tco2_per_year, "water_m3_per_year": self.water_m3_per_year}
+        return out | {"inputs_s": self.inputs_s, "build_s": self.build_s, "solve_s": self.solve_s,
+                      "resolved_in_place": self.resolved_in_place, "error": self.error}
 
-def _as_given(v):
-    """A float for scalar input, the array otherwise."""
-    return float(v) if np.ndim(v) == 0 else v
-
-
-def summarize(plan, inp, sc: Scenario) -> dict:
-    """One sweep row from a plan: status, objective, bound, gap, ``cost_<component>_musd``,
-    ``sites`` (ids, ``;``-joined), ``n_sites``, ``it_mw_<cooling>``, inference MW by backhaul
-    (``fiber_mw``, ``satellite_mw``, ``satellite_share``), ``unmet_mw``, ``carbon_tco2_per_year``
-    (:func:`carbon_tco2_per_year` over the open sites' IT MW, chosen PUE and the site's
-    lifecycle ``gco2_per_kwh``) and ``water_m3_per_year`` (:func:`water_m3_per_year` with the
-    cooling table's ``water_l_per_kwh``)."""
-    rep, sites, a = plan.report, plan.sites, plan.assignments
-    row = {"termination": str(rep.termination), "solution_status": str(rep.solution_status),
-           "objective_musd": rep.objective, "best_bound_musd": rep.best_bound, "gap": rep.gap}
-    row |= {f"cost_{c}_musd": float(v) for c, v in zip(plan.costs["component"], plan.costs["pv_musd"])}
-    row["sites"] = ";".join(str(s) for s in sites["site_id"])
-    row["n_sites"] = len(sites)
-    by_cooling = sites.groupby("cooling")["it_mw"].sum()
-    row |= {f"it_mw_{c}": float(by_cooling.get(c, 0.0)) for c in sc.cooling}
-    by_link = a.groupby("link")["mw"].sum()
-    fiber, sat = float(by_link.get("fiber", 0.0)), float(by_link.get("satellite", 0.0))
-    row |= {"fiber_mw": fiber, "satellite_mw": sat,
-            "satellite_share": sat / (fiber + sat) if fiber + sat > 0 else 0.0,
-            "unmet_mw": float(plan.regions["unmet_mw"].sum())}
-    util = sc.facility.utilisation
-    water = np.array([sc.cooling[c].water_l_per_kwh for c in sites["cooling"]], float)
-    row["carbon_tco2_per_year"] = float(carbon_tco2_per_year(
-        sites["it_mw"].to_numpy(float), sites["pue"].to_numpy(float), util,
-        sites["gco2_per_kwh"].to_numpy(float)).sum())
-    row["water_m3_per_year"] = float(water_m3_per_year(sites["it_mw"].to_numpy(float), util, water).sum())
-    return row
+    @classmethod
+    def from_columns(cls, cols: Mapping) -> Row:
+        """The row whose :meth:`columns` are ``cols`` (a cached row)."""
+        plain = {f.name for f in dataclasses.fields(cls)} - {"costs_musd", "sites", "it_mw"}
+        sites = cols.get("sites")
+        return cls(**{k: v for k, v in cols.items() if k in plain} | {
+            "state": VariantState(cols["state"]),
+            "costs_musd": {k[5:-5]: v for k, v in cols.items() if k.startswith("cost_") and k.endswith("_musd")},
+            "it_mw": {k[6:]: v for k, v in cols.items() if k.startswith("it_mw_")},
+            "sites": None if sites is None else tuple(s for s in str(sites).split(";") if s)})
 
 
 # ---------------------------------------------------------------------------- variants
@@ -215,21 +252,12 @@ def _neighbour_order(values: list[dict]) -> list[int]:
 
 # ---------------------------------------------------------------------------- cache
 
-def _layer_stamp(sc: Scenario) -> list:
-    out = []
-    for name in ("energy_sources", "demand", "pops"):
-        path = Path(str(getattr(sc.layers, name)).split("#")[0])
-        with contextlib.suppress(OSError):
-            st = path.stat()
-            out.append([str(path), st.st_size, st.st_mtime_ns])
-    return out
-
-
 def cache_key(sc: Scenario) -> str:
-    """sha256 of the resolved scenario, the siting version and the layer files' size and mtime."""
+    """sha256 of the resolved scenario, the siting version, the row format and the layer files'
+    size and mtime."""
     from importlib.metadata import version
 
-    text = sc.model_dump_json() + version("siting") + json.dumps(_layer_stamp(sc))
+    text = sc.model_dump_json() + version("siting") + f"row{ROW_FORMAT}" + json.dumps(layer_stamp(sc))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -243,46 +271,62 @@ def _default_cache_dir(out: Path | None) -> Path | None:
     return Path(platformdirs.user_cache_dir("siting")) / "sweep"
 
 
-def _cache_read(folder: Path | None, key: str) -> dict | None:
+def _cache_read(folder: Path | None, key: str) -> Row | None:
     if folder is None:
         return None
     try:
-        row = json.loads((folder / f"{key}.json").read_text())
-    except (OSError, ValueError):
+        return Row.from_columns(json.loads((folder / f"{key}.json").read_text()))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
-    return row if isinstance(row, dict) else None
 
 
-def _cache_write(folder: Path | None, key: str, row: dict) -> None:
+def _cache_write(folder: Path | None, key: str, row: Row) -> None:
     """Write atomically (temporary file, then rename); a cache that cannot be written is skipped."""
-    if folder is None or row.get("error"):
+    if folder is None or row.error:
         return
     with contextlib.suppress(OSError):
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".{key}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(row, default=json_default))
+        tmp.write_text(json.dumps(row.columns(), default=json_default))
         os.replace(tmp, folder / f"{key}.json")
 
 
 # ---------------------------------------------------------------------------- work in a worker
 
-def _prepare(sc: Scenario) -> tuple:
-    """Inputs of one variant and their structure key: ``(key, inputs, inputs_s, error)``."""
+def _failure(exc: Exception) -> str:
+    """A variant's error as its row says it (a siting error as it is, anything else with its type)."""
+    return str(exc) if isinstance(exc, SitingError) else f"{type(exc).__name__}: {exc}"
+
+
+def _prepare(scenarios: list[Scenario]) -> list[tuple]:
+    """Inputs of variants that share one geography (:func:`siting.pricing.geography_key`): it is
+    read once and each variant priced on it; ``[(structure key, inputs, inputs_s, error)]``."""
     from .diagnose import diagnose
-    from .inputs import from_layers
+    from .inputs import priced, read_geography
     from .model import structure_key
 
-    t0 = time.perf_counter()
-    try:
-        inp = from_layers(sc)
-        errors = [f.message for f in diagnose(inp) if f.severity == "error"]
-        if errors:
-            return None, None, time.perf_counter() - t0, "the scenario cannot be met: " + "; ".join(errors[:5])
-        return structure_key(inp), inp, time.perf_counter() - t0, None
-    except SitingError as exc:
-        return None, None, time.perf_counter() - t0, str(exc)
-    except Exception as exc:  # a variant's failure is a row, never the end of the sweep
-        return None, None, time.perf_counter() - t0, f"{type(exc).__name__}: {exc}"
+    geo, failed, out = None, None, []
+    for sc in scenarios:
+        t0 = time.perf_counter()
+        try:
+            if failed is not None:
+                raise failed
+            if geo is None:
+                try:
+                    geo = read_geography(sc)
+                except Exception as exc:  # every variant of this geography fails alike
+                    failed = exc
+                    raise
+            inp = priced(geo, sc)
+            errors = [f.message for f in diagnose(inp) if f.severity == "error"]
+            if errors:
+                out.append((None, None, time.perf_counter() - t0,
+                            "the scenario cannot be met: " + "; ".join(errors[:5])))
+                continue
+            out.append((structure_key(inp), inp, time.perf_counter() - t0, None))
+        except Exception as exc:  # a variant's failure is a row, never the end of the sweep
+            out.append((None, None, time.perf_counter() - t0, _failure(exc)))
+    return out
 
 
 def _no_plan(report) -> str:
@@ -295,9 +339,11 @@ def _no_plan(report) -> str:
 
 
 class _Group:
-    """One structure group's model, built and compiled once; every further variant is re-solved
-    in place: the compiled arrays get the variant's costs and row bounds (no rebuild, no
-    recompile) and are solved from the neighbour's plan.
+    """One structure group's model, compiled once by the pipeline's solve path
+    (:func:`siting.pipeline.solve_model`: the memory check, the solve, the start kept); every
+    further variant is re-solved in place: the compiled arrays get the variant's costs and row
+    bounds (no rebuild, no recompile) and are solved, by the same path, from the neighbour's
+    plan (the plan returned is never dearer than that start where it is feasible).
 
     :class:`~siting.solve.Reoptimizer` does both: with ``solver.strategy: plain`` it keeps one
     HiGHS problem and changes it; with ``lp_start`` (the default) it runs that strategy on the
@@ -312,32 +358,28 @@ class _Group:
 
     def solve(self, inp, opts):
         """``(report, decisions, build_s, in_place)`` for ``inp``."""
-        from .estimate import check_fits, estimate
-        from .model import compile_inputs, in_place_update, read_decisions
+        from .model import in_place_update
+        from .pipeline import solve_model
         from .solve import Reoptimizer
 
         t0 = time.perf_counter()
         in_place = self.comp is not None
-        if not in_place:
-            check_fits(estimate(inp))
-            self.comp = compile_inputs(inp)
-            model_s = time.perf_counter() - t0 - self.comp.sf.seconds  # the Pyomo build (0 when assembled)
-        if self.reopt is None or self.reopt.opts != opts:
-            self.reopt = Reoptimizer(self.comp.sf, opts, restrict=self.comp.open_mask)
-        if in_place:  # the variant's costs and row bounds on the kept arrays: no rebuild
+        if not in_place:  # the pipeline's own solve: compile (checked), solve, read
+            done = solve_model(inp, opts)
+            self.comp = done.compiled
+            build_s = done.report.build_s + self.comp.sf.seconds
+        else:  # the variant's costs and row bounds on the kept arrays: no rebuild
+            if self.reopt is None or self.reopt.opts != opts:
+                self.reopt = Reoptimizer(self.comp.sf, opts, restrict=self.comp.open_mask)
             c, changes = in_place_update(self.comp, inp)
             self.reopt.set_costs(c)
             for rows, lo, up in changes:
                 self.reopt.set_row_bounds(rows, lo, up)
             build_s = time.perf_counter() - t0
-        report = self.reopt.solve(start=self.x)  # the configured strategy, from the neighbour's plan
-        if not in_place:
-            report = dataclasses.replace(report, build_s=model_s)
-            build_s = model_s + self.comp.sf.seconds
-        if report.x is not None:
-            self.x = report.x
-        dec = None if report.x is None else read_decisions(self.comp, inp, report.x)
-        return report, dec, build_s, in_place
+            done = solve_model(inp, opts, compiled=self.comp, reoptimizer=self.reopt, start=self.x)
+        if done.report.x is not None:
+            self.x = done.report.x
+        return done.report, done.decisions, build_s, in_place
 
 
 def _solve_chunk(items: list[dict], prepared: list[tuple], cache_dir: str | None, keep_plans: bool) -> list:
@@ -348,25 +390,22 @@ def _solve_chunk(items: list[dict], prepared: list[tuple], cache_dir: str | None
     group, out = _Group(), []
     folder = Path(cache_dir) if cache_dir else None
     for item, (_key, inp, inputs_s, error) in zip(items, prepared):
-        sc, payload = item["scenario"], None
-        row = {"inputs_s": inputs_s, "build_s": None, "solve_s": None, "resolved_in_place": False}
+        sc, name, payload = item["scenario"], item["name"], None
+        row = Row(name, VariantState.FAILED, inputs_s=inputs_s, error=error)
         if error is None:
             try:
                 report, dec, build_s, in_place = group.solve(inp, options_from(sc))
-                row |= {"build_s": build_s, "solve_s": report.solve_s, "resolved_in_place": in_place}
+                times = {"inputs_s": inputs_s, "build_s": build_s, "solve_s": report.solve_s,
+                         "resolved_in_place": in_place}
                 if dec is None:
-                    row |= {"termination": str(report.termination), "error": _no_plan(report)}
+                    row = Row(name, VariantState.NO_PLAN, str(report.termination), error=_no_plan(report), **times)
                 else:
-                    plan = make_plan(inp, dec, report, scenario_name=sc.name, inputs_s=inputs_s)
-                    row |= summarize(plan, inp, sc) | {"error": None}
+                    plan = make_plan(inp, dec, report, scenario_name=sc.name, inputs_s=inputs_s,
+                                     mip_gap=sc.solver.mip_gap)
+                    row = Row.of_plan(name, plan, list(inp.cooling["cooling"]), **times)
                     payload = (plan, inp) if keep_plans else None
-            except SitingError as exc:
-                row["error"] = str(exc)
             except Exception as exc:  # recorded, and the sweep goes on
-                row["error"] = f"{type(exc).__name__}: {exc}"
-        else:
-            row["error"] = error
-        row = {"variant": item["name"]} | row
+                row = dataclasses.replace(row, error=_failure(exc))
         _cache_write(folder, item["cache_key"], row)
         out.append((row, payload))
     return out
@@ -453,14 +492,21 @@ def _chunks(groups: list[list[int]], workers: int) -> list[list[int]]:
 
 def _run(client, todo: list[dict], cache_dir: Path | None, keep_plans: bool, local: bool, bar,
          on_row: Callable[[dict, object], None]) -> None:
-    """Prepare every variant, group them by structure, solve the groups; rows as they finish."""
-    import operator
-
+    """Prepare every variant (one geography read per :func:`~siting.pricing.geography_key`),
+    group them by structure, solve the groups; rows as they finish."""
     from distributed import as_completed
 
     futures = []
     try:
-        prep = [client.submit(_prepare, it["scenario"], pure=False) for it in todo]
+        by_geography: dict[str, list[int]] = {}
+        for i, it in enumerate(todo):
+            by_geography.setdefault(geography_key(it["scenario"]), []).append(i)
+        prep = [None] * len(todo)
+        for idx in by_geography.values():  # one geography read per group, each variant priced on it
+            shared = client.submit(_prepare, [todo[i]["scenario"] for i in idx], pure=False)
+            futures.append(shared)
+            for j, i in enumerate(idx):
+                prep[i] = client.submit(operator.getitem, shared, j, pure=False)
         futures += prep
         keys = client.gather([client.submit(operator.itemgetter(0), f) for f in prep])
         groups: dict = {}
@@ -478,8 +524,7 @@ def _run(client, todo: list[dict], cache_dir: Path | None, keep_plans: bool, loc
                 results = fut.result()
             except Exception as exc:  # a worker died: its variants are rows with the error
                 idx = tasks[runs.index(fut)]
-                results = [({"variant": todo[i]["name"], "error": f"{type(exc).__name__}: {exc}"}, None)
-                           for i in idx]
+                results = [(Row(todo[i]["name"], VariantState.FAILED, error=_failure(exc)), None) for i in idx]
             for row, payload in results:
                 on_row(row, payload)
                 bar.update(1)
@@ -511,7 +556,7 @@ def sweep(scenario: str | Path | None = None,
 
     The table's ``attrs`` hold ``partial`` (interrupted), ``wall_s`` and ``workers``.
     On Ctrl-C the cluster is closed, what is done is cached and, with ``out``, written as a
-    partial sweep (unfinished variants marked ``not_run``); then ``KeyboardInterrupt`` is re-raised.
+    partial sweep (unfinished variants in the ``state`` ``not_run``); then ``KeyboardInterrupt`` is re-raised.
     """
     t_start = time.perf_counter()
     variants = expand(overrides) if overrides else [{}]
@@ -541,17 +586,17 @@ def sweep(scenario: str | Path | None = None,
         for it in items:
             check_out(var_root / it["name"])
     cache = _default_cache_dir(out) if cache_dir == "auto" else (Path(cache_dir) if cache_dir is not None else None)
-    rows: dict[str, dict] = {}
+    rows: dict[str, tuple[Row, bool]] = {}  # variant -> (row, from the cache)
     for it in items:
         hit = _cache_read(cache, it["cache_key"])
         if hit is not None and not outputs:
-            rows[it["name"]] = hit | {"from_cache": True}
+            rows[it["name"]] = (hit, True)
     todo = [it for it in items if it["name"] not in rows]
     by_name = {it["name"]: it for it in items}
 
-    def on_row(row, payload):
-        it = by_name[row["variant"]]
-        rows[row["variant"]] = row | {"from_cache": False}
+    def on_row(row: Row, payload):
+        it = by_name[row.variant]
+        rows[row.variant] = (row, False)
         _cache_write(cache, it["cache_key"], row)
         if payload is not None and var_root is not None:
             from .results import write_outputs
@@ -584,15 +629,15 @@ def sweep(scenario: str | Path | None = None,
     return finish(partial=False)
 
 
-def _table(items: list[dict], keys: list[str], rows: dict[str, dict]) -> pd.DataFrame:
+def _table(items: list[dict], keys: list[str], rows: dict[str, tuple[Row, bool]]) -> pd.DataFrame:
     records = []
     for it in items:
-        row = rows.get(it["name"], {"variant": it["name"], "termination": NOT_RUN,
-                                   "error": "not run (the sweep was interrupted)"})
+        row, cached = rows.get(it["name"], (Row(it["name"], VariantState.NOT_RUN,
+                                                 error="not run (the sweep was interrupted)"), False))
         records.append({"variant": it["name"]} | {k: it["values"].get(k) for k in keys}
-                       | {k: v for k, v in row.items() if k != "variant"})
+                       | {k: v for k, v in row.columns().items() if k != "variant"} | {"from_cache": cached})
     table = pd.DataFrame.from_records(records)
-    for col in ("error", "sites"):
+    for col in ("error", "sites", "termination", "solution_status"):
         table[col] = table[col].astype(object).where(table[col].notna(), None) if col in table else None
     tail = ["inputs_s", "build_s", "solve_s", "resolved_in_place", "from_cache", "error"]
     return table[[c for c in table.columns if c not in tail] + [c for c in tail if c in table]]
@@ -606,10 +651,10 @@ def _write(out: Path, table: pd.DataFrame, items: list[dict]) -> None:
     with replace_dir(out, meta) as (tmp, _info):
         write_csv(table, tmp / "sweep.csv")
         _parquet(table, tmp / "sweep.parquet")
-        done = table["termination"] != NOT_RUN
+        state = table["state"]
         (tmp / "sweep.json").write_text(json.dumps(
-            {"partial": partial, "variants": len(items), "finished": int(done.sum()),
-             "failed": int(table["error"].notna().sum() - (~done).sum()),
+            {"partial": partial, "variants": len(items), "finished": int((state != VariantState.NOT_RUN).sum()),
+             "failed": int(state.isin([VariantState.FAILED, VariantState.NO_PLAN]).sum()),
              "resolved_in_place": int(table.get("resolved_in_place", pd.Series(dtype=bool)).fillna(False).sum()),
              "from_cache": int(table.get("from_cache", pd.Series(dtype=bool)).fillna(False).sum()),
              "wall_s": table.attrs.get("wall_s"), "workers": table.attrs.get("workers"),
