@@ -8,36 +8,14 @@ tables and decisions.
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import GRID, OWN, PREMIUM, SQUARE, hourly, solar_site, solve, tiny
 from helpers import check as check_optimum
-from helpers import solve, tiny
 
 from siting.audit import audit
 from siting.inputs import from_layers
 from siting.model import build_model
 from siting.scenario import load_scenario
-from siting.storage import HourlyInputs, daily_energy_bound
-
-SQUARE = np.r_[np.ones(12), np.zeros(12)]  # sun 12 h, dark 12 h
-
-
-def hourly(cf_day, *, available=100.0, overbuild_max=0.0, round_trip=0.81, mwh=1.0, mw=1.0,
-           overbuild=0.0, energy=0.0, cycles=365.0, weight=365.0, grid=None, cfe=None, cfe_site=None):
-    """One variable site (position 0) on one representative day standing for ``weight`` days;
-    ``grid``: PV M$ per MWh imported every year (None: no grid), ``cfe``/``cfe_site``: targets."""
-    eta = float(np.sqrt(round_trip))
-    one = lambda x: np.array([float(x)])  # noqa: E731
-    return HourlyInputs(site=np.array([0]), cf=np.asarray(cf_day, float).reshape(1, 1, 24),
-                        weight_days=one(weight), available_mw=one(available),
-                        overbuild_max_mw=one(overbuild_max), eta_charge=eta, eta_discharge=eta,
-                        cycles_per_year=cycles, storage_mwh_musd=one(mwh), storage_mw_musd=one(mw),
-                        overbuild_musd_per_mw=one(overbuild), energy_musd_per_mwh=one(energy),
-                        grid_musd_per_mwh=None if grid is None else one(grid), grid_gco2_per_kwh=400.0,
-                        cfe_target=cfe, cfe_site_target=cfe_site)
-
-
-def solar_site(hi, load_mw=20.0):
-    firm = daily_energy_bound(hi.cf, hi.available_mw, hi.overbuild_max_mw)
-    return tiny(firm, [load_mw], [(0, 0, "direct", 1)], site_fixed=[10], per_mw=[1], hourly=hi)
+from siting.storage import daily_energy_bound
 
 
 def check(inp, expected):
@@ -61,12 +39,6 @@ def test_square_wave_solar_needs_the_battery_arithmetic_says():
     assert row["curtailment_mwh_per_year"] == pytest.approx(12 * (80 - 240 / 0.81 / 12) * 365)
 
 
-# grid import on the square-wave site: 0.0005 M$ per MWh a year from the grid, 0.0001 for the
-# site's own energy, which each imported MWh displaces -> 0.0004 per MWh a year, 0.146 per daily MWh.
-# A daily MWh of night load from the battery costs 0.3 / 0.9 + 0.1 / (0.81 x 12) = 0.3436 plus
-# losses 0.0001 x 365 x (1 / 0.81 - 1) = 0.0086: the grid is cheaper, so storage is built only as
-# far as a carbon-free target forces it. The load is 20 MW x 24 h x 365 = 175,200 MWh a year.
-GRID, OWN, PREMIUM = 0.0005, 0.0001, 0.0004
 
 
 @pytest.mark.family("grid_import")

@@ -20,13 +20,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from helpers import tiny
+from helpers import GRID, OWN, SQUARE, hourly, solar_site, three_sites, tiny, tiny_instances, water_site
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_energy import GRID, OWN, SQUARE, hourly, solar_site
-from test_estimate import tiny_instances
-from test_resilience import three_sites
-from test_water import site as water_site
 
 from siting.errors import NoSolutionError
 from siting.estimate import estimate
@@ -260,7 +256,8 @@ DRAWN = ("water", "grid_import_load", "cfe_plan", "cfe_site", "grid_import", "wa
          "training_sat_load", "climate_power", "hourly_balance")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomized: the same draws every run, so the coverage below cannot come and go with the seed
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(every_option())
 def _every_option_matches(seen: Counter, inp):
     comp = assert_same(inp)

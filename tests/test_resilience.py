@@ -5,7 +5,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from helpers import check, solve, tiny
+from helpers import check, solve, three_sites, tiny
 
 from siting.audit import audit
 from siting.audit_n_minus_1 import n_minus_1_check
@@ -22,15 +22,6 @@ from siting.n_minus_1 import solve_n_minus_1
 from siting.scenario import load_scenario
 from siting.solve import SolveOptions
 from siting.solve import solve as highs
-
-THREE = [(0, 0, "direct", 1), (0, 1, "direct", 1), (0, 2, "direct", 1)]
-
-
-def three_sites(**kw):
-    # one region of 100 MW; three sites of 100 MW firm power, 10 M$ each to open, 1 M$ per MW IT;
-    # no site serves more than half of the region (alpha = 1/2)
-    return tiny([100, 100, 100], [100], THREE, site_fixed=kw.pop("site_fixed", [10, 10, 10]),
-                per_mw=[1, 1, 1], resilience_max_share=0.5, **kw)
 
 
 def test_a_plan_that_meets_alpha_fails_n_minus_1_and_the_n_minus_1_plan_fixes_it():

@@ -7,7 +7,7 @@ instance's numbers alone; every solved plan is audited (water recomputed from it
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import check, solve, tiny
+from helpers import PER_MW, WATER_COOLING, assert_exact, check, solve, tiny, water_site
 
 from siting import costs
 from siting.audit import audit
@@ -18,26 +18,16 @@ from siting.layers import read_energy_sources
 from siting.model import build_model
 from siting.scenario import load_scenario
 
-COOL = pd.DataFrame({"cooling": ["evaporative", "liquid"], "pue": [1.2, 1.15], "carries_training": [False, True],
-                     "carries_inference": [True, True], "water_l_per_kwh": [1.8, 0.1],
-                     "water_slope_per_c": [0.04, 0.0], "pue_ref_temp_c": [10.0, 20.0]})
-PER_MW = [[35.0, 37.0]]  # M$ per MW IT without water: evaporative is 2 M$/MW cheaper
 PVF = float(costs.pv_annuity_factor(0.07, 25))  # 11.6536: PV of 1 $ a year for 25 years at 7 %
-
-
-def site(water, limit=None, per_mw=PER_MW):
-    """One site at the equator, 100 MW of inference, evaporative or liquid cooling."""
-    return tiny([1000], [100], [(0, 0, "direct", 1)], site_fixed=[5], per_mw=per_mw, cooling=COOL,
-                water_m3_per_mw_year=water, water_limit_m3_per_year=None if limit is None else np.array([limit]))
 
 
 def test_water_by_climate_at_the_equator():
     # latitude 0: annual mean 26 C (data/climate.csv). Evaporative: 1.8 x (1 + 0.04 x (26 - 10)) =
     # 2.952 L/kWh; liquid 0.1 (no slope). Per MW IT a year at 80 % use: x 0.8 x 8760 m3.
-    water = site_water_m3_per_mw_year([0.0], COOL, 0.8)
+    water = site_water_m3_per_mw_year([0.0], WATER_COOLING, 0.8)
     assert water[0].tolist() == pytest.approx([2.952 * 0.8 * 8760, 0.1 * 0.8 * 8760])
     # and at 60 N (annual -1 C) the same evaporative hall draws 1.8 x (1 - 0.44) = 1.008 L/kWh
-    assert site_water_m3_per_mw_year([60.0], COOL, 0.8)[0, 0] == pytest.approx(1.008 * 0.8 * 8760)
+    assert site_water_m3_per_mw_year([60.0], WATER_COOLING, 0.8)[0, 0] == pytest.approx(1.008 * 0.8 * 8760)
 
 
 @pytest.mark.parametrize("limit, tech, cost", [(100_000.0, "evaporative", 5 + 100 * 35),
@@ -46,7 +36,7 @@ def test_water_by_climate_at_the_equator():
 def test_a_water_limit_stops_evaporative_cooling_beyond_it(limit, tech, cost):
     # 1,000 m3 per MW-year evaporative, none liquid: 100 MW evaporative draws exactly 100,000 m3.
     # One technology per site, so one m3 less and the whole site runs on liquid (2 M$/MW dearer).
-    plan = check(site(np.array([[1000.0, 0.0]]), limit), cost)
+    plan = check(water_site(np.array([[1000.0, 0.0]]), limit), cost)
     row = plan.sites.iloc[0]
     assert row["cooling"] == tech
     assert row["water_m3_per_year"] == pytest.approx(100_000.0 if tech == "evaporative" else 0.0)
@@ -61,10 +51,10 @@ CROSSING = 2e6 / ((2.952 - 0.1) * 0.8 * 8760 * PVF)
 @pytest.mark.parametrize("price, tech", [(8.0, "evaporative"), (9.0, "liquid")])
 def test_a_water_price_turns_an_evaporative_site_to_liquid_at_the_price_computed_by_hand(price, tech):
     assert CROSSING == pytest.approx(8.587, abs=1e-3)
-    water = site_water_m3_per_mw_year([0.0], COOL, 0.8)
+    water = site_water_m3_per_mw_year([0.0], WATER_COOLING, 0.8)
     per_mw = np.array(PER_MW) + water * price * PVF / 1e6
     c = 0 if tech == "evaporative" else 1
-    plan = check(site(water, per_mw=per_mw), 5 + 100 * per_mw[0, c])
+    plan = check(water_site(water, per_mw=per_mw), 5 + 100 * per_mw[0, c])
     assert plan.sites.iloc[0]["cooling"] == tech
 
 
@@ -78,7 +68,6 @@ def test_the_default_layers_price_and_limit_water():
     assert priced.it_cost_musd["water"] == pytest.approx(base.water_m3_per_mw_year * 3 * PVF / 1e6)
     capped = from_layers(load_scenario(None, small + ["facility.water_limit_m3_per_year=500000"]))
     assert (capped.water_limit_m3_per_year == 500_000).all() and len(build_model(capped).water) == 15
-    from test_estimate import assert_exact
 
     assert_exact(capped)  # siting/estimate.py counts the water rows
     plan = solve(capped)
@@ -99,14 +88,14 @@ def test_a_layers_water_limit_is_read_and_a_negative_one_named():
 
 def test_bad_water_arrays_name_the_field_and_row():
     with pytest.raises(InputError, match="field 'water_m3_per_mw_year', row 'S0'"):
-        site(np.array([[-1.0, 0.0]]))
+        water_site(np.array([[-1.0, 0.0]]))
     with pytest.raises(InputError, match="field 'water_limit_m3_per_year'.*shape"):
-        tiny([1000], [100], [(0, 0, "direct", 1)], site_fixed=[5], per_mw=PER_MW, cooling=COOL,
+        tiny([1000], [100], [(0, 0, "direct", 1)], site_fixed=[5], per_mw=PER_MW, cooling=WATER_COOLING,
              water_m3_per_mw_year=np.zeros((1, 2)), water_limit_m3_per_year=np.zeros(2))
 
 
 def test_embodied_carbon_is_reported_as_arithmetic_says():
-    from test_energy import SQUARE, hourly, solar_site
+    from helpers import SQUARE, hourly, solar_site
 
     # the square-wave site builds 240 / 0.9 = 266.67 MWh of storage for a 20 MW IT load.
     # Battery: 80 kgCO2e/kWh = 80 t/MWh, built twice in 25 years of 15-year batteries -> 160 t/MWh:
