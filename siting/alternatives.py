@@ -20,6 +20,7 @@ cost (the true optimum is at most that, so the slack is at least as wide as aske
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import math
 from collections.abc import Callable
@@ -34,12 +35,25 @@ from .errors import NoSolutionError, ScenarioError
 from .inputs import SitingInputs
 from .solve import SolveOptions, SolveReport, StandardForm
 
-__all__ = ["Alternative", "Alternatives", "with_cost_row", "alternatives", "alternatives_of_inputs",
+__all__ = ["Alternative", "Alternatives", "Role", "Kind", "with_cost_row", "alternatives", "alternatives_of_inputs",
            "site_table", "plan_table", "render_sites_png", "write_alternatives", "ALTERNATIVE_FILES"]
 
 ALTERNATIVE_FILES = ("alternatives.csv", "sites_in_alternatives.csv", "alternatives.png", "summary.json")
 MAX_COUNT = 50
 TIE_BREAK = 0.5  # the cost term's largest value in the MGA objective: under one site's weight
+
+
+class Role(enum.StrEnum):
+    """A candidate site across the plans: open in every one, in some, or in none."""
+
+    MUST_HAVE = "must-have"
+    INTERCHANGEABLE = "interchangeable"
+    NEVER = "never"
+
+
+class Kind(enum.StrEnum):
+    OPTIMUM = "optimum"
+    ALTERNATIVE = "alternative"
 
 
 @dataclass(frozen=True)
@@ -88,19 +102,21 @@ def with_cost_row(sf: StandardForm, limit: float) -> StandardForm:
 def alternatives_of_inputs(inp: SitingInputs, opts: SolveOptions, *, slack: float = 0.05, count: int = 3,
                            name: str = "scenario", time_limit_s: float | None = None,
                            progress: Callable[[str], None] | None = None) -> Alternatives:
-    """The optimum and ``count`` near-optimal alternatives within ``slack`` of its cost."""
-    from .model import compile_inputs, read_decisions
-    from .solve import solve
+    """The optimum and ``count`` near-optimal alternatives within ``slack`` of its cost. Every
+    solve takes the pipeline's path (:func:`siting.pipeline.solve_model`): the model is checked
+    for memory and compiled once, and an alternative is never worse (in its objective) than the
+    optimum's plan it starts from."""
+    from .pipeline import solve_model
 
     check_args(slack, count)
     say = progress or (lambda _m: None)
-    comp = compile_inputs(inp)
     say("solving the optimum")
-    first = solve(comp.sf, opts, restrict=comp.open_mask, progress=say)
+    first = solve_model(inp, opts, progress=say)
     if first.x is None:
-        raise NoSolutionError(f"no plan: the optimum's solve ended '{first.termination}' without one")
+        raise NoSolutionError(f"no plan: the optimum's solve ended '{first.report.termination}' without one")
+    comp = first.compiled
     optimum = float(comp.sf.c @ first.x + comp.sf.offset)
-    plans = [Alternative(0, optimum, read_decisions(comp, inp, first.x), first)]
+    plans = [Alternative(0, optimum, first.decisions, first.report)]
     sf = with_cost_row(comp.sf, (1 + slack) * optimum)
     open_cols = comp.columns["open"]
     tie = comp.sf.c * (TIE_BREAK / max((1 + slack) * abs(optimum), 1e-9))
@@ -113,12 +129,13 @@ def alternatives_of_inputs(inp: SitingInputs, opts: SolveOptions, *, slack: floa
         c[open_cols[used]] += 1.0
         # the scenario's strategy (LP, restricted MIP, full MIP) with the optimum as the fallback start:
         # HiGHS alone from the optimum's plan was seen to end its time at that plan on the default
-        rep = solve(dataclasses.replace(sf, c=c, offset=0.0), alt_opts, restrict=comp.open_mask,
-                    start=first.x, progress=say)
+        done = solve_model(inp, alt_opts, compiled=comp, sf=dataclasses.replace(sf, c=c, offset=0.0),
+                           start=first.x, progress=say)
+        rep = done.report
         if rep.x is None:
             say(f"alternative {i}: no plan ({rep.termination}); stopping")
             break
-        dec = read_decisions(comp, inp, rep.x)
+        dec = done.decisions
         cost = float(comp.sf.c @ rep.x + comp.sf.offset)
         same = next((p.index for p in plans if np.array_equal(p.decisions.open, dec.open)), None)
         plans.append(Alternative(i, cost, dec, rep, same))
@@ -127,7 +144,7 @@ def alternatives_of_inputs(inp: SitingInputs, opts: SolveOptions, *, slack: floa
             + (f", same sites as plan {same}" if same is not None else ""))
         used |= dec.open
     notes = [f"the slack is measured from the best plan found ({optimum:,.1f} M$, gap "
-             + ("n/a" if first.gap is None else f"{first.gap:.2%}") + ")"]
+             + ("n/a" if first.report.gap is None else f"{first.report.gap:.2%}") + ")"]
     return Alternatives(plans, site_table(plans, inp), plan_table(plans, inp), inp, slack, name, notes)
 
 
@@ -148,7 +165,7 @@ def site_table(plans: list[Alternative], inp: SitingInputs) -> pd.DataFrame:
     """Per candidate site: in how many plans (the optimum included) it is open, and its role."""
     opened = np.array([p.decisions.open for p in plans])
     n = opened.sum(axis=0)
-    role = np.where(n == len(plans), "must-have", np.where(n > 0, "interchangeable", "never"))
+    role = [Role.MUST_HAVE if k == len(plans) else Role.INTERCHANGEABLE if k > 0 else Role.NEVER for k in n]
     s = inp.sites
     out = pd.DataFrame({"site_id": s["site_id"].to_numpy(), "name": s["name"].to_numpy(),
                         "in_plans": n, "of_plans": len(plans), "role": role,
@@ -156,7 +173,7 @@ def site_table(plans: list[Alternative], inp: SitingInputs) -> pd.DataFrame:
     for col in ("fuel", "country", "longitude", "latitude", "firm_mw", "price_usd_per_mwh"):
         if col in s:
             out[col] = s[col].to_numpy()
-    order = {"must-have": 0, "interchangeable": 1, "never": 2}
+    order = {role: i for i, role in enumerate(Role)}
     return out.sort_values(["role", "in_plans"], key=lambda c: c.map(order) if c.name == "role" else -c,
                            kind="stable").reset_index(drop=True)
 
@@ -168,7 +185,7 @@ def plan_table(plans: list[Alternative], inp: SitingInputs) -> pd.DataFrame:
     rows = []
     for p in plans:
         d = p.decisions
-        rows.append({"plan": p.index, "kind": "optimum" if p.index == 0 else "alternative",
+        rows.append({"plan": p.index, "kind": Kind.OPTIMUM if p.index == 0 else Kind.ALTERNATIVE,
                      "cost_musd": p.cost_musd, "above_optimum": p.cost_musd / opt.cost_musd - 1,
                      "solver_gap": p.report.gap,  # of the cost (optimum) or of the re-used site count
                      "termination": str(p.report.termination),
@@ -199,14 +216,14 @@ def render_sites_png(alt: Alternatives, path, *, width_in: float = 12.0, height_
             polys.append(np.asarray(poly[0], float))
     ax.add_collection(PolyCollection(polys, facecolors="#f3f0e8", edgecolors="#9a9a9a", linewidths=0.4))
     s = alt.sites
-    style = {"never": ("#9a9a9a", 12, "never open"), "interchangeable": ("#ff7f0e", 50, "interchangeable"),
-             "must-have": ("#d62728", 90, "must-have (open in every plan)")}
+    style = {Role.NEVER: ("#9a9a9a", 12, "never open"), Role.INTERCHANGEABLE: ("#ff7f0e", 50, "interchangeable"),
+             Role.MUST_HAVE: ("#d62728", 90, "must-have (open in every plan)")}
     for role, (colour, size, label) in style.items():
         sel = s[s["role"] == role]
         if len(sel):
             ax.scatter(sel["longitude"], sel["latitude"], s=size, c=colour, edgecolors="k", linewidths=0.4,
                        label=f"{label}: {len(sel)}", zorder=3)
-    used = s[s["role"] != "never"]
+    used = s[s["role"] != Role.NEVER]
     for r in used.itertuples():
         ax.annotate(f"{str(r.name)[:18]} ({r.in_plans}/{r.of_plans})", (r.longitude, r.latitude), fontsize=7,
                     xytext=(4, 3), textcoords="offset points", zorder=4)
@@ -226,11 +243,11 @@ def write_alternatives(alt: Alternatives, out, *, run: dict | None = None, run_i
     from .outdir import replace_dir
     from .results import json_default, write_csv
 
-    roles = alt.sites["role"].value_counts().to_dict()
+    roles = {str(k): v for k, v in alt.sites["role"].value_counts().to_dict().items()}
     summary = {"scenario": alt.name, "slack": alt.slack, "optimum_musd": alt.optimum,
                "plans": alt.table.astype(object).where(alt.table.notna(), None).to_dict(orient="records"),
                "sites": {k: int(v) for k, v in roles.items()},
-               "must_have": alt.sites.loc[alt.sites["role"] == "must-have", "site_id"].tolist(),
+               "must_have": alt.sites.loc[alt.sites["role"] == Role.MUST_HAVE, "site_id"].tolist(),
                "notes": alt.notes, "inputs": alt.inputs.size, "run": run or {}}
     with replace_dir(Path(out), {"scenario": alt.name, "kind": "alternatives"}, run_id=run_id) as (tmp, info):
         write_csv(alt.table, tmp / "alternatives.csv")

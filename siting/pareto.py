@@ -22,6 +22,7 @@ point.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import math
 import time
@@ -37,12 +38,29 @@ from .errors import ScenarioError
 from .inputs import SitingInputs
 from .solve import SolveOptions, SolveReport
 
-__all__ = ["Point", "Front", "parse_range", "check_limits", "front", "front_of_inputs", "monotone_flags",
-           "front_table", "render_front_png", "write_front", "FRONT_FILES", "MAX_LATENCY_MS"]
+__all__ = ["Point", "Front", "Monotone", "Start", "parse_range", "check_limits", "front", "front_of_inputs",
+           "monotone_flags", "front_table", "render_front_png", "write_front", "FRONT_FILES", "MAX_LATENCY_MS"]
 
 FRONT_FILES = ("pareto.csv", "pareto.png", "summary.json")
 MAX_LATENCY_MS = 2000.0  # the scenario schema's bound on demand.latency_ms
 _REL_TOL = 1e-9
+
+
+class Monotone(enum.StrEnum):
+    """Is a point's cost non-increasing from the tighter points' (see :func:`monotone_flags`)?"""
+
+    YES = "yes"
+    WITHIN_GAP = "within gap"
+    NO = "NO"
+    NO_PLAN = "no plan"
+
+
+class Start(enum.StrEnum):
+    """What a point's final solve started from."""
+
+    COLD = "cold"
+    NEIGHBOUR = "neighbour"  # the tighter neighbour's plan
+    LP_RESTRICTED = "lp_restricted"  # the plan of the LP relaxation's restricted MIP
 
 
 @dataclass(frozen=True)
@@ -54,7 +72,7 @@ class Point:
     decisions: Decisions | None
     warm_start: bool
     unreachable_regions: int  # regions with no eligible arc at this limit
-    start: str = "cold"  # what the final MIP started from: cold, neighbour or lp_restricted
+    start: Start = Start.COLD  # what the final solve started from
 
 
 @dataclass
@@ -68,7 +86,7 @@ class Front:
     @property
     def uncertain(self) -> list[float]:
         """Limits (ms) whose monotonicity rests on a reported gap, or whose plan is missing."""
-        return [float(r.limit_ms) for r in self.table.itertuples() if r.monotone != "yes"]
+        return [float(r.limit_ms) for r in self.table.itertuples() if r.monotone != Monotone.YES]
 
 
 def parse_range(text: str, field_name: str = "--latency-ms") -> list[float]:
@@ -118,7 +136,7 @@ def check_limits(values: Sequence[float], field_name: str = "latency_ms") -> lis
     return sorted(set(vals))
 
 
-def monotone_flags(limits_ms, objective, bound) -> list[str]:
+def monotone_flags(limits_ms, objective, bound) -> list[Monotone]:
     """Is the cost non-increasing as the limit loosens? One flag per point (limits ascending).
 
     ``yes``: no tighter point's plan is cheaper. ``within gap``: a tighter point's plan is
@@ -126,26 +144,26 @@ def monotone_flags(limits_ms, objective, bound) -> list[str]:
     monotone; the point's gap leaves it uncertain. ``NO``: this point's bound is above a
     tighter plan's cost, which no correct solve allows. ``no plan``: the point has no solution.
 
-    >>> monotone_flags([30, 40, 50], [10.0, 9.0, 9.5], [9.9, 8.0, 8.9])
+    >>> [str(f) for f in monotone_flags([30, 40, 50], [10.0, 9.0, 9.5], [9.9, 8.0, 8.9])]
     ['yes', 'yes', 'within gap']
-    >>> monotone_flags([30, 40], [10.0, 11.0], [10.0, 10.5])
-    ['yes', 'NO']
+    >>> monotone_flags([30, 40], [10.0, 11.0], [10.0, 10.5])[1]
+    <Monotone.NO: 'NO'>
     """
     order = np.argsort(np.asarray(limits_ms, float), kind="stable")
-    flags = [""] * len(order)
+    flags: list[Monotone] = [Monotone.NO_PLAN] * len(order)
     best = math.inf  # cheapest plan cost over tighter points
     for i in order:
         obj, bnd = objective[i], bound[i]
         if obj is None or not math.isfinite(obj):
-            flags[i] = "no plan"
+            flags[i] = Monotone.NO_PLAN
             continue
         tol = _REL_TOL * max(1.0, abs(obj))
         if obj <= best + tol:
-            flags[i] = "yes"
+            flags[i] = Monotone.YES
         elif bnd is not None and math.isfinite(bnd) and bnd > best + tol:
-            flags[i] = "NO"
+            flags[i] = Monotone.NO
         else:
-            flags[i] = "within gap"
+            flags[i] = Monotone.WITHIN_GAP
         best = min(best, obj)
     return flags
 
@@ -158,13 +176,15 @@ def _eligible(inp: SitingInputs, limit_ms: float) -> np.ndarray:
 
 def front_of_inputs(inp: SitingInputs, latencies_ms: Sequence[float], opts: SolveOptions, *,
                     name: str = "scenario", progress: Callable[[str], None] | None = None) -> Front:
-    """The front for ready inputs (built at the loosest limit or looser), one point per limit."""
-    from .model import compile_inputs, read_decisions
-    from .solve import Reoptimizer, solve
+    """The front for ready inputs (built at the loosest limit or looser), one point per limit.
+    Every solve takes the pipeline's path (:func:`siting.pipeline.solve_model`): the model is
+    checked for memory and compiled once, and no point returns a plan dearer than its start."""
+    from .pipeline import compile_checked, solve_model
+    from .solve import Reoptimizer
 
     say = progress or (lambda _m: None)
     limits = check_limits(latencies_ms)
-    comp = compile_inputs(inp)
+    comp, _build_s = compile_checked(inp, progress=say)
     cols = comp.columns["serve"]
     has_col = cols >= 0
     ub_full = comp.sf.col_upper[cols[has_col]]
@@ -180,16 +200,17 @@ def front_of_inputs(inp: SitingInputs, latencies_ms: Sequence[float], opts: Solv
             say(f"{limit:g} ms: solving cold ({int(ok.sum()):,} of {len(ok):,} arcs eligible)")
             col_upper = comp.sf.col_upper.copy()
             col_upper[cols[has_col]] = ub
-            report = solve(dataclasses.replace(comp.sf, col_upper=col_upper), opts,
-                           restrict=comp.open_mask, progress=say)
+            done = solve_model(inp, opts, compiled=comp, sf=dataclasses.replace(comp.sf, col_upper=col_upper),
+                               progress=say)
+            start = Start.COLD
         else:
             say(f"{limit:g} ms: solving from the {prev.limit_ms:g} ms plan ({int(ok.sum()):,} arcs eligible)")
             if reopt is None:
                 reopt = Reoptimizer(comp.sf, opts)
             reopt.set_col_bounds(cols[has_col], lo_full, ub)
-            report, start = _warm_solve(reopt, comp.open_mask, prev.report.x, say)
-        dec = None if report.x is None else read_decisions(comp, inp, report.x)
-        point = Point(limit, report, dec, prev is not None, unreachable, "cold" if prev is None else start)
+            done, start = _warm_solve(inp, comp, reopt, prev.report.x, say)
+        report, dec = done.report, done.decisions
+        point = Point(limit, report, dec, prev is not None, unreachable, start)
         gap = "n/a" if report.gap is None else f"{report.gap:.2%}"
         say(f"{limit:g} ms: {report.termination}, PV cost "
             + ("none" if report.objective is None else f"{report.objective:,.1f} M$") + f", gap {gap}, "
@@ -207,58 +228,64 @@ def front_of_inputs(inp: SitingInputs, latencies_ms: Sequence[float], opts: Solv
     return Front(points, table, inp, name, notes)
 
 
-def _warm_solve(reopt, restrict: np.ndarray, neighbour: np.ndarray,
-                say: Callable[[str], None]) -> tuple[SolveReport, str]:
-    """One point from its tighter neighbour's plan ``neighbour`` (feasible here) on the kept problem.
+def _warm_solve(inp: SitingInputs, comp, reopt, neighbour: np.ndarray, say: Callable[[str], None]) -> tuple:
+    """One point from its tighter neighbour's plan ``neighbour`` (feasible here) on the kept
+    problem ``reopt``; ``(Solved, Start)``. Each solve is the pipeline's path, which keeps the
+    start it is given where the solver returns a dearer plan.
 
     With the ``lp_start`` strategy, the LP relaxation and the MIP restricted to the sites the LP
-    opens run first, on a short budget (``restricted_time_s``): a plan they prove within the gap
-    by the LP bound ends the point. Otherwise the kept HiGHS problem solves the full MIP from the
-    cheaper of that plan and the neighbour's, and the LP bound stays a valid bound. Measured on
-    the default scenario, HiGHS from the neighbour's plan alone often ended the 120 s at the
-    neighbour's plan, 1-2.5 % from its bound.
+    opens run first, from the neighbour's plan, on a short budget (``restricted_time_s``): a plan
+    they prove within the gap by the LP bound ends the point. Otherwise the kept HiGHS problem
+    solves the full MIP from the cheaper of that plan and the neighbour's, and the LP bound stays
+    a valid bound. Measured on the default scenario, HiGHS from the neighbour's plan alone often
+    ended the 120 s at the neighbour's plan, 1-2.5 % from its bound.
     """
-    from .solve import SolutionStatus, Termination, solve
+    from .pipeline import Solved, solve_model
+    from .solve import SolutionStatus, Termination
 
-    sf, opts = reopt.sf, reopt.opts
+    opts = reopt.opts
     t0 = time.perf_counter()
-    cost = lambda x: float(sf.c @ x + sf.offset)  # noqa: E731
-    plans, bounds, phases = [(cost(neighbour), neighbour, "neighbour")], [], []
-    report = None
+    same = lambda done, x: done.report.x is not None and np.array_equal(done.report.x, x)  # noqa: E731
+    runs: list[tuple] = []  # (Solved, what its plan is or started from)
+    begin = (neighbour, Start.NEIGHBOUR)
     if opts.strategy == "lp_start":
         quick_s = min(max(opts.restricted_time_s, 1.0), opts.time_limit_s)
-        report = solve(sf, dataclasses.replace(opts, time_limit_s=quick_s), restrict=restrict, progress=say)
-        phases += report.phases
-        if report.x is not None:
-            plans.append((cost(report.x), report.x, "lp_restricted"))
-        if report.best_bound is not None:
-            bounds.append(report.best_bound)
-    if report is None or not _within_gap(plans, bounds, opts.mip_gap):
-        begin = min(plans, key=lambda p: p[0])
+        quick = solve_model(inp, dataclasses.replace(opts, time_limit_s=quick_s), compiled=comp, sf=reopt.sf,
+                            start=neighbour, progress=say)
+        runs.append((quick, Start.NEIGHBOUR if same(quick, neighbour) else Start.LP_RESTRICTED))
+        if quick.report.x is not None:
+            begin = (quick.report.x, runs[-1][1])
+    if not runs or not _within_gap(runs, opts.mip_gap):
         left = opts.time_limit_s - (time.perf_counter() - t0)
-        report = reopt.solve(start=begin[1], progress=say, time_limit_s=max(left, 1e-3))
-        phases += report.phases
-        if report.x is not None:
-            plans.append((cost(report.x), report.x, begin[2]))
-        if report.best_bound is not None:
-            bounds.append(report.best_bound)
-    obj, x, start = min(plans, key=lambda p: p[0])
+        full = solve_model(inp, dataclasses.replace(opts, time_limit_s=max(left, 1e-3)), compiled=comp,
+                           reoptimizer=reopt, start=begin[0], progress=say)
+        runs.append((full, begin[1]))
+    chosen, start = min(((d, s) for d, s in runs if d.report.x is not None),
+                        key=lambda r: r[0].report.objective, default=runs[-1])
+    report = chosen.report
+    bounds = [d.report.best_bound for d, _ in runs if d.report.best_bound is not None]
     bound = max(bounds) if bounds else None
-    gap = None if bound is None else max(obj - bound, 0.0) / max(abs(obj), 1e-9)
-    proven = _within_gap(plans, bounds, opts.mip_gap)
+    obj = report.objective
+    gap = None if bound is None or obj is None else max(obj - bound, 0.0) / max(abs(obj), 1e-9)
+    proven = _within_gap(runs, opts.mip_gap)
     term = Termination.OPTIMAL if proven else (
         report.termination if report.termination != Termination.OPTIMAL else Termination.UNKNOWN)
-    return dataclasses.replace(
+    report = dataclasses.replace(
         report, termination=term, solution_status=SolutionStatus.OPTIMAL if proven else SolutionStatus.FEASIBLE,
-        objective=obj, best_bound=bound, gap=gap, solve_s=time.perf_counter() - t0, phases=tuple(phases),
-        strategy=f"{opts.strategy}, from the neighbour's plan", x=x), start
+        best_bound=bound, gap=gap,
+        solve_s=time.perf_counter() - t0, phases=tuple(p for d, _ in runs for p in d.report.phases),
+        strategy=f"{opts.strategy}, from the neighbour's plan")
+    return Solved(report, chosen.decisions, comp), start
 
 
-def _within_gap(plans, bounds, mip_gap: float) -> bool:
-    """The cheapest plan is proven within ``mip_gap`` by the best valid bound."""
-    if not bounds:
+def _within_gap(runs, mip_gap: float) -> bool:
+    """The cheapest plan of ``runs`` (``(Solved, _)``) is proven within ``mip_gap`` by the best
+    valid bound of any of them."""
+    objs = [d.report.objective for d, _ in runs if d.report.x is not None]
+    bounds = [d.report.best_bound for d, _ in runs if d.report.best_bound is not None]
+    if not objs or not bounds:
         return False
-    obj = min(p[0] for p in plans)
+    obj = min(objs)
     return max(obj - max(bounds), 0.0) / max(abs(obj), 1e-9) <= mip_gap + 1e-12
 
 
@@ -320,7 +347,7 @@ def render_front_png(fr: Front, path, *, width_in: float = 9.0, height_in: float
     bound = t["bound_musd"].astype(float).to_numpy() / 1e3
     ax_cost.fill_between(x, np.where(np.isfinite(bound), bound, obj), obj, color="#1f77b4", alpha=0.2,
                          label="gap to the bound")
-    flagged = t["monotone"].to_numpy() != "yes"
+    flagged = t["monotone"].to_numpy() != Monotone.YES
     if flagged.any():
         ax_cost.plot(x[flagged], obj[flagged], "x", color="#d62728", ms=10, label="monotone only within gap")
     ax_cost.set_ylabel("PV cost (B$)")

@@ -61,16 +61,17 @@ class Solved:
 
 
 def compile_checked(inp: SitingInputs, *, progress: Callable[[str], None] | None = None) -> tuple[Compiled, float]:
-    """The first two steps of the solve path: refuse, with the numbers, a model that cannot fit in
-    memory (:func:`~siting.estimate.check_fits`), then compile it. ``(compiled, build_s)``:
-    ``build_s`` is the time beyond the standard form's own (0 when the arrays are made directly)."""
+    """The first two steps of the solve path: compile, then refuse, with the numbers, a model that
+    cannot be solved in the memory there is (:func:`~siting.estimate.check_fits` on the compiled
+    model's own counts). ``(compiled, build_s)``: ``build_s`` is the time beyond the standard
+    form's own (0 when the arrays are made directly)."""
     say = progress or (lambda _m: None)
-    est = estimate(inp)
-    check_fits(est)
-    say(est.line())
     t0 = time.perf_counter()
     comp = compile_inputs(inp)
     build_s = time.perf_counter() - t0 - comp.sf.seconds  # the Pyomo build (0 when assembled)
+    est = estimate(comp)
+    say(est.line())
+    check_fits(est)
     how = "assembled (numpy)" if comp.built_by == "numpy" else f"built (Pyomo) in {build_s:.1f} s and compiled"
     say(f"{how} {comp.sf.shape[0]:,} rows x {comp.sf.shape[1]:,} columns "
         f"({int(comp.sf.integer.sum()):,} integer) in {comp.sf.seconds:.1f} s")
@@ -80,7 +81,7 @@ def compile_checked(inp: SitingInputs, *, progress: Callable[[str], None] | None
 def solve_model(inp: SitingInputs, opts: SolveOptions, *, compiled: Compiled | None = None,
                 sf: StandardForm | None = None, reoptimizer: Reoptimizer | None = None,
                 start: Decisions | np.ndarray | None = None, progress: Callable[[str], None] | None = None) -> Solved:
-    """The one solve path: compile (:func:`compile_checked`: the memory check first) -> solve ->
+    """The one solve path: compile and check it fits (:func:`compile_checked`) -> solve ->
     keep the start (:func:`~siting.warmstart.keep_start`: never dearer than a feasible start) ->
     read the decisions. Every caller takes it: the pipeline, sweeps, fronts, alternatives, N-1.
 

@@ -105,3 +105,28 @@ def test_a_scenario_without_a_plan_is_one_clear_error():
     inp = tiny([5], [10], [(0, 0, "direct", 1)], site_fixed=[1], per_mw=[1])  # 10 MW demand, 5 MW site
     with pytest.raises(NoSolutionError, match="no plan"):
         alternatives_of_inputs(inp, SolveOptions(time_limit_s=10, threads=1), count=1)
+
+
+def test_the_solves_take_the_pipelines_path_memory_check_and_kept_start(monkeypatch):
+    """A model too large for the memory is refused before any solve; an alternative's solve that
+    returns no plan keeps the optimum's plan it started from (the start is feasible within the slack)."""
+    from siting import estimate, pipeline
+    from siting.errors import ModelTooLargeError
+    from siting.solve import SolutionStatus, SolveReport, Termination
+
+    real_solve = pipeline.solve
+    with monkeypatch.context() as m:
+        m.setattr(estimate, "available_memory_bytes", lambda: 1)
+        m.setattr(pipeline, "solve", lambda *a, **k: pytest.fail("solved a model that does not fit"))
+        with pytest.raises(ModelTooLargeError):
+            alternatives_of_inputs(_inputs(), EXACT, slack=0.05, count=1)
+
+    def no_plan_for_alternatives(sf, opts, **kw):
+        if kw.get("start") is None:  # the optimum
+            return real_solve(sf, opts, **kw)
+        return SolveReport(Termination.TIME_LIMIT, SolutionStatus.NONE, None, None, None, 0.0, 0.0)
+
+    monkeypatch.setattr(pipeline, "solve", no_plan_for_alternatives)
+    alt = alternatives_of_inputs(_inputs(), EXACT, slack=0.05, count=1)
+    assert alt.table["site_ids"].tolist() == ["S0;S1", "S0;S1"] and alt.plans[1].same_as == 0
+    assert alt.plans[1].report.phases[-1].phase == "kept_start"

@@ -12,7 +12,7 @@ from helpers import EXACT, assert_refuses_foreign_folder, tiny
 from siting.cli import main
 from siting.errors import ScenarioError
 from siting.model import build_model, compile_model
-from siting.pareto import front_of_inputs, monotone_flags, parse_range
+from siting.pareto import Monotone, Start, front_of_inputs, monotone_flags, parse_range
 from siting.pipeline import solve_inputs
 from siting.solve import Reoptimizer, SolverOptionError
 
@@ -96,7 +96,27 @@ def test_monotone_flags_name_rises_within_and_beyond_the_gap():
     assert monotone_flags([50, 40, 30], [9.5, 9.0, 10.0], [8.9, 8.0, 9.9]) == ["within gap", "yes", "yes"]
     assert monotone_flags([30, 40], [10.0, 10.5], [9.0, None]) == ["yes", "within gap"]
     assert monotone_flags([30, 40], [10.0, 11.0], [10.0, 10.5]) == ["yes", "NO"]
-    assert monotone_flags([30, 40], [None, 11.0], [None, 10.5]) == ["no plan", "yes"]
+    assert monotone_flags([30, 40], [None, 11.0], [None, 10.5]) == [Monotone.NO_PLAN, Monotone.YES]
+    assert all(isinstance(f, Monotone) for f in monotone_flags([30, 40], [10.0, 11.0], [10.0, 10.5]))
+
+
+def test_a_point_whose_solve_finds_nothing_keeps_its_neighbours_plan_and_a_model_too_large_is_refused(monkeypatch):
+    from siting import estimate, pipeline
+    from siting.errors import ModelTooLargeError
+    from siting.solve import SolutionStatus, SolveReport, Termination
+
+    with monkeypatch.context() as m:
+        m.setattr(estimate, "available_memory_bytes", lambda: 1)
+        m.setattr(pipeline, "solve", lambda *a, **k: pytest.fail("solved a model that does not fit"))
+        with pytest.raises(ModelTooLargeError):
+            front_of_inputs(_inputs(), [20, 40], EXACT)
+    # the looser point's own solves return nothing: the tighter plan (feasible there) is its plan
+    monkeypatch.setattr(Reoptimizer, "solve", lambda self, **kw: SolveReport(
+        Termination.TIME_LIMIT, SolutionStatus.NONE, None, None, None, 0.0, 0.0))
+    fr = front_of_inputs(_inputs(), [20, 60], dataclasses.replace(EXACT, strategy="plain"))
+    first, second = fr.points
+    assert second.start == Start.NEIGHBOUR and second.decisions.open.tolist() == first.decisions.open.tolist()
+    assert second.report.objective == pytest.approx(110) and second.report.phases[-1].phase == "kept_start"
 
 
 def test_set_col_bounds_closes_columns_in_place_and_refuses_bad_bounds():
