@@ -86,3 +86,82 @@ def test_the_scenario_offers_every_registered_strategy():
     from siting.solve import STRATEGIES
 
     assert set(get_args(Solver.model_fields["strategy"].annotation)) == set(STRATEGIES)
+
+
+# --- the solver package: one statement of its defaults, imports only downwards ---
+
+def test_the_solver_defaults_are_the_scenarios():
+    """data/defaults.csv (the scenario's defaults) and SolveOptions state the same values, and the
+    scenario schema checks the solver's own ranges (siting.solve.LIMITS)."""
+    from siting.scenario import Solver, default_values
+    from siting.solve import LIMITS
+
+    table, ours = default_values()["solver"], SolveOptions()
+    assert {name: table[name] for name in LIMITS} == {name: getattr(ours, name) for name in LIMITS}
+    assert Solver.model_fields["strategy"].default == ours.strategy
+    for name, limit in LIMITS.items():
+        schema = {k: getattr(m, k) for m in Solver.model_fields[name].metadata for k in ("gt", "ge", "lt", "le")
+                  if hasattr(m, k)}
+        assert schema == limit.bounds(), name
+
+
+def test_the_solver_options_refuse_what_the_limits_refuse():
+    from siting.solve import LIMITS, SolverOptionError
+
+    for name, bad in (("time_limit_s", 0), ("mip_gap", 1.5), ("threads", 0), ("threads", 257), ("threads", 2.0),
+                      ("seed", -1), ("restricted_time_s", -1.0), ("strategy", "fastest")):
+        with pytest.raises(SolverOptionError, match=f"solver.{name}"):
+            SolveOptions(**{name: bad})
+    assert all(LIMITS[name].holds(getattr(SolveOptions(), name)) for name in LIMITS)
+
+
+def test_every_strategy_is_registered_once():
+    from siting.solve import STRATEGIES, Strategy
+
+    assert list(STRATEGIES) == list(Strategy)
+    assert SolveOptions(strategy="benders").strategy is Strategy.BENDERS
+
+
+def _solve_imports():
+    """{module: [(imported module, names)]} of siting/solve/*.py, relative imports resolved."""
+    import ast
+    from pathlib import Path
+
+    import siting.solve
+
+    out = {}
+    for path in sorted(Path(siting.solve.__file__).parent.glob("*.py")):
+        found = []
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                module = ("siting.solve." * (node.level > 0)) + (node.module or "") if node.level <= 1 else \
+                    "siting." + (node.module or "")
+                found.append((module.rstrip("."), [a.name for a in node.names]))
+            elif isinstance(node, ast.Import):
+                found += [(a.name, []) for a in node.names]
+        out[path.stem] = found
+    return out
+
+
+def test_the_solver_package_imports_only_downwards_and_nothing_of_siting():
+    order = ["report", "highs", "plain", "lp_start", "benders", "strategies", "__init__"]
+    imports = _solve_imports()
+    assert sorted(imports) == sorted(order)
+    for module, found in imports.items():
+        for name, names in found:
+            assert not name.startswith("siting.") or name.startswith("siting.solve."), (module, name)
+            assert "pyomo" not in name, (module, name)
+            if name.startswith("siting.solve."):
+                below = name.removeprefix("siting.solve.")
+                assert order.index(below) < order.index(module), f"{module} imports {below}"
+                assert not any(n.startswith("_") for n in names), (module, name, names)
+    assert not any(name == "highspy" for name, _ in imports["report"])  # options are checked without HiGHS
+
+
+def test_only_the_highs_module_runs_highs():
+    from pathlib import Path
+
+    import siting.solve
+
+    runs = sorted(p.stem for p in Path(siting.solve.__file__).parent.glob("*.py") if "_Highs.run" in p.read_text())
+    assert runs == ["highs"]

@@ -29,8 +29,8 @@ from .report import (
 )
 
 __all__ = ["termination_of", "quiet_first_highs", "set_option", "make_highs", "Watch", "run", "run_within",
-           "left_behind", "abandoned_solves", "GRACE_S", "read_outcome", "Clock", "run_phase", "consistent",
-           "relative_gap", "objective_target", "feasible"]
+           "left_behind", "abandoned_solves", "GRACE_S", "INTERRUPT_GRACE_S", "read_outcome", "Clock",
+           "run_phase", "consistent", "relative_gap", "objective_target", "feasible"]
 
 _HIGHS_STATUS = {
     "kNotset": Termination.ERROR, "kLoadError": Termination.ERROR, "kModelError": Termination.ERROR,
@@ -173,7 +173,8 @@ class Watch:
             self.say(f"  MIP at {seconds:5.0f} s: still working ({best})")
 
 
-GRACE_S = 2.0  # how long a cancelled HiGHS gets to stop before it is left behind
+GRACE_S = 2.0  # how long HiGHS cancelled at its deadline gets to stop before it is left behind
+INTERRUPT_GRACE_S = 1.0  # the same after a Ctrl-C (the command then exits 130 within 2 s)
 _ABANDONED: list[threading.Event] = []  # solves left running past their deadline or a Ctrl-C
 
 
@@ -198,8 +199,8 @@ def run(h: highspy.Highs, say: Callable[[str], None] | None = None, is_mip: bool
         deadline: float | None = None) -> str:
     """Run HiGHS in its thread; return ``"done"``, ``"time"`` (cancelled at the deadline, a
     ``time.monotonic()`` value, and stopped) or ``"abandoned"`` (cancelled and still running:
-    left behind). Ctrl-C cancels the solve and raises KeyboardInterrupt within ``GRACE_S``
-    seconds, whatever HiGHS is doing.
+    left behind). Ctrl-C cancels the solve and raises KeyboardInterrupt within
+    ``INTERRUPT_GRACE_S`` seconds, whatever HiGHS is doing.
 
     HiGHS checks its own time limit and interrupt flag only at some points: measured here, the
     root node's cut loop of the default model ran 100 s past a 10 s limit without a check.
@@ -234,7 +235,7 @@ def run(h: highspy.Highs, say: Callable[[str], None] | None = None, is_mip: bool
                     return "abandoned"
     except KeyboardInterrupt:
         h.cancelSolve()
-        end = time.monotonic() + GRACE_S
+        end = time.monotonic() + INTERRUPT_GRACE_S
         if not finished.wait(max(end - time.monotonic(), 0.0)):
             _leave(h, finished)
         raise KeyboardInterrupt("solve interrupted") from None
