@@ -83,9 +83,12 @@ def test_the_scenario_offers_every_registered_strategy():
     from typing import get_args
 
     from siting.scenario import Solver
-    from siting.solve import STRATEGIES
+    from siting.solve import STRATEGIES, Strategy
 
-    assert set(get_args(Solver.model_fields["strategy"].annotation)) == set(STRATEGIES)
+    offered = set(get_args(Solver.model_fields["strategy"].annotation))
+    # auto is registered but not yet offered: scenario.py's solver.strategy is a Literal of its own
+    # (typing it as siting.solve.Strategy would offer every registered strategy)
+    assert offered == set(STRATEGIES) - {Strategy.AUTO}
 
 
 # --- the solver package: one statement of its defaults, imports only downwards ---
@@ -144,7 +147,7 @@ def _solve_imports():
 
 
 def test_the_solver_package_imports_only_downwards_and_nothing_of_siting():
-    order = ["report", "highs", "plain", "lp_start", "benders", "strategies", "__init__"]
+    order = ["report", "highs", "plain", "lp_start", "benders", "auto", "strategies", "__init__"]
     imports = _solve_imports()
     assert sorted(imports) == sorted(order)
     for module, found in imports.items():
@@ -165,3 +168,22 @@ def test_only_the_highs_module_runs_highs():
 
     runs = sorted(p.stem for p in Path(siting.solve.__file__).parent.glob("*.py") if "_Highs.run" in p.read_text())
     assert runs == ["highs"]
+
+
+def test_auto_picks_benders_for_facility_location_and_lp_start_for_siting(shared_data):
+    from siting.instances import generate
+    from siting.model import compile_inputs
+    from siting.orlib import read_cap
+    from siting.solve import Strategy
+    from siting.solve.auto import choose
+
+    capa = compile_inputs(read_cap(shared_data / "orlib_cap" / "capa.txt", 8000).to_inputs()).sf
+    assert choose(capa)[0] == Strategy.BENDERS
+    assert choose(compile_inputs(generate(10, 100, seed=0)).sf)[0] == Strategy.LP_START
+    assert choose(compile_inputs(_instance()).sf)[0] == Strategy.LP_START
+    said = []
+    cap41 = read_cap(shared_data / "orlib_cap" / "cap41.txt").to_inputs()
+    report, _ = solve_report(cap41, SolveOptions(mip_gap=1e-9, threads=1, strategy="auto"), progress=said.append)
+    assert report.strategy == "auto: benders" and report.phases[0].phase == "benders_lp"
+    assert report.proven_optimal and report.objective == pytest.approx(1040444.375, rel=1e-6)
+    assert any(m.startswith("strategy auto: benders (the subproblem keeps") for m in said)

@@ -49,13 +49,14 @@ class SolutionStatus(enum.StrEnum):
 class Strategy(enum.StrEnum):
     """The strategies :func:`siting.solve.solve` knows (its registry has one entry per member).
 
-    >>> Strategy("benders"), [str(s) for s in Strategy][:3]
-    (<Strategy.BENDERS: 'benders'>, ['plain', 'lp_start', 'benders'])
+    >>> Strategy("benders"), [str(s) for s in Strategy]
+    (<Strategy.BENDERS: 'benders'>, ['plain', 'lp_start', 'benders', 'auto'])
     """
 
     PLAIN = "plain"
     LP_START = "lp_start"
     BENDERS = "benders"
+    AUTO = "auto"  # one of the others, picked by the problem's structure (solve.auto)
 
 
 DEFAULT_STRATEGY = Strategy.LP_START

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import highspy
 import numpy as np
 
+from .auto import choose
 from .benders import benders
 from .highs import Clock, consistent, left_behind, make_highs, run_phase, set_option
 from .lp_start import lp_start
@@ -34,20 +35,29 @@ __all__ = ["DEFAULTS", "STRATEGIES", "solve", "Reoptimizer", "check_mask", "make
 
 DEFAULTS = SolveOptions()  # the solver layer's defaults (report.SolveOptions states them)
 
+
+
+def auto(sf, opts, clock, phases, say, restrict, start, **hints) -> Outcome:
+    """The ``auto`` strategy: the one :func:`~siting.solve.auto.choose` picks for ``sf``."""
+    chosen, why = choose(sf)
+    say(f"strategy auto: {chosen} ({why})")
+    return STRATEGIES[chosen](sf, opts, clock, phases, say, restrict, start, **hints)
+
+
 STRATEGIES: dict[Strategy, Callable[..., Outcome]] = {
-    Strategy.PLAIN: plain, Strategy.LP_START: lp_start, Strategy.BENDERS: benders,
+    Strategy.PLAIN: plain, Strategy.LP_START: lp_start, Strategy.BENDERS: benders, Strategy.AUTO: auto,
 }
 
 
 def make_report(sf: StandardForm, opts: SolveOptions, clock: Clock, phases: list[Phase],
-            o: Outcome) -> SolveReport:
+                o: Outcome, strategy: str | None = None) -> SolveReport:
     return SolveReport(
         termination=o.termination, solution_status=o.solution_status, objective=o.objective,
         best_bound=o.bound, gap=o.gap, compile_s=sf.seconds, solve_s=clock.since(),
         n_variables=sf.shape[1],
         n_binary=int((sf.integer & (sf.col_lower == 0) & (sf.col_upper == 1)).sum()),
         n_integer=int(sf.integer.sum()), n_constraints=sf.shape[0], n_nonzeros=int(sf.A.nnz),
-        strategy=str(opts.strategy), phases=tuple(phases), x=o.x)
+        strategy=strategy or str(opts.strategy), phases=tuple(phases), x=o.x)
 
 
 def check_mask(name: str, mask, n: int, what: str = "columns") -> np.ndarray | None:
@@ -80,8 +90,13 @@ def solve(sf: StandardForm, opts: SolveOptions = DEFAULTS, *, restrict: np.ndarr
     if sf.shape[1] == 0:
         o = Outcome(Termination.MODEL_EMPTY, SolutionStatus.NONE, None, None, None, None)
         return make_report(sf, opts, clock, phases, o)
-    o = STRATEGIES[opts.strategy](sf, opts, clock, phases, say, restrict, start, support=support, lazy=lazy)
-    return make_report(sf, opts, clock, phases, o)
+    run, name = opts.strategy, None
+    if run == Strategy.AUTO:
+        run, why = choose(sf)
+        say(f"strategy auto: {run} ({why})")
+        name = f"{Strategy.AUTO}: {run}"
+    o = STRATEGIES[run](sf, opts, clock, phases, say, restrict, start, support=support, lazy=lazy)
+    return make_report(sf, opts, clock, phases, o, name)
 
 
 class Reoptimizer:
