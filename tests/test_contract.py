@@ -2,7 +2,6 @@
 typos and options, re-solves in place, and a solver module that knows nothing of siting."""
 
 import dataclasses
-from pathlib import Path
 
 import highspy
 import numpy as np
@@ -10,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 from helpers import EXACT, tiny
 
-import siting.solve as solver
+import siting.solve.highs as solver
 from siting.decisions import Decisions
 from siting.diagnose import diagnose
 from siting.inputs import from_cost_matrix, from_layers
@@ -27,7 +26,6 @@ from siting.pipeline import solve_inputs, solve_report
 from siting.scenario import load_scenario
 from siting.solve import Reoptimizer, SolveOptions, SolverOptionError, StandardForm, Termination, solve, termination_of
 
-SRC = Path(solver.__file__).parent
 SMALL = ["candidates.max_count=15", "demand.max_regions=10"]
 
 
@@ -69,12 +67,12 @@ def test_an_lp_stopped_by_its_time_limit_proves_nothing(monkeypatch):
     # one site, integral LP: the restricted plan equals the LP objective. If the LP ended on its
     # time limit, its objective is no bound, so the full MIP must still run to prove the plan.
     inp = tiny([500], [10], [(0, 0, "direct", 1)], site_fixed=[1], per_mw=[1])
-    real = solver._outcome
+    real = solver.read_outcome
 
     def lp_timed_out(h, is_mip):
         o = real(h, is_mip)
         return o if is_mip else dataclasses.replace(o, termination=Termination.TIME_LIMIT)
-    monkeypatch.setattr(solver, "_outcome", lp_timed_out)
+    monkeypatch.setattr(solver, "read_outcome", lp_timed_out)
     report, _ = solve_report(inp, EXACT)
     assert [p.phase for p in report.phases] == ["lp_relaxation", "restricted_mip", "mip"]
     assert report.proven_optimal and report.objective == pytest.approx(11.0)
@@ -100,7 +98,7 @@ def test_typos_and_refused_options_are_errors(kwargs, field):
 
 def test_highs_refusing_an_option_is_an_error():
     with pytest.raises(SolverOptionError, match="HiGHS refuses option random_seed"):
-        solver._set(highspy.Highs(), "random_seed", -5)
+        solver.set_option(highspy.Highs(), "random_seed", -5)
 
 
 def test_a_misspelt_component_is_an_error(small):
@@ -210,8 +208,8 @@ def test_a_given_start_is_used_only_when_feasible_and_cheaper(small):
     inp, comp, report = small
     opts = SolveOptions(mip_gap=0, threads=1)
     junk = np.ones(comp.sf.shape[1]) * 1e6  # breaks every bound: must be ignored, not passed on
-    assert not solver._feasible(comp.sf, junk)
-    assert solver._feasible(comp.sf, report.x)
+    assert not solver.feasible(comp.sf, junk)
+    assert solver.feasible(comp.sf, report.x)
     again = solve(comp.sf, opts, restrict=comp.open_mask, start=junk)
     assert again.proven_optimal and again.objective == pytest.approx(report.objective, rel=1e-9)
     warm = solve(comp.sf, opts, restrict=comp.open_mask, start=report.x)
