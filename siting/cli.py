@@ -127,10 +127,9 @@ def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, qui
         _fail_on(exc, debug, f"interrupted after writing: {out} holds the new plan, complete" if written
                  else f"interrupted: nothing written; {out or 'the output folder'} is as it was")
     click.echo(_summary_text(run.plan, out))
-    rep = run.plan.report
-    if not rep.proven_optimal and (rep.gap is None or rep.gap > sc.solver.mip_gap + 1e-12):
+    if not run.plan.summary.within_gap:
         click.echo(f"warning: plan not proven within the {sc.solver.mip_gap:.2%} gap "
-                   f"(termination: {rep.termination})", err=True)
+                   f"(termination: {run.plan.report.termination})", err=True)
         _exit(EXIT_NOT_WITHIN_GAP)
     _exit(0)
 
@@ -141,17 +140,17 @@ def _summary_text(plan, out: Path) -> str:
     s, rep = plan.summary, plan.report
     gap = "n/a" if rep.gap is None else f"{rep.gap:.3%}"
     bound = "n/a" if rep.best_bound is None else f"{rep.best_bound:,.0f} M$"
-    state = "optimal within gap" if rep.proven_optimal else f"NOT proven optimal ({rep.termination})"
+    state = "optimal within gap" if s.within_gap else f"NOT proven within the gap ({rep.termination})"
     lines = [
-        f"scenario {clip(s['scenario'])}: {state}; PV cost {rep.objective:,.0f} M$, "
+        f"scenario {clip(s.scenario)}: {state}; PV cost {rep.objective:,.0f} M$, "
         f"bound {bound}, gap {gap}",
-        f"size: {s['size']['candidates']} candidates, {s['size']['regions']} regions, "
-        f"{s['size']['arcs']:,} arcs, {rep.n_variables:,} variables ({rep.n_integer:,} integer), "
+        f"size: {s.size.candidates} candidates, {s.size.regions} regions, "
+        f"{s.size.arcs:,} arcs, {rep.n_variables:,} variables ({rep.n_integer:,} integer), "
         f"{rep.n_constraints:,} constraints",
         f"times: build {rep.build_s:.1f} s, compile {rep.compile_s:.1f} s, solve {rep.solve_s:.1f} s",
-        f"plan: {s['plan']['sites']} sites, {s['plan']['it_mw']:,.0f} MW IT, inference "
-        f"{s['plan']['inference_mw']:,.0f} MW ({s['plan']['satellite_share']:.1%} by satellite), "
-        f"training {s['plan']['training_mw']:,.0f} MW, unmet {s['plan']['unmet_mw']:,.1f} MW",
+        f"plan: {s.plan.sites} sites, {s.plan.it_mw:,.0f} MW IT, inference "
+        f"{s.plan.inference_mw:,.0f} MW ({s.plan.satellite_share:.1%} by satellite), "
+        f"training {s.plan.training_mw:,.0f} MW, unmet {s.plan.unmet_mw:,.1f} MW",
         "",
         f"{'site':28} {'fuel':8} {'IT MW':>7} {'cooling':13} {'$/MWh':>6} {'backhaul':15} {'PV M$':>9}",
     ]
@@ -182,16 +181,19 @@ def validate(scenario, overrides):
         _fail(f"unexpected {type(exc).__name__}: {exc} (please report it)", EXIT_INTERNAL)
     findings = diagnose(inp)
     errors = [f for f in findings if f.severity == "error"]
-    est = estimate(inp)
+    try:  # the size is the compiled model's: a model with a row that cannot hold has none
+        est = estimate(inp)
+    except NoSolutionError as exc:
+        est, errors = None, errors or [exc]
     try:
-        check_fits(est)
-        fits = None
+        fits = None if est is None else check_fits(est)
     except SitingError as exc:
         fits = str(exc)
     state = "INFEASIBLE" if errors else "TOO LARGE for this machine" if fits else "valid"
     click.echo(f"scenario '{clip(sc.name)}' is {state}: "
                + ", ".join(f"{v} {k}" for k, v in inp.size.items()))
-    click.echo(f"  {est.line()}")
+    if est is not None:
+        click.echo(f"  {est.line()}")
     for f in errors:
         click.echo(f"  {f}")
     if fits:
@@ -278,7 +280,7 @@ def sweep(scenario, vary, overrides, out, workers, scheduler, time_limit, output
 
 
 def _sweep_text(table, keys: list[str], out: Path) -> str:
-    cols = ["variant", *keys, "termination", "objective_musd", "gap", "n_sites", "satellite_share",
+    cols = ["variant", *keys, "state", "termination", "objective_musd", "gap", "n_sites", "satellite_share",
             "unmet_mw", "resolved_in_place", "from_cache"]
     shown = table[[c for c in cols if c in table]].copy()
     shown["variant"] = shown["variant"].str.split("_").str[0]
@@ -375,7 +377,7 @@ def alternatives(scenario, slack, count, overrides, out, time_limit, quiet, debu
     """Near-optimal alternatives of SCENARIO: which sites every cheap plan needs, which are interchangeable."""
     import pandas as pd
 
-    from .alternatives import ALTERNATIVE_FILES, check_args, write_alternatives
+    from .alternatives import ALTERNATIVE_FILES, Role, check_args, write_alternatives
     from .alternatives import alternatives as run_alternatives
     from .pipeline import options_from, run_info
 
@@ -393,7 +395,7 @@ def alternatives(scenario, slack, count, overrides, out, time_limit, quiet, debu
         click.echo(f"{r.plan:4d} {r.cost_musd:10,.0f} {r.above_optimum:9.2%} {r.n_sites:5d} "
                    f"{r.shared_with_optimum:6d}  {r.site_ids}{same}")
     s = alt.sites
-    for role in ("must-have", "interchangeable"):
+    for role in (Role.MUST_HAVE, Role.INTERCHANGEABLE):
         names = [f"{n} ({k}/{len(alt.plans)})" for n, k in zip(s.loc[s["role"] == role, "name"],
                                                                s.loc[s["role"] == role, "in_plans"])]
         click.echo(f"{role}: {len(names)}" + (": " + "; ".join(names) if names else ""))
