@@ -62,7 +62,7 @@ print(json.dumps(out))
 
 def instance(K: int, R: int, per_region: int, seed: int):
     """Fixed costs, capacities (3x total demand), demands and a sparse cost matrix (inf: no arc)."""
-    from siting.inputs import from_cost_matrix
+    from siting.inputs.inputs import from_cost_matrix
 
     rng = np.random.default_rng(seed)
     demand = rng.uniform(5, 35, R)
@@ -76,7 +76,7 @@ def instance(K: int, R: int, per_region: int, seed: int):
 
 def layers(overrides: list[str]):
     """The real layers under scenario overrides (the default scenario otherwise)."""
-    from siting.inputs import from_layers
+    from siting.inputs.inputs import from_layers
     from siting.scenario import load_scenario
 
     return from_layers(load_scenario(None, overrides))

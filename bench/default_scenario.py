@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from siting.inputs import from_layers
+from siting.inputs.inputs import from_layers
 from siting.pipeline import options_from, solve_inputs
 from siting.scenario import load_scenario
 

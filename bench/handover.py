@@ -16,7 +16,7 @@ import time
 import highspy
 import pyomo.environ as pyo
 
-from siting.inputs import from_layers
+from siting.inputs.inputs import from_layers
 from siting.model import build_model, compile_model
 from siting.scenario import load_scenario
 from siting.solve import SolveOptions, solve

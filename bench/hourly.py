@@ -14,7 +14,7 @@ import argparse
 import time
 from pathlib import Path
 
-from siting.inputs import from_layers
+from siting.inputs.inputs import from_layers
 from siting.pipeline import options_from, solve_inputs
 from siting.scenario import load_scenario
 
@@ -61,7 +61,7 @@ def main() -> None:
     print("variable-fuel sites open (hourly):" + ("\n" + var[cols].round(2).to_string() if len(var) else " none"))
     print(f"unmet MW (hourly): {hourly.regions['unmet_mw'].sum():.1f}")
     if args.png:
-        from siting.energy_plot import hourly_figure
+        from siting.outputs.plots import hourly_figure
 
         Path(args.png).mkdir(parents=True, exist_ok=True)
         position = {sid: k for k, sid in enumerate(inp.sites["site_id"])}

@@ -25,7 +25,7 @@ from scipy.optimize import nnls
 CHILD = """
 import json, resource, sys, time
 from siting.scenario import load_scenario
-from siting.inputs import from_layers
+from siting.inputs.inputs import from_layers
 from siting.model import build_model, compile_model
 from siting.solve import SolveOptions, _highs
 rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -56,7 +56,7 @@ def main() -> None:
     ap.add_argument("--lp-time-s", type=float, default=120.0)
     ap.add_argument("--mip-time-s", type=float, default=0.0)
     args = ap.parse_args()
-    from siting.estimate import PEAK_BASE_BYTES, PEAK_BYTES_PER_ARC, PEAK_BYTES_PER_NONZERO, peak_bytes
+    from siting.model.estimate import PEAK_BASE_BYTES, PEAK_BYTES_PER_ARC, PEAK_BYTES_PER_NONZERO, peak_bytes
 
     rows = []
     print(f"{'max_count':>9} {'sites':>6} {'arcs':>9} {'nonzeros':>10} {'inputs MB':>10} {'compiled MB':>12} "

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from siting.merge import greedy_cluster
+from siting.geo.merge import greedy_cluster
 from siting.physics import EARTH_RADIUS_KM, haversine_km
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "energy_sources.csv"

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from siting.orlib import read_cap
+from siting.inputs.orlib import read_cap
 from siting.pipeline import solve_report
 from siting.solve import STRATEGIES, SolveOptions
 

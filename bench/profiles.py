@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from siting import profiles
+from siting.energy import profiles
 from siting.paths import DATA_DIR
 
 

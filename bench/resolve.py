@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from siting.inputs import from_layers
+from siting.inputs.inputs import from_layers
 from siting.model import build_model, compile_model, in_place_update, structure_key
 from siting.pipeline import options_from, solve_report
 from siting.scenario import load_scenario

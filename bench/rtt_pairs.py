@@ -2,7 +2,7 @@
 
     python bench/rtt_pairs.py [--snapshots 12,16,32]
 
-The model's columns come from :func:`siting.constellation.compare_rtt` with the default
+The model's columns come from :func:`siting.geo.constellation.compare_rtt` with the default
 network settings. "published" is the figure a source reports for that pair, with its kind
 (fiber: a measured or advertised cable RTT; LEO: a simulated or measured Starlink RTT). Figures
 marked "(unverified)" are quoted from the design notes (/work/shared/DEFAULTS.md) and were not
@@ -18,8 +18,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from siting.constellation import compare_rtt, load_shells, rtt_constellation
-from siting.inputs import from_layers
+from siting.geo.constellation import compare_rtt, load_shells, rtt_constellation
+from siting.inputs.inputs import from_layers
 from siting.scenario import load_scenario
 
 # (pair, lat_a, lon_a, lat_b, lon_b, published figure)

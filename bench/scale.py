@@ -6,7 +6,7 @@
 
 Instances (``--only`` is a regular expression on their names):
 
-- ``gen_<K>x<R>``: :func:`siting.instances.generate` (seed 0) at each ``--sizes`` entry;
+- ``gen_<K>x<R>``: :func:`siting.inputs.instances.generate` (seed 0) at each ``--sizes`` entry;
 - ``layers_all_sites``: every merged source x the default's 150 metro regions (``models/default.yaml``
   with ``candidates.max_count`` and ``min_firm_mw`` lifted), whose plan must be no worse than the default's;
 - ``layers_full``: every merged source x every metro region (``models/full.yaml``);
@@ -50,12 +50,12 @@ def instance_names(sizes: list[tuple[int, int]], data: Path) -> list[str]:
 def instance_inputs(name: str, data: Path):
     """The SitingInputs of an instance name, and its known optimum (or None)."""
     if name.startswith("gen_"):
-        from siting.instances import generate
+        from siting.inputs.instances import generate
 
         k, r = map(int, name.removeprefix("gen_").split("x"))
         return generate(k, r, seed=0), None
     if name.startswith("layers_"):
-        from siting.inputs import from_layers
+        from siting.inputs.inputs import from_layers
         from siting.scenario import load_scenario
 
         if name == "layers_full":
@@ -65,7 +65,7 @@ def instance_inputs(name: str, data: Path):
         return from_layers(sc), None
     import pandas as pd
 
-    from siting.orlib import read_cap
+    from siting.inputs.orlib import read_cap
 
     row = pd.read_csv(data / "optima.csv").set_index("instance").loc[name]
     cap = None if pd.isna(row["capacity"]) else float(row["capacity"])

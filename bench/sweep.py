@@ -12,8 +12,8 @@ carbon price 0/190 $/tCO2 x latency limit 50/75/100/150 ms. ``prices``: the firs
 variants' ``inputs_s`` (geography + prices) from sweep.csv.
 
 ``--inputs-only``: no solve; the inputs of every variant of the grid made as a sweep makes them
-(one :func:`siting.inputs.read_geography` per :func:`siting.pricing.geography_key`, then
-:func:`siting.inputs.priced` per variant) against :func:`siting.inputs.from_layers` per variant.
+(one :func:`siting.inputs.inputs.read_geography` per :func:`siting.inputs.pricing.geography_key`, then
+:func:`siting.inputs.inputs.priced` per variant) against :func:`siting.inputs.inputs.from_layers` per variant.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def run(out: Path, workers: int, time_limit: float, grid: dict, extra: list[str]
 
 def inputs_only(scenario: str | None, grid: dict) -> None:
     """Time the inputs of every variant: from_layers each, then as the sweep makes them."""
-    from siting import inputs
+    from siting.inputs import inputs
     from siting.scenario import load_scenario
 
     variants = [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())]
@@ -81,7 +81,7 @@ def inputs_only(scenario: str | None, grid: dict) -> None:
     if not hasattr(inputs, "read_geography"):
         print(f"  (this siting has no read_geography: every variant reads its geography)\n  load after: {loadavg()}")
         return
-    from siting.pricing import geography_key
+    from siting.inputs.pricing import geography_key
 
     t0 = time.perf_counter()
     geos, priced = {}, []

@@ -67,7 +67,7 @@ def _fail_on(exc: BaseException, debug: bool, interrupted: str) -> None:
     """The one mapping of errors to messages and exit codes for every command: 4 no plan, 5 the
     outputs could not be written, 2 any other bad input, 130 interrupted, 1 unexpected (never a
     traceback unless ``--debug``)."""
-    from .outdir import WriteError
+    from .outputs.outdir import WriteError
 
     if isinstance(exc, KeyboardInterrupt):
         _fail(interrupted, EXIT_INTERRUPTED)
@@ -104,7 +104,7 @@ def _fail_on(exc: BaseException, debug: bool, interrupted: str) -> None:
 @click.option("--debug", is_flag=True, help="Show a traceback on an unexpected error.")
 def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, quiet, debug):
     """Solve SCENARIO (default: the built-in models/default.yaml) and write the plan."""
-    from .outdir import check_out, read_manifest, safe_name
+    from .outputs.outdir import check_out, read_manifest, safe_name
     from .pipeline import run_info, solve_scenario
 
     signal.signal(signal.SIGTERM, _terminate)  # SIGTERM cleans up like Ctrl-C
@@ -135,7 +135,7 @@ def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, qui
 
 
 def _summary_text(plan, out: Path) -> str:
-    from .results import OUTPUT_FILES
+    from .outputs.results import OUTPUT_FILES
 
     s, rep = plan.summary, plan.report
     gap = "n/a" if rep.gap is None else f"{rep.gap:.3%}"
@@ -168,9 +168,9 @@ def _summary_text(plan, out: Path) -> str:
 def validate(scenario, overrides):
     """Check SCENARIO and its layers without solving; report sizes, the model's estimated size
     and memory, and problems (errors first, warnings grouped)."""
-    from .diagnose import diagnose, grouped
-    from .estimate import check_fits, estimate
-    from .inputs import from_layers
+    from .inputs.diagnose import diagnose, grouped
+    from .inputs.inputs import from_layers
+    from .model.estimate import check_fits, estimate
 
     try:
         sc = load_scenario(scenario, list(overrides))
@@ -227,7 +227,7 @@ def _point(text: str) -> tuple[float, float]:
 def rtt(a, b, overrides):
     """Round trip between two points A and B given as LAT,LON: great-circle km, fiber (model),
     LEO over the constellation (median and 95th percentile over an orbit) and the closed form."""
-    from .constellation import compare_rtt
+    from .geo.constellation import compare_rtt
 
     (lat_a, lon_a), (lat_b, lon_b) = _point(a), _point(b)
     try:
@@ -261,9 +261,9 @@ def sweep(scenario, vary, overrides, out, workers, scheduler, time_limit, output
     sweep.png, sweep.json and each variant's resolved scenario. Variants that fail are rows with
     their error; finished variants are cached beside the folder, so a run started again redoes
     only the rest."""
-    from .outdir import safe_name
-    from .sweep import parse_vary
-    from .sweep import sweep as run_sweep
+    from .explore.sweep import parse_vary
+    from .explore.sweep import sweep as run_sweep
+    from .outputs.outdir import safe_name
 
     signal.signal(signal.SIGTERM, _terminate)
     try:
@@ -298,7 +298,7 @@ def _sweep_text(table, keys: list[str], out: Path) -> str:
 
 def _explore_setup(scenario, overrides, time_limit, out, suffix):
     """The scenario with its overrides and the output folder, checked before any solving."""
-    from .outdir import check_out, safe_name
+    from .outputs.outdir import check_out, safe_name
 
     extra = [f"solver.time_limit_s={time_limit}"] if time_limit is not None else []
     sc = load_scenario(scenario, list(overrides) + extra)
@@ -333,7 +333,7 @@ def _study_options(kind: str, time_help: str):
 @_study_options("pareto", "Seconds per point.")
 def pareto(scenario, latency, overrides, out, time_limit, quiet, debug):
     """The cost–latency front of SCENARIO: the cheapest plan at each latency limit."""
-    from .pareto import FRONT_FILES, front, parse_range, write_front
+    from .explore.pareto import FRONT_FILES, front, parse_range, write_front
     from .pipeline import options_from, run_info
 
     signal.signal(signal.SIGTERM, _terminate)
@@ -377,8 +377,8 @@ def alternatives(scenario, slack, count, overrides, out, time_limit, quiet, debu
     """Near-optimal alternatives of SCENARIO: which sites every cheap plan needs, which are interchangeable."""
     import pandas as pd
 
-    from .alternatives import ALTERNATIVE_FILES, Role, check_args, write_alternatives
-    from .alternatives import alternatives as run_alternatives
+    from .explore.alternatives import ALTERNATIVE_FILES, Role, check_args, write_alternatives
+    from .explore.alternatives import alternatives as run_alternatives
     from .pipeline import options_from, run_info
 
     signal.signal(signal.SIGTERM, _terminate)

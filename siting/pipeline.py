@@ -12,17 +12,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .decisions import Decisions
-from .diagnose import diagnose, elastic, explain_infeasible, grouped, listed
 from .errors import NoSolutionError
-from .estimate import check_fits, estimate
-from .inputs import SitingInputs, from_layers
+from .inputs.diagnose import diagnose, elastic, explain_infeasible, grouped, listed
+from .inputs.inputs import SitingInputs, from_layers
 from .model import Compiled, compile_inputs, read_decisions, start_vector
-from .outdir import Written
-from .results import Plan, make_plan, write_outputs
+from .model.decisions import Decisions
+from .model.estimate import check_fits, estimate
+from .model.warmstart import keep_start, lift, restrict_sites
+from .outputs.outdir import Written
+from .outputs.results import Plan, make_plan, write_outputs
 from .scenario import Scenario, WarmStart
 from .solve import Phase, Reoptimizer, SolveOptions, SolveReport, StandardForm, Termination, feasible, solve
-from .warmstart import keep_start, lift, restrict_sites
 
 __all__ = ["Run", "Solved", "compile_checked", "solve_model", "solve_scenario", "solve_inputs", "solve_report",
            "solve_from_subset", "options_from", "run_info"]
@@ -35,7 +35,7 @@ class Run:
     plan: Plan
 
     def write(self, out: str | Path, run_id: str | None = None) -> Written:
-        """Write the plan's files (and the resolved scenario) into ``out``; see :mod:`siting.outdir`."""
+        """Write the plan's files (and the resolved scenario) into ``out``; see :mod:`siting.outputs.outdir`."""
         return write_outputs(self.plan, self.inputs, Path(out), scenario=self.scenario, run_id=run_id)
 
 
@@ -62,7 +62,7 @@ class Solved:
 
 def compile_checked(inp: SitingInputs, *, progress: Callable[[str], None] | None = None) -> tuple[Compiled, float]:
     """The first two steps of the solve path: compile, then refuse, with the numbers, a model that
-    cannot be solved in the memory there is (:func:`~siting.estimate.check_fits` on the compiled
+    cannot be solved in the memory there is (:func:`~siting.model.estimate.check_fits` on the compiled
     model's own counts). ``(compiled, build_s)``: ``build_s`` is the time beyond the standard
     form's own (0 when the arrays are made directly)."""
     say = progress or (lambda _m: None)
@@ -82,7 +82,7 @@ def solve_model(inp: SitingInputs, opts: SolveOptions, *, compiled: Compiled | N
                 sf: StandardForm | None = None, reoptimizer: Reoptimizer | None = None,
                 start: Decisions | np.ndarray | None = None, progress: Callable[[str], None] | None = None) -> Solved:
     """The one solve path: compile and check it fits (:func:`compile_checked`) -> solve ->
-    keep the start (:func:`~siting.warmstart.keep_start`: never dearer than a feasible start) ->
+    keep the start (:func:`~siting.model.warmstart.keep_start`: never dearer than a feasible start) ->
     read the decisions. Every caller takes it: the pipeline, sweeps, fronts, alternatives, N-1.
 
     ``compiled``: a model already compiled (and checked) for ``inp``'s structure, solved as it is.
@@ -135,7 +135,7 @@ def solve_from_subset(inp: SitingInputs, opts: SolveOptions, warm: WarmStart, *,
     """Solve over the first ``warm.candidates`` candidates (the best-ranked: ``from_layers`` keeps
     them in ``candidates.rank_by`` order) within ``warm.time_s``, then over all of them from that
     plan in what is left of ``opts.time_limit_s``. The full plan is never dearer than the subset's
-    (:func:`~siting.warmstart.keep_start`); the report's first phase is the subset's solve. The
+    (:func:`~siting.model.warmstart.keep_start`); the report's first phase is the subset's solve. The
     full model is checked and compiled first: one that cannot fit is refused before any solve."""
     say = progress or (lambda _m: None)
     K = len(inp.sites)

@@ -47,7 +47,7 @@ class LayerColumns(_Strict):
     @field_validator("energy_sources", "demand", "pops")
     @classmethod
     def _known_targets(cls, mapping: dict[str, str], info) -> dict[str, str]:
-        from .layers import SPECS  # the layer specs own the column names
+        from .geo.layers import SPECS  # the layer specs own the column names
 
         known = SPECS[info.field_name].columns
         for src, dst in mapping.items():
@@ -104,7 +104,7 @@ class Facility(_Strict):
     inference_rack_kw: Num = Field(gt=0)
     training_rack_kw: Num = Field(gt=0)
     max_sites: Int | None = Field(default=None, ge=1)
-    climate: Bool = False  # PUE by the site's ambient temperature (data/climate.csv, siting.climate)
+    climate: Bool = False  # PUE by the site's ambient temperature (data/climate.csv, siting.energy.climate)
     pue_cap: Num = Field(ge=1.0, le=3.0)
     embodied_tco2e_per_mw_it: Num = Field(ge=0)  # building + IT equipment, reported (not priced)
     water_price_usd_per_m3: Num = Field(ge=0)  # 0: water is not priced

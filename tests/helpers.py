@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 from hypothesis import strategies as st
 
-from siting.inputs import SitingInputs
+from siting.energy.storage import HourlyInputs, daily_energy_bound
+from siting.inputs.inputs import SitingInputs
 from siting.pipeline import solve_inputs
 from siting.solve import SolveOptions
-from siting.storage import HourlyInputs, daily_energy_bound
 
 EXACT = SolveOptions(time_limit_s=60, mip_gap=0.0, threads=1, seed=0)
 
@@ -49,7 +49,7 @@ def check(inp: SitingInputs, expected: float, **approx):
     """Solve to optimality; the objective is ``expected`` (hand-solved) and the plan passes the audit."""
     import pytest
 
-    from siting.audit import audit
+    from siting.outputs.audit import audit
 
     plan = solve(inp)
     assert plan.report.proven_optimal
@@ -170,7 +170,7 @@ def compiled_counts(inp):
 
 
 def estimated_counts(inp):
-    from siting.estimate import estimate
+    from siting.model.estimate import estimate
 
     e = estimate(inp)
     return e.n_variables, e.n_integer, e.n_constraints, e.n_nonzeros

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from helpers import EXACT, assert_refuses_foreign_folder, tiny
 
-from siting.alternatives import alternatives_of_inputs, check_args, with_cost_row
 from siting.cli import main
 from siting.errors import NoSolutionError, ScenarioError
+from siting.explore.alternatives import alternatives_of_inputs, check_args, with_cost_row
 from siting.model import build_model, compile_model
 from siting.solve import SolveOptions, solve
 
@@ -110,8 +110,9 @@ def test_a_scenario_without_a_plan_is_one_clear_error():
 def test_the_solves_take_the_pipelines_path_memory_check_and_kept_start(monkeypatch):
     """A model too large for the memory is refused before any solve; an alternative's solve that
     returns no plan keeps the optimum's plan it started from (the start is feasible within the slack)."""
-    from siting import estimate, pipeline
+    from siting import pipeline
     from siting.errors import ModelTooLargeError
+    from siting.model import estimate
     from siting.solve import SolutionStatus, SolveReport, Termination
 
     real_solve = pipeline.solve

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from helpers import solve, tiny
 
-from siting.audit import audit
+from siting.outputs.audit import audit
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def test_audit_finds_the_broken_rule(solved, table, column, change, finding):
     assert any(f.startswith(finding) for f in audit(broken, inp)), audit(broken, inp)
 
 
-# --- N-1 post-check (siting.audit_n_minus_1): plans given as tables, shares worked out by hand ---
+# --- N-1 post-check (siting.outputs.audit_n_minus_1): plans given as tables, shares worked out by hand ---
 
 def _tables(it_mw: dict, served_mw: dict):
     """A plan as the post-check reads it: open sites' IT MW (no training) and MW served by region."""
@@ -59,7 +59,7 @@ def _two_sites(share=0.5):
 def test_n_minus_1_check_names_the_region_that_is_short_not_a_tied_one():
     import math
 
-    from siting.audit_n_minus_1 import n_minus_1_check
+    from siting.outputs.audit_n_minus_1 import n_minus_1_check
 
     # S0 serves R0 (10 MW), S1 serves R1 (10 MW). Losing S1: R0 keeps all its 10 MW at S0 (share 1),
     # R1 has no surviving site (share 0): the worst share is 0 and only R1 is short. Losing S0:
@@ -81,7 +81,7 @@ def test_n_minus_1_check_names_the_region_that_is_short_not_a_tied_one():
 
 
 def test_n_minus_1_check_passes_the_hand_solved_plan():
-    from siting.audit_n_minus_1 import n_minus_1_check
+    from siting.outputs.audit_n_minus_1 import n_minus_1_check
 
     # the optimum by hand (1,030 M$): R1 unmet, R0 served 5 + 5 by S0 and S1; losing either site
     # leaves R0 the other's 5 MW, half of its 10 MW; R1 serves nothing, so nothing to lose
@@ -91,7 +91,7 @@ def test_n_minus_1_check_passes_the_hand_solved_plan():
 
 
 def test_n_minus_1_check_names_regions_that_compete_for_the_survivors():
-    from siting.audit_n_minus_1 import n_minus_1_check
+    from siting.outputs.audit_n_minus_1 import n_minus_1_check
 
     # R0 and R1 both reach S0 and S1 (10 MW each, each serving one region). Losing S0, S1's 10 MW
     # carry both at 0.5 at best: each alone could keep all its MW, but not both, so both are short
@@ -104,7 +104,7 @@ def test_n_minus_1_check_names_regions_that_compete_for_the_survivors():
 
 
 def test_n_minus_1_check_fills_the_shares_level_by_level():
-    from siting.audit_n_minus_1 import n_minus_1_check
+    from siting.outputs.audit_n_minus_1 import n_minus_1_check
 
     # losing S0 (30 MW): R0 reaches only S0 -> 0; R1 and R2 share S1's 10 MW -> 0.5 each; R3 has
     # S2's 10 MW to itself -> 1. With beta = 0.8: R0 (0.0), R1 and R2 (0.5) short, R3 not.
@@ -126,6 +126,6 @@ def test_n_minus_1_check_fills_the_shares_level_by_level():
 
 def audit_n_minus_1_findings(plan, inp) -> list[str]:
     """The audit's N-1 findings for a plan given as tables only (the rest of the audit needs a solved plan)."""
-    from siting.audit import n_minus_1_findings
+    from siting.outputs.audit import n_minus_1_findings
 
     return n_minus_1_findings(plan, inp)

@@ -18,8 +18,8 @@ from helpers import tiny_instances
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from siting.inputs.orlib import read_cap
 from siting.model import compile_inputs
-from siting.orlib import read_cap
 from siting.pipeline import solve_report
 from siting.solve import SolveOptions, Termination, solve
 from siting.solve.benders import Sub, split
@@ -90,7 +90,7 @@ def _capa_8000(shared_data):
 def _default_sf():
     """The default scenario's standard form: Benders' first subproblem LP there is a cold solve
     of ~30,000 columns that takes over a second at load 3 (a window to land a deadline in)."""
-    from siting.inputs import from_layers
+    from siting.inputs.inputs import from_layers
     from siting.scenario import load_scenario
 
     return compile_inputs(from_layers(load_scenario())).sf

@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 from geojson_rules import rfc7946_problems
 
-from siting.audit import audit
 from siting.cli import main
-from siting.inputs import from_layers
-from siting.results import OUTPUT_FILES, Plan, _line
+from siting.inputs.inputs import from_layers
+from siting.outputs.audit import audit
+from siting.outputs.results import OUTPUT_FILES, Plan, _line
 from siting.scenario import load_scenario
 from siting.solve import SolveReport
 

@@ -7,16 +7,16 @@ import pytest
 from click.testing import CliRunner
 from helpers import solve, tiny
 
-from siting.audit import audit
 from siting.cli import main
-from siting.constellation import (
+from siting.errors import InputError, ScenarioError
+from siting.geo.constellation import (
     SHELLS_CSV,
     load_shells,
     path_km_snapshots,
     rtt_constellation,
 )
-from siting.errors import InputError, ScenarioError
-from siting.inputs import from_layers
+from siting.inputs.inputs import from_layers
+from siting.outputs.audit import audit
 from siting.physics import C_KM_PER_S, haversine_km
 from siting.scenario import load_scenario
 
@@ -52,7 +52,7 @@ def test_a_high_arctic_pair_is_seen_only_by_the_polar_shells():
 
 
 def test_no_laser_link_passes_through_the_earth():
-    from siting.constellation import _clear_of_earth, plus_grid_links, walker_ecef_km
+    from siting.geo.constellation import _clear_of_earth, plus_grid_links, walker_ecef_km
     # 4 planes 90 deg apart: cross-plane neighbours near the equator are a quarter turn apart
     xyz = walker_ecef_km(4, 43, 97.6, 560, 1, 0.0)
     links = plus_grid_links(4, 43)

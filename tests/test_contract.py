@@ -10,9 +10,8 @@ import scipy.sparse as sp
 from helpers import EXACT, tiny
 
 import siting.solve.highs as solver
-from siting.decisions import Decisions
-from siting.diagnose import diagnose
-from siting.inputs import from_cost_matrix, from_layers
+from siting.inputs.diagnose import diagnose
+from siting.inputs.inputs import from_cost_matrix, from_layers
 from siting.model import (
     build_model,
     compile_model,
@@ -22,6 +21,7 @@ from siting.model import (
     start_vector,
     structure_key,
 )
+from siting.model.decisions import Decisions
 from siting.pipeline import solve_inputs, solve_report
 from siting.scenario import load_scenario
 from siting.solve import Reoptimizer, SolveOptions, SolverOptionError, StandardForm, Termination, solve, termination_of
@@ -172,7 +172,7 @@ def test_a_misreported_objective_after_a_start_is_caught():
     # optimum plain HiGHS proves. The solver layer must notice and solve again without the start.
     import pandas as pd
 
-    from siting.audit import audit
+    from siting.outputs.audit import audit
 
     rtt = {(0, 0): (21, 5), (0, 1): (5, 21), (0, 2): (5, 5), (0, 3): (5, 5), (1, 0): (21, 21), (1, 1): (21, 21),
            (1, 2): (5, 21), (1, 3): (5, 5), (2, 0): (5, 5), (2, 1): (5, 5), (2, 2): (5, 5), (2, 3): (21, 21),

@@ -11,11 +11,11 @@ import pytest
 from helpers import GRID, OWN, PREMIUM, SQUARE, hourly, solar_site, solve, tiny
 from helpers import check as check_optimum
 
-from siting.audit import audit
-from siting.inputs import from_layers
+from siting.energy.storage import daily_energy_bound
+from siting.inputs.inputs import from_layers
 from siting.model import build_model
+from siting.outputs.audit import audit
 from siting.scenario import load_scenario
-from siting.storage import daily_energy_bound
 
 
 def check(inp, expected):
@@ -181,8 +181,8 @@ def test_users_own_profiles_override_the_synthetic_ones(tmp_path):
 
 @pytest.mark.parametrize("value, field", [(1.5, "capacity_factor"), ("x", "capacity_factor")])
 def test_bad_profiles_name_the_field(tmp_path, value, field):
+    from siting.energy.storage import read_profiles
     from siting.errors import SitingError
-    from siting.storage import read_profiles
 
     path = _profiles_csv(tmp_path / "p.csv", ["S1"], 0.3)
     text = path.read_text().splitlines()
@@ -206,7 +206,7 @@ def test_ranking_by_cost_keeps_cheap_sources_and_says_what_it_dropped():
 
 
 def test_hourly_figure_shows_the_square_wave_battery(tmp_path):
-    from siting.energy_plot import hourly_figure, site_hours
+    from siting.outputs.plots import hourly_figure, site_hours
 
     hi = hourly(SQUARE, mwh=0.3, mw=0.1)
     inp = solar_site(hi)
@@ -251,7 +251,7 @@ def test_hot_climate_evaporative_loses_to_liquid(temp_c, tech, per_mw):
     # PUE at 30 C: evaporative 1.2 + 0.008 x 20 = 1.36, liquid 1.15 + 0.004 x 10 = 1.19; at 10 C no rise.
     # Per MW: capex (11 / 14) + PUE x 20 (energy per MW and unit of PUE): at 30 C 38.2 vs 37.8 ->
     # liquid; at 10 C 35 vs 37 -> evaporative. They cross at 30 C where 3 = 0.17 x price: 17.65.
-    from siting.climate import pue_at
+    from siting.energy.climate import pue_at
 
     pue = pue_at(temp_c, COOL["pue"], COOL["pue_slope_per_c"], COOL["pue_ref_temp_c"])
     assert pue.tolist() == pytest.approx([1.36, 1.19] if temp_c == 30 else [1.2, 1.15])
@@ -335,7 +335,7 @@ def test_sites_csv_carries_the_energy_columns_of_the_hand_case(tmp_path):
     # the plan-wide 0.75 case above, written and read back: storage 133.33 MWh / 12.35 MW, no
     # overbuild, curtailment 12 h x (100 - 20 - 12.35) MW x 365, imports 120 MWh x 365,
     # carbon-free share 0.75, water 0 (no water table in a hand case is reported as no column)
-    from siting.results import write_outputs
+    from siting.outputs.results import write_outputs
 
     hi = hourly(SQUARE, mwh=0.3, mw=0.1, energy=OWN, grid=GRID, cfe=0.75)
     inp = solar_site(hi)

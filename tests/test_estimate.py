@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 
 from siting.cli import main
 from siting.errors import ModelTooLargeError, SitingError
-from siting.estimate import ModelEstimate, available_memory_bytes, check_fits, estimate, peak_bytes
-from siting.inputs import from_cost_matrix, from_layers
+from siting.inputs.inputs import from_cost_matrix, from_layers
+from siting.model.estimate import ModelEstimate, available_memory_bytes, check_fits, estimate, peak_bytes
 from siting.scenario import load_scenario
 
 

@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from siting.inputs import from_layers
-from siting.outdir import MANIFEST, replace_dir
+from siting.inputs.inputs import from_layers
+from siting.outputs.outdir import MANIFEST, replace_dir
+from siting.outputs.results import OUTPUT_FILES
 from siting.pipeline import solve_inputs
-from siting.results import OUTPUT_FILES
 from siting.scenario import load_scenario
 from siting.solve import SolveOptions
 

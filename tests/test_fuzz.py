@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from siting.errors import SitingError
-from siting.inputs import from_layers
-from siting.layers import read_layer
+from siting.geo.layers import read_layer
+from siting.inputs.inputs import from_layers
 from siting.pipeline import solve_inputs
 from siting.scenario import Scenario, default_values, load_scenario
 from siting.solve import SolveOptions

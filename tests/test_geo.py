@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 from helpers import EXACT
 
-from siting.audit import audit
-from siting.inputs import from_layers
+from siting.inputs.inputs import from_layers
+from siting.outputs.audit import audit
 from siting.pipeline import solve_inputs
 from siting.scenario import load_scenario
 

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 
 from siting import physics
-from siting.audit import audit
-from siting.inputs import from_layers
-from siting.instances import generate, reach_km
+from siting.inputs.inputs import from_layers
+from siting.inputs.instances import generate, reach_km
+from siting.outputs.audit import audit
 from siting.pipeline import solve_inputs
 from siting.scenario import load_scenario
 from siting.solve import SolveOptions

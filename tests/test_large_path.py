@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from siting.instances import generate
+from siting.inputs.instances import generate
 from siting.model import compile_inputs
 from siting.pipeline import solve_report
 from siting.solve import Clock, SolveOptions, SolverOptionError, Termination, solve

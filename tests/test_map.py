@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from siting.maps import map_data, map_page, render_map, render_png, script_json, unwrap_longitudes
-from siting.results import Plan
+from siting.outputs.maps import map_data, map_page, render_map, render_png, script_json, unwrap_longitudes
+from siting.outputs.results import Plan
 from siting.solve import SolveReport
 
 HOSTILE = ["${window.__pwned=1}", "${alert(1)}", "O`Brien Dam", "</script><script>window.__pwned=1</script>",

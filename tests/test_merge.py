@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from siting.merge import chord_radius, greedy_cluster, unit_vectors
+from siting.geo.merge import chord_radius, greedy_cluster, unit_vectors
 from siting.physics import EARTH_RADIUS_KM, haversine_km
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from siting.errors import InputError
-from siting.orlib import read_cap
+from siting.inputs.orlib import read_cap
 from siting.pipeline import solve_report
 from siting.solve import SolveOptions
 

@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from helpers import solve, tiny
 
 from siting.cli import main
-from siting.outdir import MANIFEST, OutputError, check_out, read_manifest, replace_dir
-from siting.results import OUTPUT_FILES, write_outputs
+from siting.outputs.outdir import MANIFEST, OutputError, check_out, read_manifest, replace_dir
+from siting.outputs.results import OUTPUT_FILES, write_outputs
 
 SMALL = ["--set", "candidates.max_count=12", "--set", "demand.max_regions=6", "--quiet"]
 
@@ -161,7 +161,7 @@ def test_concurrent_writers_to_one_folder_all_succeed(tmp_path):
 
 KILL_SCRIPT = textwrap.dedent("""
     import dataclasses, signal, sys, pickle
-    from siting.results import write_outputs
+    from siting.outputs.results import write_outputs
     stopped = []
     def stop(signum, frame):
         stopped.append(signum)
@@ -283,8 +283,8 @@ def test_a_line_break_in_a_name_stays_inside_its_cell(tmp_path):
 
 
 def test_the_plan_is_frozen_and_its_summary_typed_as_summary_json_says(tmp_path):
+    from siting.outputs.results import Summary
     from siting.pipeline import solve_inputs
-    from siting.results import Summary
     from siting.solve import SolveOptions
 
     inp = tiny([100, 100], [30, 30], [(0, 0, "fiber", 5), (1, 1, "fiber", 5)], site_fixed=1, per_mw=[1, 1])
@@ -298,7 +298,7 @@ def test_the_plan_is_frozen_and_its_summary_typed_as_summary_json_says(tmp_path)
     written = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert written == json.loads(json.dumps(s.to_dict())) and written["plan"]["sites"] == s["plan"]["sites"]
     # within the gap is decided on the report: a plan stopped at 0.5 % is within 1 %, not within 0.1 %
-    from siting.results import within_gap
+    from siting.outputs.results import within_gap
     from siting.solve import SolutionStatus, SolveReport, Termination
 
     stopped = SolveReport(Termination.TIME_LIMIT, SolutionStatus.FEASIBLE, 100.0, 99.5, 0.005, 0, 0)

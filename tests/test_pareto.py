@@ -11,8 +11,8 @@ from helpers import EXACT, assert_refuses_foreign_folder, tiny
 
 from siting.cli import main
 from siting.errors import ScenarioError
+from siting.explore.pareto import Monotone, Start, front_of_inputs, monotone_flags, parse_range
 from siting.model import build_model, compile_model
-from siting.pareto import Monotone, Start, front_of_inputs, monotone_flags, parse_range
 from siting.pipeline import solve_inputs
 from siting.solve import Reoptimizer, SolverOptionError
 
@@ -101,8 +101,9 @@ def test_monotone_flags_name_rises_within_and_beyond_the_gap():
 
 
 def test_a_point_whose_solve_finds_nothing_keeps_its_neighbours_plan_and_a_model_too_large_is_refused(monkeypatch):
-    from siting import estimate, pipeline
+    from siting import pipeline
     from siting.errors import ModelTooLargeError
+    from siting.model import estimate
     from siting.solve import SolutionStatus, SolveReport, Termination
 
     with monkeypatch.context() as m:

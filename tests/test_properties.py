@@ -10,8 +10,8 @@ from helpers import tiny
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from siting.audit import audit
 from siting.errors import NoSolutionError
+from siting.outputs.audit import audit
 from siting.pipeline import solve_inputs
 from siting.solve import SolveOptions
 

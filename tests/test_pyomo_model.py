@@ -24,14 +24,14 @@ from helpers import GRID, OWN, SQUARE, hourly, solar_site, three_sites, tiny, ti
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from siting.energy.storage import HourlyInputs
 from siting.errors import NoSolutionError
-from siting.estimate import estimate
-from siting.inputs import from_cost_matrix, from_layers
+from siting.inputs.inputs import from_cost_matrix, from_layers
+from siting.inputs.orlib import read_cap
 from siting.model import Compiled, build_model, compile_inputs, compile_model, read_decisions
-from siting.orlib import read_cap
+from siting.model.estimate import estimate
 from siting.paths import MODELS_DIR
 from siting.scenario import load_scenario
-from siting.storage import HourlyInputs
 
 SMALL = ["candidates.max_count=15", "demand.max_regions=10"]
 ARRAYS = ("c", "row_lower", "row_upper", "col_lower", "col_upper", "integer")

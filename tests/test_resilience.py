@@ -1,5 +1,5 @@
 """N-1: hand-solved plans that survive the loss of any one site (or failure group), each proved
-by the independent re-assignment post-check in siting.audit_n_minus_1."""
+by the independent re-assignment post-check in siting.outputs.audit_n_minus_1."""
 
 import dataclasses
 
@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 from helpers import check, solve, three_sites, tiny
 
-from siting.audit import audit
-from siting.audit_n_minus_1 import n_minus_1_check
-from siting.groups import failure_groups
-from siting.inputs import from_layers
+from siting.explore.n_minus_1 import solve_n_minus_1
+from siting.geo.groups import failure_groups
+from siting.inputs.inputs import from_layers
 from siting.model import (
     build_model,
     compile_model,
@@ -18,7 +17,8 @@ from siting.model import (
     start_vector,
     structure_key,
 )
-from siting.n_minus_1 import solve_n_minus_1
+from siting.outputs.audit import audit
+from siting.outputs.audit_n_minus_1 import n_minus_1_check
 from siting.scenario import load_scenario
 from siting.solve import SolveOptions
 from siting.solve import solve as highs

@@ -171,9 +171,9 @@ def test_only_the_highs_module_runs_highs():
 
 
 def test_auto_picks_benders_for_facility_location_and_lp_start_for_siting(shared_data):
-    from siting.instances import generate
+    from siting.inputs.instances import generate
+    from siting.inputs.orlib import read_cap
     from siting.model import compile_inputs
-    from siting.orlib import read_cap
     from siting.solve import Strategy
     from siting.solve.auto import choose
 

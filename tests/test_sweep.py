@@ -14,14 +14,14 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from siting import sweep as sweep_mod
 from siting.cli import main
 from siting.costs import pv_annuity_factor
-from siting.inputs import from_layers, priced, read_geography
+from siting.explore import sweep as sweep_mod
+from siting.explore.sweep import Row, VariantState, _assignments, _threads, sweep
+from siting.inputs.inputs import from_layers, priced, read_geography
+from siting.inputs.pricing import geography_key, price_fields
 from siting.pipeline import solve_scenario
-from siting.pricing import geography_key, price_fields
 from siting.scenario import load_scenario
-from siting.sweep import Row, VariantState, _assignments, _threads, sweep
 
 SMALL = ["candidates.max_count=15", "demand.max_regions=10", "solver.threads=1"]
 GRID = {"network.sat_price_musd_per_gbps_year": [0.2, 1.0], "energy.carbon_price_usd_per_tco2": [0, 190]}
@@ -72,7 +72,7 @@ def test_cost_only_variants_are_resolved_in_place(base):
 
 @pytest.mark.parametrize("strategy", ["plain", "lp_start"])
 def test_in_place_equals_a_rebuild_for_either_strategy(strategy):
-    from siting.inputs import from_layers
+    from siting.inputs.inputs import from_layers
     from siting.pipeline import options_from
 
     # costs and the max-sites row bound change; the structure does not
@@ -108,7 +108,7 @@ CLIMATE = SMALL + ["facility.climate=true"] + [f"cooling.{c}.capex_musd_per_mw=6
 def test_a_rows_water_carbon_and_costs_are_its_plans_tables(tmp_path, monkeypatch):
     from distributed import Client, LocalCluster
 
-    from siting import inputs
+    from siting.inputs import inputs
 
     reads = []
     real_read = inputs.read_geography
@@ -206,7 +206,7 @@ def test_a_second_run_solves_nothing(base, cache, monkeypatch):
 def test_a_failing_variant_is_recorded_and_the_others_finish(tmp_path, monkeypatch):
     from distributed import Client, LocalCluster
 
-    from siting.inputs import from_layers
+    from siting.inputs.inputs import from_layers
 
     real = sweep_mod._Group.solve
     default = from_layers(load_scenario(None, SMALL)).unmet_cost_musd_per_mw

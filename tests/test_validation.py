@@ -8,8 +8,8 @@ from shapely.geometry import Point, Polygon
 
 from siting.cli import main
 from siting.errors import InputError, NoSolutionError, ScenarioError
-from siting.inputs import from_layers
-from siting.layers import read_demand, read_energy_sources, read_pops
+from siting.geo.layers import read_demand, read_energy_sources, read_pops
+from siting.inputs.inputs import from_layers
 from siting.pipeline import solve_inputs
 from siting.scenario import load_scenario
 from siting.solve import SolveOptions

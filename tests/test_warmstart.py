@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from siting.audit import audit
-from siting.inputs import from_layers
-from siting.instances import generate
+from siting.inputs.inputs import from_layers
+from siting.inputs.instances import generate
 from siting.model import build_model, compile_model, start_vector
+from siting.model.warmstart import keep_start, lift, restrict_sites
+from siting.outputs.audit import audit
 from siting.pipeline import solve_from_subset, solve_inputs, solve_report
 from siting.scenario import WarmStart, load_scenario
 from siting.solve import SolutionStatus, SolveOptions, Termination, _feasible, solve
-from siting.warmstart import keep_start, lift, restrict_sites
 
 QUICK = SolveOptions(time_limit_s=20, mip_gap=0.01, threads=1, seed=0)
 

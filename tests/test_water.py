@@ -10,12 +10,12 @@ import pytest
 from helpers import PER_MW, WATER_COOLING, assert_exact, check, solve, tiny, water_site
 
 from siting import costs
-from siting.audit import audit
-from siting.climate import site_water_m3_per_mw_year
+from siting.energy.climate import site_water_m3_per_mw_year
 from siting.errors import InputError
-from siting.inputs import from_layers
-from siting.layers import read_energy_sources
+from siting.geo.layers import read_energy_sources
+from siting.inputs.inputs import from_layers
 from siting.model import build_model
+from siting.outputs.audit import audit
 from siting.scenario import load_scenario
 
 PVF = float(costs.pv_annuity_factor(0.07, 25))  # 11.6536: PV of 1 $ a year for 25 years at 7 %

@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import NoSolutionError
-from ..inputs import SitingInputs
+from ..inputs.inputs import SitingInputs
 from ..solve import StandardForm
 from .blocks import Rows, Terms, Var, terms
 from .families import FAMILIES, variables
@@ -210,7 +210,7 @@ class Sizes:
 def sizes(comp: Compiled) -> Sizes:
     """The compiled model's size (what the memory check and ``siting validate`` report).
 
-    >>> from siting.inputs import from_cost_matrix
+    >>> from siting.inputs.inputs import from_cost_matrix
     >>> sizes(compile_inputs(from_cost_matrix([5, 7], [10, 10], [4, 6, 3], [[1, 2, 9], [3, 1, 1]])))
     Sizes(rows=13, columns=10, integers=2, nonzeros=30)
     """

@@ -10,7 +10,7 @@ listed in :data:`FAMILIES`, plus its hand-solved test.
 
 Layout: arcs are positions 0..A-1 of ``inputs.arcs`` (latency-eligible arcs only), the
 per-site-and-cooling columns ``it`` and ``cool`` are flat ``k * C + c``; hourly cells ``h`` follow
-:class:`~siting.storage.HourlyInputs`. Term positions (``pos``) fix the order of the terms in a
+:class:`~siting.energy.storage.HourlyInputs`. Term positions (``pos``) fix the order of the terms in a
 row, and so the column order of the standard form (first seen, as Pyomo's compiler walks).
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..inputs import SitingInputs
+from ..inputs.inputs import SitingInputs
 from .blocks import Rows, Var, grouped, rows, terms
 from .layout import Layout, n_minus_1_layout, training_traffic
 
@@ -385,7 +385,7 @@ def overbuild(inp, ix: Layout, vs) -> list[Rows]:
     """overbuild_mw[k] <= overbuild_max_mw[k] * open[k]   (extra renewable MW only at an open site).
 
     ``overbuild_max_mw`` = ``energy.overbuild_max_share`` x nameplate x the source's
-    ``power_share_available`` (:mod:`siting.storage`)."""
+    ``power_share_available`` (:mod:`siting.energy.storage`)."""
     if "overbuild_mw" not in vs or not vs["overbuild_mw"].n:
         return []
     hi = inp.hourly

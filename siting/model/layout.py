@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ModelTooLargeError
-from ..inputs import SitingInputs
+from ..inputs.inputs import SitingInputs
 from .blocks import Terms, grouped, terms
 
 __all__ = ["Layout", "N1Layout", "n_minus_1_layout", "training_traffic", "MAX_BACKUP_VARIABLES"]

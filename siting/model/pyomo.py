@@ -22,7 +22,7 @@ import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-from ..inputs import SitingInputs
+from ..inputs.inputs import SitingInputs
 from ..solve import StandardForm
 from .blocks import Rows
 from .compile import Compiled, Statement, statement

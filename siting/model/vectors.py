@@ -1,4 +1,4 @@
-"""Solver vectors <-> :class:`~siting.decisions.Decisions`: the only reader of column layouts.
+"""Solver vectors <-> :class:`~siting.model.decisions.Decisions`: the only reader of column layouts.
 
 :func:`read_decisions` reads a solution onto the plan's axes; :func:`start_vector` turns a plan
 back into a start for HiGHS.
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..decisions import Decisions
-from ..inputs import SitingInputs
+from ..inputs.inputs import SitingInputs
 from .compile import Compiled
+from .decisions import Decisions
 from .layout import n_minus_1_layout
 
 __all__ = ["read_decisions", "start_vector"]

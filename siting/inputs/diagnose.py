@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import show_id
+from ..errors import show_id
 from .inputs import SitingInputs
 
 __all__ = ["Finding", "diagnose", "elastic", "explain_infeasible", "grouped", "listed"]
@@ -89,7 +89,6 @@ def listed(items: list[str], most: int = 12) -> str:
     return "\n  ".join(shown)
 
 
-_lines = listed  # the old private name, until pipeline imports listed
 
 
 def grouped(messages: list[str], most: int = 5) -> list[str]:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .physics import EARTH_RADIUS_KM, haversine_km
+from ..physics import EARTH_RADIUS_KM, haversine_km
 
 __all__ = ["greedy_cluster", "unit_vectors", "chord_radius"]
 

@@ -34,9 +34,9 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from .errors import InputError
-from .paths import DATA_DIR
-from .physics import C_KM_PER_S, EARTH_RADIUS_KM
+from ..errors import InputError
+from ..paths import DATA_DIR
+from ..physics import C_KM_PER_S, EARTH_RADIUS_KM
 
 __all__ = ["MU_KM3_PER_S2", "EARTH_ROTATION_RAD_PER_S", "SHELLS_CSV", "load_shells", "period_s",
            "walker_ecef_km", "plus_grid_links", "ground_ecef_km", "elevation_deg", "RttStats",
@@ -274,7 +274,7 @@ def compare_rtt(lon_a, lat_a, lon_b, lat_b, net) -> pd.DataFrame:
     settings: great-circle km, the vacuum bound, fiber over the Internet path, the closed-form
     LEO figure and the constellation's median and 95th percentile. One row per pair.
     """
-    from .physics import haversine_km
+    from ..physics import haversine_km
 
     lon_a, lat_a, lon_b, lat_b = (np.atleast_1d(np.asarray(v, float)) for v in (lon_a, lat_a, lon_b, lat_b))
     d = haversine_km(lon_a, lat_a, lon_b, lat_b)

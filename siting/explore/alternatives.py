@@ -30,10 +30,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .decisions import Decisions
-from .errors import NoSolutionError, ScenarioError
-from .inputs import SitingInputs
-from .solve import SolveOptions, SolveReport, StandardForm
+from ..errors import NoSolutionError, ScenarioError
+from ..inputs.inputs import SitingInputs
+from ..model.decisions import Decisions
+from ..solve import SolveOptions, SolveReport, StandardForm
 
 __all__ = ["Alternative", "Alternatives", "Role", "Kind", "with_cost_row", "alternatives", "alternatives_of_inputs",
            "site_table", "plan_table", "render_sites_png", "write_alternatives", "ALTERNATIVE_FILES"]
@@ -106,7 +106,7 @@ def alternatives_of_inputs(inp: SitingInputs, opts: SolveOptions, *, slack: floa
     solve takes the pipeline's path (:func:`siting.pipeline.solve_model`): the model is checked
     for memory and compiled once, and an alternative is never worse (in its objective) than the
     optimum's plan it starts from."""
-    from .pipeline import solve_model
+    from ..pipeline import solve_model
 
     check_args(slack, count)
     say = progress or (lambda _m: None)
@@ -152,8 +152,8 @@ def alternatives(scenario, slack: float = 0.05, count: int = 3, *, options: Solv
                  time_limit_s: float | None = None,
                  progress: Callable[[str], None] | None = None) -> Alternatives:
     """Near-optimal alternatives of ``scenario`` (its inputs built once)."""
-    from .inputs import from_layers
-    from .pipeline import options_from
+    from ..inputs.inputs import from_layers
+    from ..pipeline import options_from
 
     check_args(slack, count)
     inp = from_layers(scenario, progress=progress)
@@ -203,7 +203,7 @@ def render_sites_png(alt: Alternatives, path, *, width_in: float = 12.0, height_
     from matplotlib.collections import PolyCollection
     from matplotlib.figure import Figure
 
-    from .maps import countries
+    from ..outputs.maps import countries
 
     fig = Figure(figsize=(width_in, height_in), dpi=dpi)
     FigureCanvasAgg(fig)
@@ -240,8 +240,8 @@ def render_sites_png(alt: Alternatives, path, *, width_in: float = 12.0, height_
 
 def write_alternatives(alt: Alternatives, out, *, run: dict | None = None, run_id: str | None = None):
     """Write alternatives.csv, sites_in_alternatives.csv, alternatives.png, summary.json into ``out``."""
-    from .outdir import replace_dir
-    from .results import json_default, write_csv
+    from ..outputs.outdir import replace_dir
+    from ..outputs.results import json_default, write_csv
 
     roles = {str(k): v for k, v in alt.sites["role"].value_counts().to_dict().items()}
     summary = {"scenario": alt.name, "slack": alt.slack, "optimum_musd": alt.optimum,

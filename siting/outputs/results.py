@@ -1,6 +1,6 @@
 """Solution -> plan tables keyed by the user's ids, GeoJSON (RFC 7946), summary and map.
 
-Outputs are written through :mod:`siting.outdir`: into a temporary sibling, swapped into place
+Outputs are written through :mod:`siting.outputs.outdir`: into a temporary sibling, swapped into place
 as the last act, and only over a folder that is a siting output.
 """
 
@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .decisions import Decisions
-from .inputs import SitingInputs
+from ..inputs.inputs import SitingInputs
+from ..model.decisions import Decisions
+from ..solve import SolutionStatus, SolveReport, Termination
 from .outdir import Written, replace_dir
-from .solve import SolutionStatus, SolveReport, Termination
 
 __all__ = ["Plan", "Summary", "Times", "Size", "Totals", "CarbonWater", "make_plan", "within_gap",
            "write_outputs", "sites_geojson", "links_geojson", "csv_safe", "write_csv", "OUTPUT_FILES"]
@@ -409,7 +409,7 @@ def write_outputs(plan: Plan, inp: SitingInputs, out: Path, *, scenario=None,
                   run_id: str | None = None) -> Written:
     """Write every output file into ``out``, replacing it only if it is a siting output.
 
-    Files go to a temporary sibling first; the swap is the last act (see :mod:`siting.outdir`).
+    Files go to a temporary sibling first; the swap is the last act (see :mod:`siting.outputs.outdir`).
     ``scenario`` (the resolved :class:`~siting.scenario.Scenario`) is written as scenario.yaml.
     """
     from .maps import render_map, render_png

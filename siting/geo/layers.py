@@ -25,7 +25,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 from shapely.validation import explain_validity
 
-from .errors import InputError, clip, decode_utf8, special_file
+from ..errors import InputError, clip, decode_utf8, special_file
 
 __all__ = ["LayerSpec", "SPECS", "split_layer_path", "read_layer", "read_energy_sources", "read_demand", "read_pops"]
 

@@ -32,8 +32,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import costs, profiles
-from .errors import InputError
+from .. import costs
+from ..errors import InputError
+from . import profiles
 
 __all__ = ["HourlyInputs", "hourly_inputs", "read_profiles", "daily_energy_bound"]
 

@@ -89,7 +89,7 @@ def audit(plan, inp, tol: float = 1e-5) -> list[str]:
 
 
 def n_minus_1_findings(plan, inp) -> list[str]:
-    """One finding per failure group and region it leaves short (:mod:`siting.audit_n_minus_1`);
+    """One finding per failure group and region it leaves short (:mod:`siting.outputs.audit_n_minus_1`);
     none when N-1 is off."""
     if inp.n_minus_1_share is None:
         return []

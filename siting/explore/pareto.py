@@ -33,10 +33,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .decisions import Decisions
-from .errors import ScenarioError
-from .inputs import SitingInputs
-from .solve import SolveOptions, SolveReport
+from ..errors import ScenarioError
+from ..inputs.inputs import SitingInputs
+from ..model.decisions import Decisions
+from ..solve import SolveOptions, SolveReport
 
 __all__ = ["Point", "Front", "Monotone", "Start", "parse_range", "check_limits", "front", "front_of_inputs",
            "monotone_flags", "front_table", "render_front_png", "write_front", "FRONT_FILES", "MAX_LATENCY_MS"]
@@ -179,8 +179,8 @@ def front_of_inputs(inp: SitingInputs, latencies_ms: Sequence[float], opts: Solv
     """The front for ready inputs (built at the loosest limit or looser), one point per limit.
     Every solve takes the pipeline's path (:func:`siting.pipeline.solve_model`): the model is
     checked for memory and compiled once, and no point returns a plan dearer than its start."""
-    from .pipeline import compile_checked, solve_model
-    from .solve import Reoptimizer
+    from ..pipeline import compile_checked, solve_model
+    from ..solve import Reoptimizer
 
     say = progress or (lambda _m: None)
     limits = check_limits(latencies_ms)
@@ -240,8 +240,8 @@ def _warm_solve(inp: SitingInputs, comp, reopt, neighbour: np.ndarray, say: Call
     a valid bound. Measured on the default scenario, HiGHS from the neighbour's plan alone often
     ended the 120 s at the neighbour's plan, 1-2.5 % from its bound.
     """
-    from .pipeline import Solved, solve_model
-    from .solve import SolutionStatus, Termination
+    from ..pipeline import Solved, solve_model
+    from ..solve import SolutionStatus, Termination
 
     opts = reopt.opts
     t0 = time.perf_counter()
@@ -292,8 +292,8 @@ def _within_gap(runs, mip_gap: float) -> bool:
 def front(scenario, latencies_ms: Sequence[float], *, options: SolveOptions | None = None,
           progress: Callable[[str], None] | None = None) -> Front:
     """The cost–latency front of ``scenario``: inputs built once at the loosest limit, one solve per limit."""
-    from .inputs import from_layers
-    from .pipeline import options_from
+    from ..inputs.inputs import from_layers
+    from ..pipeline import options_from
 
     limits = check_limits(latencies_ms)
     loose = scenario.model_copy(update={"demand": scenario.demand.model_copy(update={"latency_ms": limits[-1]})})
@@ -366,9 +366,9 @@ def render_front_png(fr: Front, path, *, width_in: float = 9.0, height_in: float
 
 
 def write_front(fr: Front, out, *, run: dict | None = None, run_id: str | None = None):
-    """Write pareto.csv, pareto.png and summary.json into ``out`` (see :mod:`siting.outdir`)."""
-    from .outdir import replace_dir
-    from .results import json_default, write_csv
+    """Write pareto.csv, pareto.png and summary.json into ``out`` (see :mod:`siting.outputs.outdir`)."""
+    from ..outputs.outdir import replace_dir
+    from ..outputs.results import json_default, write_csv
 
     table = fr.table.astype(object).where(fr.table.notna(), None)
     summary = {"scenario": fr.name, "limits_ms": fr.table["limit_ms"].tolist(),

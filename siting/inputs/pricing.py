@@ -4,9 +4,9 @@ The geography of a scenario (candidate sites, regions, arcs and their round trip
 slow to make (1.7 s on ``models/full.yaml``); the cost tables a price change alters take
 milliseconds. :data:`PRICE_FIELDS` are the scenario fields read only when pricing, so two
 scenarios with the same :func:`geography_key` share their geography
-(:func:`siting.inputs.read_geography`) and differ only in :func:`siting.inputs.priced`.
+(:func:`siting.inputs.inputs.read_geography`) and differ only in :func:`siting.inputs.inputs.priced`.
 A test re-prices one geography with each of these fields changed and compares the inputs with
-:func:`siting.inputs.from_layers`.
+:func:`siting.inputs.inputs.from_layers`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import costs
-from .scenario import Scenario
+from .. import costs
+from ..scenario import Scenario
 
 __all__ = ["PRICE_FIELDS", "price_fields", "geography_key", "cost_tables", "energy_mwh_per_mw_year"]
 
@@ -57,7 +57,7 @@ def price_fields(sc: Scenario) -> tuple[str, ...]:
 def geography_key(sc: Scenario) -> str:
     """sha256 of what the geography of ``sc`` depends on: the resolved scenario without its
     price fields, its solver settings, name and description, and the layer files' size and
-    modification time. Equal keys: the same :func:`siting.inputs.read_geography`."""
+    modification time. Equal keys: the same :func:`siting.inputs.inputs.read_geography`."""
     tree = sc.model_dump(mode="json")
     for key in ("name", "description", "solver"):
         tree.pop(key, None)

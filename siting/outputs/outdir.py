@@ -30,7 +30,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from .errors import SitingError
+from ..errors import SitingError
 
 __all__ = ["MANIFEST", "OutputError", "WriteError", "safe_name", "check_out", "replace_dir", "read_manifest",
            "Written"]

@@ -5,7 +5,7 @@ the inhabited latitudes, draws firm power, fuels and prices as the real layers h
 only latency-eligible (region, site, link) arcs and prices everything with the default scenario's
 economics (``models/default.yaml``: cooling, training, modules, resilience, backhaul, unmet demand),
 so the model sees an instance shaped like ``from_layers`` output at any size. Nothing is all-pairs:
-a k-d tree on unit vectors (as :mod:`siting.merge`) proposes the sites within each region's reach,
+a k-d tree on unit vectors (as :mod:`siting.geo.merge`) proposes the sites within each region's reach,
 and the latency test decides.
 
 The latency limit is calibrated so a region has about ``arcs_per_region`` eligible arcs (fiber
@@ -24,10 +24,11 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from . import costs, physics
-from .inputs import SitingInputs, _cooling_table, _cost_tables
-from .merge import chord_radius, unit_vectors
-from .scenario import Scenario, load_scenario
+from .. import costs, physics
+from ..geo.merge import chord_radius, unit_vectors
+from ..scenario import Scenario, load_scenario
+from .inputs import SitingInputs, cooling_table
+from .pricing import cost_tables
 
 __all__ = ["SIZES", "METROS", "generate", "reach_km"]
 
@@ -186,16 +187,16 @@ def generate(n_sites: int, n_regions: int, seed: int = 0, *, arcs_per_region: in
     sites = _sites(rng, n_sites, sc)
     tree = cKDTree(unit_vectors(sites["longitude"], sites["latitude"]))
     regions["latency_ms"], limit = _limits(tree, regions, sites, sc, arcs_per_region, min_sites)
-    cooling = _cooling_table(sc)
+    cooling = cooling_table(sc)
     sites["max_it_mw"] = sites["firm_mw"] / cooling["pue"].astype(float).min()
     arcs = _arcs(tree, regions, sites, sc)
-    it, site, fiber, sat = _cost_tables(sites, cooling, sc)
+    it, site, fiber, sat = cost_tables(sites, cooling, sc)
     d, f, net = sc.demand, sc.facility, sc.network
     pv_mwh = f.utilisation * costs.HOURS_PER_YEAR * float(costs.pv_annuity_factor(sc.money.discount_rate,
                                                                                    sc.money.lifetime_years))
     unmet = None if d.unmet_penalty_usd_per_mwh is None else d.unmet_penalty_usd_per_mwh * pv_mwh / 1e6
     raised = int((regions["latency_ms"] > limit).sum())
-    notes = [f"synthetic instance (siting.instances, seed {seed}): {n_sites} sites, {n_regions} regions, "
+    notes = [f"synthetic instance (siting.inputs.instances, seed {seed}): {n_sites} sites, {n_regions} regions, "
              f"{len(arcs):,} arcs ({len(arcs) / n_regions:.1f} per region); latency limit {limit:.1f} ms, "
              f"raised for {raised} regions to reach {min_sites} sites"]
     return SitingInputs(sites, regions, arcs, cooling, it, site, fiber, sat, sat_unit_gbps=net.sat_unit_gbps,

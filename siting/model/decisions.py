@@ -1,4 +1,4 @@
-"""The plan as decisions on the :class:`~siting.inputs.SitingInputs` axes (the model's way out).
+"""The plan as decisions on the :class:`~siting.inputs.inputs.SitingInputs` axes (the model's way out).
 
 :class:`Decisions` is frozen and typed: per site ``k`` (K), cooling option ``c`` (C), arc ``a``
 (A, positions in ``inputs.arcs``) and region ``r`` (R). Only :mod:`siting.model` reads it from
@@ -30,7 +30,7 @@ class Decisions:
     on the pair's first arc; shape (0, A) without N-1; train_sat_mw[K]: training MW whose
     traffic goes by satellite (0 without training traffic); with hourly energy: storage_mwh[K],
     storage_mw[K], overbuild_mw[K] (zero where not built or not offered) and, per hourly cell h
-    (H, the layout of :class:`~siting.storage.HourlyInputs`), charge_mw[H], discharge_mw[H],
+    (H, the layout of :class:`~siting.energy.storage.HourlyInputs`), charge_mw[H], discharge_mw[H],
     soc_mwh[H] (empty without hourly energy); with grid import, import_mw[H] (empty without it)."""
 
     open: np.ndarray

@@ -14,20 +14,21 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import climate, constellation, costs, groups, physics
-from .errors import InputError, ScenarioError, clip, show_id
-from .layers import read_demand, read_energy_sources, read_pops
-from .merge import greedy_cluster
+from .. import costs, physics
+from ..energy import climate
+from ..energy.storage import HourlyInputs, daily_energy_bound, hourly_inputs
+from ..errors import InputError, ScenarioError, clip, show_id
+from ..geo import constellation, groups
+from ..geo.layers import read_demand, read_energy_sources, read_pops
+from ..geo.merge import greedy_cluster
+from ..scenario import Scenario
 from .pricing import cost_tables, energy_mwh_per_mw_year
-from .scenario import Scenario
-from .storage import HourlyInputs, daily_energy_bound, hourly_inputs
 
 __all__ = ["SitingInputs", "UnitCosts", "from_layers", "from_cost_matrix", "LINKS", "Geography", "read_geography",
-           "priced"]
+           "priced", "cooling_table"]
 
 LINKS = ("fiber", "satellite", "direct")  # "direct": no backhaul decision (plain arrays)
 MAX_MODULES_PER_SITE = 100_000  # more whole modules than HiGHS's integrality tolerance can keep whole
-_cost_tables = cost_tables  # the old private name, until instances imports siting.pricing.cost_tables
 
 
 @dataclass(frozen=True)
@@ -453,7 +454,7 @@ def _rtt_satellite(sites, regions, d_region_site, sc: Scenario) -> np.ndarray:
     return stats.percentile(net.leo_percentile)
 
 
-def _cooling_table(sc: Scenario) -> pd.DataFrame:
+def cooling_table(sc: Scenario) -> pd.DataFrame:
     c = pd.DataFrame({n: t.model_dump() for n, t in sc.cooling.items()}).T
     c = c.rename_axis("cooling").reset_index()
     c["carries_training"] = c["rack_kw"].astype(float) >= sc.facility.training_rack_kw
@@ -476,7 +477,7 @@ class Geography:
     (with their pop, lateral km, price and carbon per MWh), regions, arcs with their round trips
     (``cost_musd_per_mw`` 0), hourly profiles, the climate's PUE [K, C] (annual mean, warmest
     month), water per MW IT [K, C], water limits [K], failure groups [K] and the notes.
-    Scenarios with the same :func:`siting.pricing.geography_key` share it."""
+    Scenarios with the same :func:`siting.inputs.pricing.geography_key` share it."""
 
     sites: pd.DataFrame
     regions: pd.DataFrame
@@ -506,7 +507,7 @@ def read_geography(sc: Scenario, *, progress: Callable[[str], None] | None = Non
     if regions.empty:
         raise InputError("demand", "population", "no demand region is left after merging and "
                          f"the minimum population of {sc.demand.min_population:,.0f}")
-    cooling = _cooling_table(sc)
+    cooling = cooling_table(sc)
     hourly = None
     if sc.energy.hourly:
         hourly = hourly_inputs(sites, sc, notes)
@@ -539,9 +540,9 @@ def read_geography(sc: Scenario, *, progress: Callable[[str], None] | None = Non
 
 def priced(geo: Geography, sc: Scenario) -> SitingInputs:
     """Model inputs from a geography and a scenario's prices (milliseconds: the cost tables of
-    :func:`siting.pricing.cost_tables` and the scenario's scalars); ``geo`` is not changed."""
+    :func:`siting.inputs.pricing.cost_tables` and the scenario's scalars); ``geo`` is not changed."""
     f, d = sc.facility, sc.demand
-    sites, cooling = geo.sites.copy(), _cooling_table(sc)
+    sites, cooling = geo.sites.copy(), cooling_table(sc)
     it, site, fiber, sat = cost_tables(sites, cooling, sc, geo.pue_annual, geo.water)
     mwh_per_mw_pv = (f.utilisation * costs.HOURS_PER_YEAR
                      * float(costs.pv_annuity_factor(sc.money.discount_rate, sc.money.lifetime_years)))

@@ -6,9 +6,9 @@ dicts. :func:`sweep` returns one row per variant (a :class:`Row`; see :meth:`Row
 
 No needless work:
 
-- variants that differ only in prices (:func:`siting.pricing.geography_key`) share their
-  geography: it is read once (:func:`siting.inputs.read_geography`: layers, merges, distances,
-  arcs) and each variant is priced on it (:func:`siting.inputs.priced`, milliseconds);
+- variants that differ only in prices (:func:`siting.inputs.pricing.geography_key`) share their
+  geography: it is read once (:func:`siting.inputs.inputs.read_geography`: layers, merges, distances,
+  arcs) and each variant is priced on it (:func:`siting.inputs.inputs.priced`, milliseconds);
 - variants are grouped by :func:`siting.model.structure_key` of their inputs; a group builds and
   compiles its model once and re-solves every further variant in place
   (:func:`siting.model.in_place_update`: new costs and row bounds on the compiled arrays, solved
@@ -49,11 +49,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .errors import ScenarioError, SitingError, clip
-from .outdir import check_out, replace_dir, safe_name
-from .pricing import geography_key, layer_stamp
-from .results import json_default
-from .scenario import Scenario, load_scenario
+from ..errors import ScenarioError, SitingError, clip
+from ..inputs.pricing import geography_key, layer_stamp
+from ..outputs.outdir import check_out, replace_dir, safe_name
+from ..outputs.results import json_default
+from ..scenario import Scenario, load_scenario
 
 __all__ = ["sweep", "SweepError", "Row", "VariantState", "expand", "parse_vary", "plot_sweep", "cache_key"]
 
@@ -108,7 +108,7 @@ class Row:
 
     @classmethod
     def of_plan(cls, variant: str, plan, coolings: Sequence[str], **times) -> Row:
-        """The row of a solved plan (a :class:`siting.results.Plan`); ``coolings``: every cooling
+        """The row of a solved plan (a :class:`siting.outputs.results.Plan`); ``coolings``: every cooling
         option (an ``it_mw_<cooling>`` column each); ``times``: ``inputs_s``, ``build_s``,
         ``solve_s``, ``resolved_in_place``."""
         rep, sites = plan.report, plan.sites
@@ -186,7 +186,7 @@ def parse_vary(texts: Sequence[str]) -> dict[str, list]:
     >>> parse_vary(["network.sat_price_musd_per_gbps_year=0.2,1", "demand.unmet_penalty_usd_per_mwh=null,500"])
     {'network.sat_price_musd_per_gbps_year': [0.2, 1], 'demand.unmet_penalty_usd_per_mwh': [None, 500]}
     """
-    from .scenario import parse_yaml
+    from ..scenario import parse_yaml
 
     grid: dict[str, list] = {}
     for text in texts:
@@ -299,11 +299,11 @@ def _failure(exc: Exception) -> str:
 
 
 def _prepare(scenarios: list[Scenario]) -> list[tuple]:
-    """Inputs of variants that share one geography (:func:`siting.pricing.geography_key`): it is
+    """Inputs of variants that share one geography (:func:`siting.inputs.pricing.geography_key`): it is
     read once and each variant priced on it; ``[(structure key, inputs, inputs_s, error)]``."""
-    from .diagnose import diagnose
-    from .inputs import priced, read_geography
-    from .model import structure_key
+    from ..inputs.diagnose import diagnose
+    from ..inputs.inputs import priced, read_geography
+    from ..model import structure_key
 
     geo, failed, out = None, None, []
     for sc in scenarios:
@@ -330,7 +330,7 @@ def _prepare(scenarios: list[Scenario]) -> list[tuple]:
 
 
 def _no_plan(report) -> str:
-    from .solve import Termination
+    from ..solve import Termination
 
     if report.termination in (Termination.INFEASIBLE, Termination.INFEASIBLE_OR_UNBOUNDED):
         return ("no plan: infeasible (run `siting solve` with these overrides to have the regions "
@@ -358,9 +358,9 @@ class _Group:
 
     def solve(self, inp, opts):
         """``(report, decisions, build_s, in_place)`` for ``inp``."""
-        from .model import in_place_update
-        from .pipeline import solve_model
-        from .solve import Reoptimizer
+        from ..model import in_place_update
+        from ..pipeline import solve_model
+        from ..solve import Reoptimizer
 
         t0 = time.perf_counter()
         in_place = self.comp is not None
@@ -384,8 +384,8 @@ class _Group:
 
 def _solve_chunk(items: list[dict], prepared: list[tuple], cache_dir: str | None, keep_plans: bool) -> list:
     """Solve one chunk of a structure group in order; ``[(row, (plan, inputs) or None)]``."""
-    from .pipeline import options_from
-    from .results import make_plan
+    from ..outputs.results import make_plan
+    from ..pipeline import options_from
 
     group, out = _Group(), []
     folder = Path(cache_dir) if cache_dir else None
@@ -492,7 +492,7 @@ def _chunks(groups: list[list[int]], workers: int) -> list[list[int]]:
 
 def _run(client, todo: list[dict], cache_dir: Path | None, keep_plans: bool, local: bool, bar,
          on_row: Callable[[dict, object], None]) -> None:
-    """Prepare every variant (one geography read per :func:`~siting.pricing.geography_key`),
+    """Prepare every variant (one geography read per :func:`~siting.inputs.pricing.geography_key`),
     group them by structure, solve the groups; rows as they finish."""
     from distributed import as_completed
 
@@ -599,7 +599,7 @@ def sweep(scenario: str | Path | None = None,
         rows[row.variant] = (row, False)
         _cache_write(cache, it["cache_key"], row)
         if payload is not None and var_root is not None:
-            from .results import write_outputs
+            from ..outputs.results import write_outputs
 
             write_outputs(payload[0], payload[1], var_root / it["name"], scenario=it["scenario"])
 
@@ -644,7 +644,7 @@ def _table(items: list[dict], keys: list[str], rows: dict[str, tuple[Row, bool]]
 
 
 def _write(out: Path, table: pd.DataFrame, items: list[dict]) -> None:
-    from .results import write_csv
+    from ..outputs.results import write_csv
 
     partial = bool(table.attrs.get("partial"))
     meta = {"kind": "sweep", "partial": partial, "variants": len(items)}

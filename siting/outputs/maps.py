@@ -82,11 +82,11 @@ def script_json(obj) -> str:
 
 
 def _asset(name: str) -> str:
-    return (files("siting") / "assets" / name).read_text(encoding="utf-8")
+    return (files("siting.outputs") / "assets" / name).read_text(encoding="utf-8")
 
 
 def _asset_bytes(name: str) -> bytes:
-    return (files("siting") / "assets" / name).read_bytes()
+    return (files("siting.outputs") / "assets" / name).read_bytes()
 
 
 def countries() -> dict:
@@ -192,7 +192,7 @@ def map_data(plan, inp) -> dict:
 
 def _css_with_inline_images(css: str) -> str:
     """Leaflet's CSS with ``url(images/x.png)`` as data URIs (images not shipped: ``none``)."""
-    shipped = {p.name for p in (files("siting") / "assets" / "leaflet" / "images").iterdir()}
+    shipped = {p.name for p in (files("siting.outputs") / "assets" / "leaflet" / "images").iterdir()}
 
     def inline(m: re.Match) -> str:
         name = m.group(1)

@@ -11,8 +11,8 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from .errors import InputError
-from .physics import pairwise_km
+from ..errors import InputError
+from ..physics import pairwise_km
 
 __all__ = ["failure_groups"]
 

@@ -3,7 +3,7 @@
 Building every failure group's recourse block at once grows the model with the square of the
 candidates (the default's 250 candidates refuse it); the loop here starts with no block, adds
 the blocks of the failure groups the independent post-check
-(:func:`siting.audit_n_minus_1.n_minus_1_check`) finds short, and repeats until every failure
+(:func:`siting.outputs.audit_n_minus_1.n_minus_1_check`) finds short, and repeats until every failure
 passes.
 """
 
@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from .audit_n_minus_1 import n_minus_1_check
-from .errors import InputError
-from .pipeline import solve_inputs
+from ..errors import InputError
+from ..outputs.audit_n_minus_1 import n_minus_1_check
+from ..pipeline import solve_inputs
 
 __all__ = ["solve_n_minus_1"]
 

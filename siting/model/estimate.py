@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ModelTooLargeError
-from .inputs import SitingInputs
-from .model import Compiled, compile_inputs, sizes
+from ..errors import ModelTooLargeError
+from ..inputs.inputs import SitingInputs
+from . import Compiled, compile_inputs, sizes
 
 __all__ = ["ModelEstimate", "estimate", "available_memory_bytes", "check_fits",
            "PEAK_BASE_BYTES", "PEAK_BYTES_PER_ARC", "PEAK_BYTES_PER_NONZERO"]
@@ -70,7 +70,7 @@ def estimate(model: SitingInputs | Compiled) -> ModelEstimate:
     (:func:`siting.model.sizes`: the numpy statement costs ~1 % of a Pyomo build, so the count is
     the matrix HiGHS receives, not a second account of it). Give the compiled model when you have it.
 
-    >>> from siting.inputs import from_cost_matrix
+    >>> from siting.inputs.inputs import from_cost_matrix
     >>> e = estimate(from_cost_matrix([5, 7], [10, 10], [4, 6, 3], [[1, 2, 9], [3, 1, 1]]))
     >>> e.n_variables, e.n_integer, e.n_constraints, e.n_nonzeros  # open 2 + it 2 + serve 6
     (10, 2, 13, 30)

@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .costs import HOURS_PER_YEAR
-from .paths import DATA_DIR
+from ..costs import HOURS_PER_YEAR
+from ..paths import DATA_DIR
 
 __all__ = ["pue_at", "zonal_temperature_c", "site_pue", "water_l_per_kwh_at", "site_water_m3_per_mw_year"]
 

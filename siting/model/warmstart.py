@@ -14,9 +14,9 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from ..inputs.inputs import SitingInputs
+from ..solve import Phase, SolutionStatus, SolveReport, StandardForm, Termination, feasible, relative_gap
 from .decisions import Decisions
-from .inputs import SitingInputs
-from .solve import Phase, SolutionStatus, SolveReport, StandardForm, Termination, feasible, relative_gap
 
 __all__ = ["restrict_sites", "lift", "keep_start"]
 

@@ -1,0 +1,1 @@
+"""Hourly profiles, representative days and storage inputs, cooling by climate."""

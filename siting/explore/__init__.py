@@ -1,0 +1,1 @@
+"""Studies over many solves: sweeps, Pareto fronts, alternatives, the N-1 loop."""

@@ -1,0 +1,1 @@
+"""Read the layers; distances, routed LEO round trips, merging, failure groups."""
