@@ -13,7 +13,7 @@ set (``/proc/self/clear_refs``) and reports the peak growth over what it held be
 counted. ``--layers`` adds the real layers (every family: cooling, modules, training, backhaul),
 one row per ``;``-separated set of scenario overrides. The Pyomo path is skipped above
 ``--pyomo-max-arcs``. Both paths' arrays are checked equal (same shape and nonzeros;
-tests/test_pyomo_model.py checks every entry).
+tests/model/test_pyomo_model.py checks every entry).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ two points on the sphere is ``2 sin(d / 2R)`` for a great-circle distance ``d``,
 query finds exactly the points within a great-circle radius, with no special case at the poles
 or across the antimeridian. The tree only proposes candidates (with a small safety margin); the
 decision is the same ``haversine_km(...) <= radius_km`` test as the all-pairs algorithm it
-replaces, so labels are identical (tests/test_merge.py checks this against a slow reference).
+replaces, so labels are identical (tests/geo/test_merge.py checks this against a slow reference).
 """
 
 from __future__ import annotations

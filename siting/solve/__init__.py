@@ -47,7 +47,7 @@ __all__ = ["SolveOptions", "SolveReport", "StandardForm", "Phase", "Termination"
            "feasible", "relative_gap", "make_highs", "Clock", "LIMITS", "Limit", "HIGHS_MAX_SEED",
            "LARGE_LAZY_ROWS"]
 
-# the old private names, still imported by tests/test_warmstart.py and bench/memory.py (not ours
+# the old private names, still imported by tests/model/test_warmstart.py and bench/memory.py (not ours
 # to edit): drop these once they import feasible and make_highs
 _feasible = feasible
 _highs = make_highs

@@ -7,7 +7,7 @@ import nbclient
 import nbformat
 import pytest
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 EXPECTED = {"pareto.ipynb": ["pareto_small/pareto.csv", "pareto_small/pareto.png"],
             "alternatives.ipynb": ["alternatives_small/sites_in_alternatives.csv", "alternatives_sites.png"]}
 

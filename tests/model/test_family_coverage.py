@@ -11,7 +11,7 @@ import ast
 import shutil
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FAMILIES_PY = ROOT / "siting" / "model" / "families.py"
 MATH = ("<=", ">=", "=")
 
@@ -81,7 +81,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 def test_a_deleted_family_test_is_caught(tmp_path):
     root = _copy(tmp_path)
-    _edit(root / "tests" / "test_families.py", '@pytest.mark.family("modules")\n', "")
+    _edit(root / "tests" / "model" / "test_families.py", '@pytest.mark.family("modules")\n', "")
     assert problems(root) == ["family 'modules' has no hand-solved test (@pytest.mark.family('modules'))"]
 
 
@@ -95,10 +95,10 @@ def test_an_unlisted_family_and_a_missing_math_line_are_caught(tmp_path):
 
 def test_a_mark_naming_no_family_and_a_test_asserting_nothing_are_caught(tmp_path):
     root = _copy(tmp_path)
-    (root / "tests" / "test_planted.py").write_text(
+    (root / "tests" / "geo" / "test_planted.py").write_text(  # a sub-folder: the walk is recursive
         'import pytest\n\n\n@pytest.mark.family("damand")\ndef test_typo():\n    assert True\n\n\n'
         '@pytest.mark.family("max_sites")\ndef test_nothing():\n    pass\n')
-    _edit(root / "tests" / "test_families.py", '@pytest.mark.family("max_sites")\n', "")
+    _edit(root / "tests" / "model" / "test_families.py", '@pytest.mark.family("max_sites")\n', "")
     assert problems(root) == ["family 'max_sites' has no hand-solved test (@pytest.mark.family('max_sites'))",
                               "test_planted.py::test_typo marks 'damand', which is no family"]
 

@@ -241,11 +241,11 @@ def test_unreadable_or_empty_layers_are_one_named_error(tmp_path, reader, conten
 
 def test_the_readme_example_runs(tmp_path):
     """The commands in README "Your own data" exit 0."""
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     section = readme.split("## Your own data", 1)[1].split("\n## ", 1)[0]
     commands = [line.split(" # ")[0].split() for line in section.splitlines() if line.startswith("siting ")]
     assert commands, "the README section shows at least one command"
-    cwd = Path(__file__).resolve().parents[1]
+    cwd = Path(__file__).resolve().parents[2]
     for cmd in commands:
         args = [a if not a.startswith("models/") else str(cwd / a) for a in cmd[1:]]
         if args[0] == "solve":

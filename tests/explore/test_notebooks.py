@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-NOTEBOOKS = [Path(__file__).resolve().parents[1] / "notebooks" / "what_if.ipynb"]  # the others: test_notebooks_explore
+NOTEBOOKS = [Path(__file__).resolve().parents[2] / "notebooks" / "what_if.ipynb"]  # the others: test_notebooks_explore
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
