@@ -216,7 +216,7 @@ class Solver(_Strict):
     threads: Int = Field(ge=1, le=256)
     seed: Int = Field(ge=0, le=MAX_SEED)
     restricted_time_s: Num = Field(ge=0)
-    strategy: Literal["lp_start", "plain", "benders"] = "lp_start"
+    strategy: Literal["auto", "lp_start", "plain", "benders"] = "auto"  # auto: picked by the structure
     warm_start: WarmStart | None = None  # off by default
 
 

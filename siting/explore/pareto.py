@@ -248,7 +248,7 @@ def _warm_solve(inp: SitingInputs, comp, reopt, neighbour: np.ndarray, say: Call
     same = lambda done, x: done.report.x is not None and np.array_equal(done.report.x, x)  # noqa: E731
     runs: list[tuple] = []  # (Solved, what its plan is or started from)
     begin = (neighbour, Start.NEIGHBOUR)
-    if opts.strategy == "lp_start":
+    if opts.strategy in ("lp_start", "auto"):  # auto is lp_start on siting models
         quick_s = min(max(opts.restricted_time_s, 1.0), opts.time_limit_s)
         quick = solve_model(inp, dataclasses.replace(opts, time_limit_s=quick_s), compiled=comp, sf=reopt.sf,
                             start=neighbour, progress=say)

@@ -59,7 +59,7 @@ class Strategy(enum.StrEnum):
     AUTO = "auto"  # one of the others, picked by the problem's structure (solve.auto)
 
 
-DEFAULT_STRATEGY = Strategy.LP_START
+DEFAULT_STRATEGY = Strategy.AUTO  # lp_start on siting models, benders on facility location
 
 
 @dataclass(frozen=True)
