@@ -15,7 +15,7 @@ import numpy as np
 from .errors import NoSolutionError
 from .inputs.diagnose import diagnose, elastic, explain_infeasible, grouped, listed
 from .inputs.inputs import SitingInputs, from_layers
-from .model import Compiled, compile_inputs, read_decisions, start_vector
+from .model import Compiled, compile_inputs, n_periods, period_view, read_decisions, start_vector
 from .model.decisions import Decisions
 from .model.estimate import check_fits, estimate
 from .model.warmstart import keep_start, lift, restrict_sites
@@ -110,7 +110,9 @@ def solve_model(inp: SitingInputs, opts: SolveOptions, *, compiled: Compiled | N
     report = keep_start(sf, report, x0)
     if build_s is not None:
         report = dataclasses.replace(report, build_s=build_s)
-    return Solved(report, None if report.x is None else read_decisions(comp, inp, report.x), comp)
+    P = n_periods(inp)  # with periods: the plan as built by the last one (read_schedule: every period)
+    return Solved(report, None if report.x is None else read_decisions(period_view(comp, P - 1, P), inp, report.x),
+                  comp)
 
 
 def _rows_of(mask: np.ndarray | None, sf: StandardForm) -> np.ndarray | None:

@@ -22,6 +22,7 @@ from ..geo import constellation, groups
 from ..geo.layers import read_demand, read_energy_sources, read_pops
 from ..geo.merge import greedy_cluster
 from ..scenario import Scenario
+from .periods import Periods
 from .pricing import cost_tables, energy_mwh_per_mw_year
 
 __all__ = ["SitingInputs", "UnitCosts", "from_layers", "from_cost_matrix", "LINKS", "Geography", "read_geography",
@@ -93,6 +94,7 @@ class SitingInputs:
     energy_mwh_per_mw_year: np.ndarray | None = None  # [K, C] MWh a year per MW IT (energy, carbon priced on it)
     embodied_tco2e_per_mw_it: float = 0.0  # building + IT built, per MW IT (reported, not priced)
     battery_tco2e_per_mwh: float = 0.0  # batteries built over the horizon, per MWh of storage (reported)
+    periods: Periods | None = None  # investment periods (time: block); None: one period, today's model
 
     def failure_groups(self) -> np.ndarray:
         """The failure-group label of every site (K): a whole group fails together."""
@@ -145,6 +147,26 @@ class SitingInputs:
                                      int(bad[0]))
 
         self._check_water(K, C)
+        self._check_periods(K, R)
+
+    def _check_periods(self, K: int, R: int) -> None:
+        """Periods on these axes; options not yet stated over periods refused with a period axis."""
+        per = self.periods
+        if per is None:
+            return
+        for name, shape in (("demand_factor", (per.P, R)), ("site_first", (K,)), ("fiber_first", (K,)),
+                            ("training_mw", (per.P,)), ("weight", (per.P,))):
+            if np.shape(getattr(per, name)) != shape:
+                raise InputError("inputs", f"periods.{name}", f"shape {np.shape(getattr(per, name))}, expected {shape}")
+        if per.P > 1:
+            off = [name for name, on in (("energy.hourly", self.hourly is not None),
+                                         ("demand.n_minus_1_share", self.n_minus_1_share is not None),
+                                         ("facility.climate", self.climate_pue_peak is not None),
+                                         ("facility.water_limit_m3_per_year", self.water_limited().size > 0))
+                   if on]
+            if off:
+                raise ScenarioError(f"{off[0]}: not yet stated over investment periods; with time.years "
+                                    f"({per.P} periods) turn it off")
 
     def _check_water(self, K: int, C: int) -> None:
         """Water per MW IT [K, C] finite and >= 0; water limits [K] >= 0 (inf: none); embodied >= 0."""

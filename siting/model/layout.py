@@ -1,7 +1,10 @@
 """The index sets of the model, computed once from the inputs with numpy (no per-row lists).
 
 Only latency-eligible arcs exist (positions 0..A-1 of ``inputs.arcs``); per-site-and-cooling
-columns are flat ``k * C + c``; the N-1 recourse columns are one block per failure group.
+columns are flat ``k * C + c``; the N-1 recourse columns are one block per failure group. With
+``inputs.periods`` every family is keyed (period, key) too (:func:`siting.model.blocks.over_periods`):
+``P`` periods, and the figures that change with the period carry a leading period axis
+(``demand_p``, ``serve_ub_p``, ``training_p``: shape (P, ...), P = 1 without periods).
 """
 
 from __future__ import annotations
@@ -46,6 +49,11 @@ class Layout:
         self.fiber_sites, self.sat_sites = fiber_sites, sat_sites
         self.by_region = grouped(self.region, self.R)
         self.by_site = grouped(self.site, self.K)
+        per = inp.periods
+        self.P = 1 if per is None else per.P
+        self.demand_p = self.demand[None, :] * (1.0 if per is None else per.demand_factor)
+        self.serve_ub_p = inp.resilience_max_share * self.demand_p[:, self.region]
+        self.training_p = np.array([inp.training_mw]) if per is None else per.training_mw
 
     def it_terms(self, row_of_site, sites, pos0, coef, cols=None) -> Terms:
         """``sum_c coef[k, c] it[k, c]`` over ``cols`` for each site in ``sites``, starting at

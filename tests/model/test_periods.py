@@ -1,0 +1,147 @@
+"""Investment periods: hand-solved build-outs, each answer worked out in the test from its numbers.
+
+Money with periods (siting/inputs/periods.py): a cost coefficient is a PV over the lifetime; a
+period pays it times its weight w_t = (discount factors of its years) / (those of the lifetime).
+With a zero discount rate w_t is the period's years over the lifetime's.
+"""
+
+import dataclasses
+
+import numpy as np
+import pytest
+from helpers import EXACT, tiny
+
+from siting.inputs.periods import make_periods
+from siting.model import compile_inputs, read_schedule
+from siting.solve import solve
+
+
+def run(inp):
+    """Solve to optimality: (objective, one Decisions per period)."""
+    comp = compile_inputs(inp)
+    rep = solve(comp.sf, EXACT)
+    assert rep.proven_optimal
+    return rep.objective, read_schedule(comp, inp, rep.x)
+
+
+def timed(inp, years, **kw):
+    kw.setdefault("rate", 0.0)
+    kw.setdefault("lifetime_years", 4)
+    kw.setdefault("end_year", years[0] + kw["lifetime_years"])
+    kw.setdefault("training_mw", inp.training_mw)
+    return dataclasses.replace(inp, periods=make_periods(years, K=len(inp.sites), R=len(inp.regions), **kw))
+
+
+def it_mw(sched):
+    return [float(d.it_mw.sum()) for d in sched]
+
+
+@pytest.mark.family("build_order")
+def test_capex_once_per_vintage_across_four_periods():
+    # one site (fixed 40, 2 per MW IT, PV over the 25-year life), demand 100, 200, 300, 400 MW in
+    # the 2026..2029 periods (the last stands for 2029..2050), 7 % a year. Vintage v of 100 MW is
+    # charged once: its annuities from its period on; the site is kept once opened.
+    d = [1.07 ** -y for y in range(1, 26)]
+    W = np.array([d[0], d[1], d[2], sum(d[3:])])
+    w = W / sum(d)
+    inp = tiny([1000], [100], [(0, 0, "direct", 1)], site_fixed=[40], per_mw=[2], unmet_cost_musd_per_mw=1e4)
+    inp = timed(inp, [2026, 2027, 2028, 2029], rate=0.07, lifetime_years=25, end_year=2051,
+                demand_factor=[1, 2, 3, 4])
+    by_vintage = sum(2 * 100 * w[v:].sum() for v in range(4)) + 40 * w.sum()
+    obj, sched = run(inp)
+    assert obj == pytest.approx(by_vintage, rel=1e-9)
+    assert obj < 40 + 2 * 400  # not the whole capex of the final 400 MW from the start
+    assert it_mw(sched) == pytest.approx([100, 200, 300, 400])
+
+
+@pytest.mark.family("build_order")
+def test_a_built_site_is_kept_when_demand_dips():
+    # demand 100, 0, 0, 100 over four equal periods (w = 1/4 each): the site may not be
+    # dismantled and rebuilt, so it is paid all along: (10 + 100 * 2) * 1 = 210, not 210 / 2.
+    inp = tiny([1000], [100], [(0, 0, "direct", 1)], site_fixed=[10], per_mw=[2])
+    inp = timed(inp, [2026, 2027, 2028, 2029], demand_factor=[1, 0, 0, 1])
+    obj, sched = run(inp)
+    assert obj == pytest.approx(210.0)
+    assert [bool(d.open[0]) for d in sched] == [True] * 4
+
+
+@pytest.mark.parametrize("unmet, expected, opened", [(17.0, 50 * 17 + 100, "S1"), (19.0, 1000.0, "S0")])
+def test_dear_site_now_against_cheap_site_later(unmet, expected, opened):
+    # 100 MW in both periods (2026, 2028; w = 1/2 each). S0 ready now at 10 per MW: 1000 over the
+    # horizon. S1 ready in 2028 at 2 per MW: 100 MW unmet in 2026 (u * 100 / 2) + 2 * 100 / 2.
+    # Both is worse (S0's capacity is kept). The cheap later site wins iff 50 u + 100 < 1000: u < 18.
+    inp = tiny([1000, 1000], [100], [(0, 0, "direct", 1), (0, 1, "direct", 1)], site_fixed=[0, 0],
+               per_mw=[10, 2], unmet_cost_musd_per_mw=unmet)
+    inp = timed(inp, [2026, 2028], site_ready_year=[2026, 2028])
+    obj, sched = run(inp)
+    assert obj == pytest.approx(expected)
+    assert sched[-1].it_mw[:, 0].tolist() == [100.0 * (opened == "S0"), 100.0 * (opened == "S1")]
+
+
+def test_lead_time_delays_availability_not_only_cost():
+    # the only site is ready in 2027: whatever the unmet price (1000 per MW), 2026's 100 MW go
+    # unserved. w = 1/4 a year: unmet 1000 * 100 / 4 + site (5 + 100) * 3 / 4.
+    inp = tiny([1000], [100], [(0, 0, "direct", 1)], site_fixed=[5], per_mw=[1], unmet_cost_musd_per_mw=1000.0)
+    inp = timed(inp, [2026, 2027, 2028, 2029], site_ready_year=[2027])
+    obj, sched = run(inp)
+    assert obj == pytest.approx(1000 * 100 / 4 + 105 * 3 / 4)
+    assert it_mw(sched) == pytest.approx([0, 100, 100, 100])
+    assert sched[0].unmet_mw.tolist() == [100.0]
+
+
+@pytest.mark.family("growth")
+def test_growth_from_zero_with_the_seed():
+    # IT[t] - IT[t-1] <= y_t (R IT[t-1] + S): ramp R = 1 a year, seed S = 100 MW a year, one year
+    # before each period: IT <= 100, 100 + (100 + 100) = 300, 300 + (300 + 100) = 700. Demand
+    # 1000 MW, unmet at 1000 per MW: the site grows as fast as it may; w = 1/3 each.
+    inp = tiny([5000], [1000], [(0, 0, "direct", 1)], site_fixed=[0], per_mw=[1], unmet_cost_musd_per_mw=1000.0)
+    grow = dict(lifetime_years=3, ramp_per_year=1.0, first_build_years=1.0)
+    obj, sched = run(timed(inp, [2026, 2027, 2028], seed_mw_per_year=100.0, **grow))
+    assert it_mw(sched) == pytest.approx([100, 300, 700])
+    assert obj == pytest.approx(((100 + 900_000) + (300 + 700_000) + (700 + 300_000)) / 3)
+    # without a seed a ramp cannot grow from zero (the trap Temoa's seed term fixes): all unmet
+    obj0, sched0 = run(timed(inp, [2026, 2027, 2028], seed_mw_per_year=0.0, **grow))
+    assert it_mw(sched0) == [0.0, 0.0, 0.0]
+    assert obj0 == pytest.approx(1000 * 1000.0)
+
+
+@pytest.mark.family("backhaul", "build_order")
+def test_satellite_until_the_lateral_is_built():
+    # 100 MW over three equal periods (w = 1/3); the lateral (10) can be in use from 2028 only;
+    # satellite at once: 10 units of 10 Gbps for 100 MW at 5 per unit. 2026, 2027: satellite,
+    # 2 * 50 / 3; 2028: fiber, 10 / 3 (cheaper than 50 / 3); the site (0 + 100 * 1) all along.
+    inp = tiny([1000], [100], [(0, 0, "fiber", 1), (0, 0, "satellite", 1)], site_fixed=[0], per_mw=[1],
+               fiber_cost=10.0, sat_unit_cost=5.0)
+    inp = timed(inp, [2026, 2027, 2028], lifetime_years=3, fiber_ready_year=[2028])
+    obj, sched = run(inp)
+    assert obj == pytest.approx(100 + 2 * 50 / 3 + 10 / 3)
+    assert [bool(d.fiber[0]) for d in sched] == [False, False, True]
+    assert [float(d.sat_units[0]) for d in sched] == [10.0, 10.0, 0.0]
+    link = inp.arcs["link"].to_numpy()
+    assert [float(d.serve_mw[link == "fiber"].sum()) for d in sched] == pytest.approx([0, 0, 100])
+
+
+@pytest.mark.family("jurisdiction_cap")
+def test_jurisdiction_cap_moves_capacity_to_the_next_province():
+    # cheap S0 (1 per MW) is in a jurisdiction that lets 50 MW of new power a year; S1 (3 per MW)
+    # has no cap. Demand 100 then 200 (2026, 2027; w = 1/2; one year of building before 2026):
+    # S0 50 then 100, S1 50 then 100: (50 + 150) / 2 + (100 + 300) / 2 = 300 (uncapped: 100 + 200 / 2).
+    inp = tiny([1000, 1000], [100], [(0, 0, "direct", 1), (0, 1, "direct", 1)], site_fixed=[0, 0],
+               per_mw=[1, 3])
+    inp = timed(inp, [2026, 2027], lifetime_years=2, demand_factor=[1, 2], jurisdiction=[0, -1],
+                jurisdiction_cap_mw_per_year=[50.0], jurisdiction_names=["QC"])
+    obj, sched = run(inp)
+    assert obj == pytest.approx(300.0)
+    assert [d.it_mw[:, 0].tolist() for d in sched] == [[50, 50], [100, 100]]
+
+
+@pytest.mark.family("module_delivery")
+def test_module_deliveries_limit_the_build_out():
+    # 10 MW modules, 3 delivered a year (one year before 2026, one more to 2027): 30 then 60 MW
+    # for 100 MW of demand; unmet at 100 per MW, modules at 1 per MW; w = 1/2:
+    # (30 + 70 * 100) / 2 + (60 + 40 * 100) / 2 = 5545.
+    inp = tiny([1000], [100], [(0, 0, "direct", 1)], site_fixed=[0], per_mw=[1], module_mw=10.0,
+               unmet_cost_musd_per_mw=100.0)
+    obj, sched = run(timed(inp, [2026, 2027], lifetime_years=2, modules_per_year=3.0))
+    assert [float(d.modules[0]) for d in sched] == [3.0, 6.0]
+    assert obj == pytest.approx(5545.0)
