@@ -72,7 +72,9 @@ def model_of(st: Statement) -> pyo.ConcreteModel:
             lo = dict(zip(keys, v.lower.tolist()))
             up = {k: (None if np.isinf(u) else u) for k, u in zip(keys, v.upper.tolist())}
             comp = pyo.Var(keys, domain=pyo.NonNegativeIntegers if v.integer else pyo.NonNegativeReals,
-                           bounds=lambda _m, k, lo=lo, up=up: (lo[k], up[k]), dense=True)
+                           bounds=lambda _m, *k, lo=lo, up=up: (lo[k if len(k) > 1 else k[0]],
+                                                                         up[k if len(k) > 1 else k[0]]),
+                           dense=True)
             m.add_component(v.name, comp)
             var_objects[v.name] = [comp[k] for k in keys]
             if v.integer and np.all(v.upper <= 1):

@@ -9,10 +9,14 @@ import dataclasses
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from helpers import EXACT, tiny
 
+from siting.inputs.inputs import from_layers
+from siting.inputs.instances import generate
 from siting.inputs.periods import make_periods
-from siting.model import compile_inputs, read_schedule
+from siting.model import build_model, compile_inputs, compile_model, read_schedule
+from siting.scenario import load_scenario
 from siting.solve import solve
 
 
@@ -145,3 +149,56 @@ def test_module_deliveries_limit_the_build_out():
     obj, sched = run(timed(inp, [2026, 2027], lifetime_years=2, modules_per_year=3.0))
     assert [float(d.modules[0]) for d in sched] == [3.0, 6.0]
     assert obj == pytest.approx(5545.0)
+
+
+# ---------------------------------------------------------------- one period is today's model
+
+
+def same_model(a, b) -> list[str]:
+    """Every way two compiled models differ (exact): arrays, matrix, columns, keys, rows."""
+    out = [n for n in ("c", "row_lower", "row_upper", "col_lower", "col_upper", "integer")
+           if not np.array_equal(getattr(a.sf, n), getattr(b.sf, n))]
+    A, B = (sp.csc_array(m, copy=True) for m in (a.sf.A, b.sf.A))
+    if A.shape != B.shape or (A != B).nnz:
+        out.append("A")
+    for field in ("columns", "keys", "rows"):
+        x, y = getattr(a, field), getattr(b, field)
+        if list(x) != list(y) or any(not np.array_equal(x[k], y[k]) for k in x):
+            out.append(field)
+    return out
+
+
+def one_period(inp, rate=0.07, life=25):
+    return dataclasses.replace(inp, periods=make_periods([2026], K=len(inp.sites), R=len(inp.regions), rate=rate,
+                                                         lifetime_years=life, training_mw=inp.training_mw))
+
+
+def test_one_period_is_todays_model_on_the_default():
+    inp = from_layers(load_scenario(None))
+    assert same_model(compile_inputs(one_period(inp)), compile_inputs(inp)) == []
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_one_period_is_todays_model_on_generated_instances(seed):
+    inp = generate(30, 200, seed=seed)
+    assert same_model(compile_inputs(one_period(inp)), compile_inputs(inp)) == []
+
+
+def test_the_comparison_sees_a_second_period():
+    inp = generate(10, 50, seed=0)
+    two = dataclasses.replace(inp, periods=make_periods([2026, 2030], K=10, R=50, rate=0.07, lifetime_years=25,
+                                                        training_mw=inp.training_mw))
+    assert same_model(compile_inputs(two), compile_inputs(inp)) != []
+
+
+def test_the_pyomo_model_of_periods_is_the_same_model():
+    # keyed (start year, key); Pyomo's own compiler gives the same arrays as the numpy path
+    inp = generate(8, 30, seed=3)
+    inp = dataclasses.replace(inp, periods=make_periods(
+        [2026, 2028, 2031], K=8, R=30, rate=0.07, lifetime_years=25, training_mw=[0, inp.training_mw, 2000],
+        demand_factor=[1, 1.5, 2], site_ready_year=[2026, 2028] * 4, ramp_per_year=0.5, seed_mw_per_year=300,
+        jurisdiction=[0, -1] * 4, jurisdiction_cap_mw_per_year=[500], modules_per_year=40))
+    got = compile_inputs(inp)
+    assert same_model(got, compile_model(build_model(inp))) == []
+    m = build_model(inp)
+    assert (2028, 0) in m.open and m.open[2026, 1].ub == 0  # site 1 ready in 2028
