@@ -15,7 +15,7 @@ import numpy as np
 from .errors import NoSolutionError
 from .inputs.diagnose import diagnose, elastic, explain_infeasible, grouped, listed
 from .inputs.inputs import SitingInputs, from_layers
-from .model import Compiled, compile_inputs, n_periods, period_view, read_decisions, start_vector
+from .model import Compiled, compile_inputs, n_periods, period_view, read_decisions, read_schedule, start_vector
 from .model.decisions import Decisions
 from .model.estimate import check_fits, estimate
 from .model.warmstart import keep_start, lift, restrict_sites
@@ -177,8 +177,14 @@ def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario
         say(line)
     if errors:
         raise NoSolutionError("the scenario cannot be met:\n  " + listed(errors))
-    report, dec = (solve_report(inp, opts, progress=say) if warm_start is None
-                   else solve_from_subset(inp, opts, warm_start, progress=say))
+    schedule = None
+    if n_periods(inp) > 1:  # a build-out: the schedule of every period (warm starts are single-period)
+        done = solve_model(inp, opts, progress=say)
+        report, dec = done.report, done.decisions
+        schedule = None if report.x is None else read_schedule(done.compiled, inp, report.x)
+    else:
+        report, dec = (solve_report(inp, opts, progress=say) if warm_start is None
+                       else solve_from_subset(inp, opts, warm_start, progress=say))
     if report.x is None:
         if report.termination in (Termination.INFEASIBLE, Termination.INFEASIBLE_OR_UNBOUNDED):
             say("infeasible: re-solving with elastic demand to find what to relax")
@@ -190,7 +196,7 @@ def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario
             f"no plan: the solver ended '{report.termination}' without a feasible solution"
             + (" (raise --time-limit)" if report.termination == Termination.TIME_LIMIT else ""))
     return make_plan(inp, dec, report, scenario_name=name, description=description, inputs_s=inputs_s,
-                     run=run, mip_gap=opts.mip_gap)
+                     run=run, mip_gap=opts.mip_gap, schedule=schedule)
 
 
 def run_info(scenario_file: str | Path | None = None, overrides=()) -> dict:
