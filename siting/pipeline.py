@@ -25,7 +25,7 @@ from .scenario import Scenario, WarmStart
 from .solve import Phase, Reoptimizer, SolveOptions, SolveReport, StandardForm, Termination, feasible, solve
 
 __all__ = ["Run", "Solved", "compile_checked", "solve_model", "solve_scenario", "solve_inputs", "solve_report",
-           "solve_from_subset", "options_from", "run_info"]
+           "solve_from_subset", "options_from", "run_info", "solve_myopic", "solve_buildout"]
 
 
 @dataclass
@@ -115,6 +115,74 @@ def solve_model(inp: SitingInputs, opts: SolveOptions, *, compiled: Compiled | N
                   comp)
 
 
+def solve_myopic(inp: SitingInputs, opts: SolveOptions, *, progress: Callable[[str], None] | None = None,
+                 time_limit_s: float | None = None) -> Solved:
+    """The myopic build-out: period by period, each solve seeing only the periods up to its own,
+    every earlier period's decisions fixed (column bounds) to the previous solve's. The last solve
+    is the whole model with all but its last period fixed: its report is the myopic plan's full
+    cost, its ``x`` a feasible start for the perfect-foresight model (same compiled columns).
+    ``time_limit_s`` (default ``opts.time_limit_s``) is shared: each period gets what is left over
+    the periods left."""
+    say = progress or (lambda _m: None)
+    P = n_periods(inp)
+    budget = opts.time_limit_s if time_limit_s is None else time_limit_s
+    t0, prev, phases = time.perf_counter(), None, []
+    for t in range(P):
+        sub = inp if t == P - 1 else dataclasses.replace(inp, periods=inp.periods.first(t + 1))
+        comp = compile_inputs(sub)
+        sf = comp.sf if prev is None else _fixed_before(comp, sub, t, *prev)
+        left = max(budget - (time.perf_counter() - t0), 1e-3) / (P - t)
+        say(f"myopic: period {int(inp.periods.years[t])} ({t + 1} of {P}) within {left:.0f} s")
+        done = solve_model(sub, dataclasses.replace(opts, time_limit_s=left), compiled=comp, sf=sf)
+        if done.report.x is None:
+            raise NoSolutionError(f"myopic build-out: no plan for period {int(inp.periods.years[t])} "
+                                  f"({done.report.termination}) with the earlier periods fixed")
+        phases.append(Phase(f"myopic {int(inp.periods.years[t])}", done.report.termination,
+                            done.report.objective, done.report.solve_s))
+        prev = (comp, done.report.x)
+    report = dataclasses.replace(done.report, phases=tuple(phases) + done.report.phases,
+                                 solve_s=time.perf_counter() - t0)
+    return dataclasses.replace(done, report=report)
+
+
+def _fixed_before(comp: Compiled, sub: SitingInputs, t: int, prev: Compiled, x: np.ndarray) -> StandardForm:
+    """``comp``'s arrays with every column of periods before ``t`` fixed to ``x`` (the solution of
+    ``prev``, the model of periods 0..t-1); a family ``prev`` lacked is fixed at 0."""
+    sf = comp.sf
+    lo, up = sf.col_lower.copy(), sf.col_upper.copy()
+    for name, cols in comp.columns.items():
+        cur = cols.reshape(t + 1, -1)[:t]
+        old = prev.columns.get(name)
+        vals = np.zeros(cur.shape) if old is None else np.where(old >= 0, x[np.maximum(old, 0)], 0.0).reshape(t, -1)
+        ok = cur >= 0
+        c = cur[ok]
+        v = np.where(sf.integer[c], np.round(vals[ok]), vals[ok])
+        v = np.clip(v, lo[c], up[c])
+        lo[c], up[c] = v, v
+    return dataclasses.replace(sf, col_lower=lo, col_upper=up)
+
+
+def solve_buildout(inp: SitingInputs, opts: SolveOptions, *, foresight: str = "perfect", myopic_start: bool = True,
+                   progress: Callable[[str], None] | None = None) -> Solved:
+    """A build-out over investment periods: ``foresight="myopic"`` is :func:`solve_myopic`;
+    ``"perfect"`` the whole MILP, started (``myopic_start``) from the myopic plan found within a
+    third of the time limit, so the plan is never dearer than the myopic one."""
+    say = progress or (lambda _m: None)
+    if foresight == "myopic":
+        return solve_myopic(inp, opts, progress=say)
+    if not myopic_start:
+        return solve_model(inp, opts, progress=say)
+    t0 = time.perf_counter()
+    first = solve_myopic(inp, opts, progress=say, time_limit_s=opts.time_limit_s / 3)
+    spent = time.perf_counter() - t0
+    say(f"myopic start: {first.report.objective:,.1f} in {spent:.0f} s; perfect foresight from it")
+    done = solve_model(inp, dataclasses.replace(opts, time_limit_s=max(opts.time_limit_s - spent, 1e-3)),
+                       compiled=first.compiled, start=first.report.x, progress=say)
+    phase = Phase("myopic start", first.report.termination, first.report.objective, spent)
+    report = dataclasses.replace(done.report, phases=(phase,) + done.report.phases, solve_s=done.report.solve_s + spent)
+    return dataclasses.replace(done, report=report)
+
+
 def _rows_of(mask: np.ndarray | None, sf: StandardForm) -> np.ndarray | None:
     """A row mask of the compiled model for ``sf``, which may have rows added after them (not lazy)."""
     if mask is None or len(mask) == sf.shape[0]:
@@ -166,10 +234,12 @@ def solve_from_subset(inp: SitingInputs, opts: SolveOptions, warm: WarmStart, *,
 def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario",
                  description: str = "", progress: Callable[[str], None] | None = None,
                  inputs_s: float | None = None, run: dict | None = None,
-                 warm_start: WarmStart | None = None) -> Plan:
+                 warm_start: WarmStart | None = None, foresight: str = "perfect",
+                 myopic_start: bool = True) -> Plan:
     """Build and solve the model for ready inputs; raise :class:`NoSolutionError` if no plan.
 
-    ``warm_start``: solve a subset of the candidates first (:func:`solve_from_subset`)."""
+    ``warm_start``: solve a subset of the candidates first (:func:`solve_from_subset`).
+    With investment periods: ``foresight`` and ``myopic_start`` (:func:`solve_buildout`)."""
     say = progress or (lambda _m: None)
     findings = diagnose(inp)
     errors = [f.message for f in findings if f.severity == "error"]
@@ -179,7 +249,7 @@ def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario
         raise NoSolutionError("the scenario cannot be met:\n  " + listed(errors))
     schedule = None
     if n_periods(inp) > 1:  # a build-out: the schedule of every period (warm starts are single-period)
-        done = solve_model(inp, opts, progress=say)
+        done = solve_buildout(inp, opts, foresight=foresight, myopic_start=myopic_start, progress=say)
         report, dec = done.report, done.decisions
         schedule = None if report.x is None else read_schedule(done.compiled, inp, report.x)
     else:
@@ -223,5 +293,6 @@ def solve_scenario(sc: Scenario, *, progress: Callable[[str], None] | None = Non
     say(f"inputs ready in {inputs_s:.1f} s")
     plan = solve_inputs(inp, options_from(sc, log), name=sc.name, description=sc.description,
                         progress=say, inputs_s=inputs_s, run=run if run is not None else run_info(),
-                        warm_start=sc.solver.warm_start)
+                        warm_start=sc.solver.warm_start, foresight=sc.time.foresight,
+                        myopic_start=sc.time.myopic_start)
     return Run(sc, inp, plan)

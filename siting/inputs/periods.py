@@ -13,6 +13,7 @@ use; with one period standing for the whole lifetime the weight is exactly 1 (to
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +53,15 @@ class Periods:
     @property
     def P(self) -> int:
         return len(self.years)
+
+    def first(self, n: int) -> Periods:
+        """The first ``n`` periods only, each keeping its weight (what a myopic planner sees at
+        period n - 1: the later ones do not exist for it)."""
+        if n >= self.P:
+            return self
+        return dataclasses.replace(self, years=self.years[:n], end_year=int(self.years[n]), weight=self.weight[:n],
+                                   build_years=self.build_years[:n], demand_factor=self.demand_factor[:n],
+                                   training_mw=self.training_mw[:n])
 
     def span_years(self) -> np.ndarray:
         """Years each period stands for (until the next, the last until ``end_year``)."""

@@ -448,8 +448,8 @@ def cfe(inp, ix: Layout, vs) -> list[Rows]:
 
 
 # ---------------------------------------------------------------------------- across periods
-# Families stated across the period axis (``inputs.periods`` with P > 1): variables keyed
-# (period, key) sit at position t * n + i; none of them has a row with one period.
+# Families stated across the period axis (with ``inputs.periods``): variables keyed (period, key)
+# sit at position t * n + i (keyed by key alone with one period); none has a row without periods.
 
 
 def _at(vs, name: str, P: int, t, i):
@@ -478,7 +478,7 @@ def build_order(inp, ix: Layout, vs) -> list[Rows]:
 def growth(inp, ix: Layout, vs) -> list[Rows]:
     """sum_c it[t,k,c] - (1 + y_t R) sum_c it[t-1,k,c] <= y_t S   (ramp R, seed S per year; y_t years built; it[-1] = 0)."""
     per = inp.periods
-    if ix.P == 1 or (per.ramp_per_year is None and per.seed_mw_per_year is None):
+    if per is None or (per.ramp_per_year is None and per.seed_mw_per_year is None):
         return []
     P, K, C = ix.P, ix.K, ix.C
     ramp, seed = per.ramp_per_year or 0.0, per.seed_mw_per_year or 0.0
@@ -499,7 +499,7 @@ def growth(inp, ix: Layout, vs) -> list[Rows]:
 def jurisdiction_cap(inp, ix: Layout, vs) -> list[Rows]:
     """sum_{k in j, c} pue[c] (it[t,k,c] - it[t-1,k,c]) <= y_t cap_j   (new MW of power per jurisdiction j and period t)."""
     per = inp.periods
-    if ix.P == 1 or per.jurisdiction is None or per.jurisdiction_cap_mw_per_year is None:
+    if per is None or per.jurisdiction is None or per.jurisdiction_cap_mw_per_year is None:
         return []
     P, C = ix.P, ix.C
     pue = inp.cooling["pue"].to_numpy(float)
@@ -523,7 +523,7 @@ def jurisdiction_cap(inp, ix: Layout, vs) -> list[Rows]:
 def module_delivery(inp, ix: Layout, vs) -> list[Rows]:
     """sum_k modules[t,k] - modules[t-1,k] <= y_t m   (modules delivered a year, all sites)."""
     per = inp.periods
-    if ix.P == 1 or per.modules_per_year is None or "modules" not in vs:
+    if per is None or per.modules_per_year is None or "modules" not in vs:
         return []
     P, K = ix.P, ix.K
     body = []

@@ -202,3 +202,21 @@ def test_the_pyomo_model_of_periods_is_the_same_model():
     assert same_model(got, compile_model(build_model(inp))) == []
     m = build_model(inp)
     assert (2028, 0) in m.open and m.open[2026, 1].ub == 0  # site 1 ready in 2028
+
+
+def test_myopic_builds_the_dear_site_now_where_foresight_waits():
+    # the instance of test_dear_site_now_against_cheap_site_later at u = 17: foresight waits for
+    # the cheap site (50 * 17 + 100 = 950). A myopic planner sees 2026 alone: S0 (10 * 100 / 2 =
+    # 500) beats unmet (17 * 100 / 2 = 850); in 2028 S0 is built and kept: 500 + 500 = 1000.
+    from siting.pipeline import solve_buildout, solve_myopic
+
+    inp = tiny([1000, 1000], [100], [(0, 0, "direct", 1), (0, 1, "direct", 1)], site_fixed=[0, 0],
+               per_mw=[10, 2], unmet_cost_musd_per_mw=17.0)
+    inp = timed(inp, [2026, 2028], site_ready_year=[2026, 2028])
+    myopic = solve_myopic(inp, EXACT)
+    assert myopic.report.objective == pytest.approx(1000.0)
+    assert myopic.decisions.it_mw[:, 0].tolist() == [100.0, 0.0]
+    assert [p.phase for p in myopic.report.phases[:2]] == ["myopic 2026", "myopic 2028"]
+    perfect = solve_buildout(inp, EXACT)  # started from the myopic plan, never dearer
+    assert perfect.report.objective == pytest.approx(950.0)
+    assert perfect.report.phases[0].objective == pytest.approx(1000.0)
