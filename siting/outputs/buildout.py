@@ -116,7 +116,7 @@ def buildout_summary(inp: SitingInputs, schedule: pd.DataFrame, periods: pd.Data
            "weights": [round(float(w), 6) for w in inp.periods.weight], "periods": per_year}
     if by is not None:
         served = first_served_year(periods, by)
-        out[f"first_fully_served_year_by_{by}"] = {str(k): (None if not np.isfinite(v) else int(v))
+        out[f"first_fully_served_year_by_{by}"] = {(str(k) or "(blank)"): (None if not np.isfinite(v) else int(v))
                                                   for k, v in served.items()}
     return out
 
