@@ -22,7 +22,8 @@ from .model.warmstart import keep_start, lift, restrict_sites
 from .outputs.outdir import Written
 from .outputs.results import Plan, make_plan, write_outputs
 from .scenario import Scenario, WarmStart
-from .solve import Phase, Reoptimizer, SolveOptions, SolveReport, StandardForm, Termination, feasible, solve
+from .solve import (Phase, Reoptimizer, SolutionStatus, SolveOptions, SolveReport, StandardForm, Termination,
+                    feasible, solve)
 
 __all__ = ["Run", "Solved", "compile_checked", "solve_model", "solve_scenario", "solve_inputs", "solve_report",
            "solve_from_subset", "options_from", "run_info", "solve_myopic", "solve_buildout"]
@@ -140,8 +141,11 @@ def solve_myopic(inp: SitingInputs, opts: SolveOptions, *, progress: Callable[[s
         phases.append(Phase(f"myopic {int(inp.periods.years[t])}", done.report.termination,
                             done.report.objective, done.report.solve_s))
         prev = (comp, done.report.x)
+    # a feasible build-out, not a proven one: the last solve's bound holds only with the earlier
+    # periods fixed, so no bound and no gap are claimed (compare with the perfect-foresight bound)
     report = dataclasses.replace(done.report, phases=tuple(phases) + done.report.phases,
-                                 solve_s=time.perf_counter() - t0)
+                                 solve_s=time.perf_counter() - t0, best_bound=None, gap=None,
+                                 solution_status=SolutionStatus.FEASIBLE, strategy="myopic")
     return dataclasses.replace(done, report=report)
 
 

@@ -220,3 +220,13 @@ def test_myopic_builds_the_dear_site_now_where_foresight_waits():
     perfect = solve_buildout(inp, EXACT)  # started from the myopic plan, never dearer
     assert perfect.report.objective == pytest.approx(950.0)
     assert perfect.report.phases[0].objective == pytest.approx(1000.0)
+
+
+def test_a_myopic_plan_claims_no_bound():
+    # the last myopic solve's bound holds only with the earlier periods fixed: none is reported
+    from siting.pipeline import solve_myopic
+
+    inp = tiny([1000], [100], [(0, 0, "direct", 1)], site_fixed=[5], per_mw=[1], unmet_cost_musd_per_mw=1000.0)
+    rep = solve_myopic(timed(inp, [2026, 2027]), EXACT).report
+    assert rep.best_bound is None and rep.gap is None and not rep.proven_optimal
+    assert rep.objective == pytest.approx(105.0)
