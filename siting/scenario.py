@@ -236,6 +236,8 @@ class Time(_Strict):
     seed_mw_per_year: Num | None = Field(default=None, ge=0)
     jurisdiction_new_mw_per_year: dict[str, Annotated[Num, Field(ge=0)]] = {}
     modules_per_year: Num | None = Field(default=None, ge=0)
+    chips: Bool = False
+    chip_life_years: Num = Field(default=5.0, gt=0, le=50)
     foresight: Literal["perfect", "myopic"] = "perfect"
     myopic_start: Bool = True
 

@@ -22,7 +22,8 @@ from ..geo import constellation, groups
 from ..geo.layers import read_demand, read_energy_sources, read_pops
 from ..geo.merge import greedy_cluster
 from ..scenario import Scenario
-from .periods import Periods, make_periods
+from ..paths import DATA_DIR
+from .periods import Periods, compute_per_mw, make_periods
 from .pricing import cost_tables, energy_mwh_per_mw_year
 
 __all__ = ["SitingInputs", "UnitCosts", "from_layers", "from_cost_matrix", "LINKS", "Geography", "read_geography",
@@ -634,7 +635,15 @@ def _periods(sites: pd.DataFrame, regions: pd.DataFrame, sc: Scenario) -> Period
                         ramp_per_year=t.ramp_per_year,
                         seed_mw_per_year=t.seed_mw_per_year, jurisdiction=juris if names else None,
                         jurisdiction_cap_mw_per_year=[t.jurisdiction_new_mw_per_year[n] for n in names] or None,
-                        jurisdiction_names=names, modules_per_year=t.modules_per_year)
+                        jurisdiction_names=names, modules_per_year=t.modules_per_year,
+                        compute=_chips(years, t.chip_life_years) if t.chips else None)
+
+
+def _chips(years: np.ndarray, life_years: float) -> np.ndarray:
+    """Compute per MW [P, P] of the chip generations in ``data/chips.csv`` (:func:`compute_per_mw`)."""
+    gens = pd.read_csv(DATA_DIR / "chips.csv").sort_values("year_available")
+    return compute_per_mw(years, gens["year_available"].to_numpy(float), gens["compute_per_mw"].to_numpy(float),
+                          life_years)
 
 
 def _growth_table(path, regions: pd.DataFrame, years: np.ndarray) -> np.ndarray:

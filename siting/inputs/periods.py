@@ -21,7 +21,7 @@ import numpy as np
 from .. import costs
 from ..errors import ScenarioError
 
-__all__ = ["Periods", "period_weights", "first_period", "make_periods"]
+__all__ = ["Periods", "period_weights", "first_period", "make_periods", "compute_per_mw"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,8 @@ class Periods:
     period a site can be open / its lateral in use; P: never), ramp_per_year and
     seed_mw_per_year (new IT MW a year <= ramp x IT MW + seed, per site; None: no limit),
     jurisdiction[K] (index into jurisdiction_cap_mw_per_year, -1: no cap) with
-    jurisdiction_names, modules_per_year (None: no delivery limit)."""
+    jurisdiction_names, modules_per_year (None: no delivery limit), compute_per_mw[P, P]
+    (chip generations, :func:`compute_per_mw`; None: a MW is a MW of compute in every period)."""
 
     years: np.ndarray
     end_year: int
@@ -49,6 +50,7 @@ class Periods:
     jurisdiction_cap_mw_per_year: np.ndarray | None = None
     jurisdiction_names: tuple = ()
     modules_per_year: float | None = None
+    compute_per_mw: np.ndarray | None = None  # [P, P] g[v, t]: compute per MW in t of MW built in v (chips)
 
     @property
     def P(self) -> int:
@@ -61,7 +63,8 @@ class Periods:
             return self
         return dataclasses.replace(self, years=self.years[:n], end_year=int(self.years[n]), weight=self.weight[:n],
                                    build_years=self.build_years[:n], demand_factor=self.demand_factor[:n],
-                                   training_mw=self.training_mw[:n])
+                                   training_mw=self.training_mw[:n],
+                                   compute_per_mw=None if self.compute_per_mw is None else self.compute_per_mw[:n, :n])
 
     def span_years(self) -> np.ndarray:
         """Years each period stands for (until the next, the last until ``end_year``)."""
@@ -94,6 +97,29 @@ def first_period(ready_year, years) -> np.ndarray:
     return np.searchsorted(np.asarray(years, float), np.asarray(ready_year, float) - 1e-9, side="left")
 
 
+def compute_per_mw(years, gen_year, gen_compute, life_years) -> np.ndarray:
+    """g[v, t]: compute per MW (x the reference generation) in period t of IT built in period v:
+    the newest generation available when it was built, replaced by the newest one each time it
+    reaches ``life_years`` (a refresh in the same MW); 0 before it is built (t < v).
+
+    >>> compute_per_mw([2026, 2029, 2032], [2022, 2028], [1.0, 2.0], 3).tolist()
+    [[1.0, 2.0, 2.0], [0.0, 2.0, 2.0], [0.0, 0.0, 2.0]]
+    >>> compute_per_mw([2026, 2029], [2022, 2028], [1.0, 2.0], 10).tolist()  # no refresh within life
+    [[1.0, 1.0], [0.0, 2.0]]
+    """
+    years = np.asarray(years, float)
+    gen_year, gen_compute = np.asarray(gen_year, float), np.asarray(gen_compute, float)
+
+    def newest(year):
+        i = np.searchsorted(gen_year, np.asarray(year, float), side="right") - 1
+        return np.where(i >= 0, gen_compute[np.maximum(i, 0)], gen_compute[0])
+
+    v, t = np.meshgrid(np.arange(len(years)), np.arange(len(years)), indexing="ij")
+    age = years[t] - years[v]
+    refreshed = years[v] + np.floor(np.maximum(age, 0) / life_years + 1e-9) * life_years
+    return np.where(t >= v, newest(refreshed), 0.0)
+
+
 def _check_years(years, end_year) -> None:
     years = np.asarray(years)
     if years.size == 0:
@@ -111,11 +137,12 @@ def make_periods(years, *, K: int, R: int, rate: float, lifetime_years: float, e
                  first_build_years: float = 1.0, demand_factor=None, training_mw=0.0,
                  site_ready_year=None, fiber_ready_year=None, ramp_per_year=None, seed_mw_per_year=None,
                  jurisdiction=None, jurisdiction_cap_mw_per_year=None, jurisdiction_names=(),
-                 modules_per_year=None) -> Periods:
+                 modules_per_year=None, compute=None) -> Periods:
     """A checked :class:`Periods` record from plain figures (the scenario's ``time:`` block, or a
     test's numbers). ``end_year`` defaults to the first year + ``lifetime_years``;
     ``demand_factor`` [P, R] (or [P]) defaults to 1; ``training_mw`` scalar or [P];
-    ``*_ready_year`` [K]: the year a site (its lateral) can first be in use (default: the first).
+    ``*_ready_year`` [K]: the year a site (its lateral) can first be in use (default: the first);
+    ``compute`` [P, P]: chip generations (:func:`compute_per_mw`; None: off).
     """
     years = np.asarray(years, np.int64)
     end_year = int(years[0] + lifetime_years) if end_year is None and years.size else end_year
@@ -145,4 +172,5 @@ def make_periods(years, *, K: int, R: int, rate: float, lifetime_years: float, e
     return Periods(years, int(end_year), period_weights(years, end_year, rate, lifetime_years), build, factor,
                    train, site_first.astype(np.int64), fiber_first.astype(np.int64), ramp_per_year,
                    seed_mw_per_year, None if jurisdiction is None else np.asarray(jurisdiction, np.int64), caps,
-                   tuple(jurisdiction_names), modules_per_year)
+                   tuple(jurisdiction_names), modules_per_year,
+                   None if compute is None else np.asarray(compute, float).reshape(P, P))

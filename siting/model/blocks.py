@@ -58,6 +58,7 @@ class Terms:
     pos: np.ndarray
     index: np.ndarray
     coef: np.ndarray
+    lag: int = 0  # with periods: the term reads its variable ``lag`` periods earlier (none before)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class Rows:
     across_periods: bool = False
 
 
-def terms(var: str, row, pos, index, coef) -> Terms:
+def terms(var: str, row, pos, index, coef, lag: int = 0) -> Terms:
     """Terms broadcast to the shape of ``row``.
 
     >>> t = terms("open", [0, 1], 0, [3, 4], -1.0)
@@ -87,7 +88,7 @@ def terms(var: str, row, pos, index, coef) -> Terms:
     coef = np.asarray(coef, float)
     return Terms(var, row, np.broadcast_to(np.asarray(pos, np.int64), shape),
                  np.broadcast_to(np.asarray(index, np.int64), shape),
-                 np.broadcast_to(coef, coef.shape[:-1] + shape if coef.ndim > len(shape) else shape))
+                 np.broadcast_to(coef, coef.shape[:-1] + shape if coef.ndim > len(shape) else shape), lag)
 
 
 def rows(name: str, n: int, body, *, le=None, ge=None, eq=None, across_periods=False) -> Rows:
@@ -120,7 +121,9 @@ def over_periods(b: Rows, P: int, n_of: dict[str, int]) -> Rows:
     """A block stated for one period laid out over ``P`` periods: local row ``r`` of period ``t``
     is row ``t * n + r``; a term on variable family ``v`` (``n_of[v]`` keys a period) reads
     position ``t * n_of[v] + index``; bounds and coefficients with a period axis take period t's
-    value. With one period (or a block stated ``across_periods``) the block is unchanged.
+    value; a term with a ``lag`` reads its variable that many periods earlier (and is absent in
+    the first ``lag`` periods). With one period (or a block stated ``across_periods``) the block
+    is unchanged.
 
     >>> b = rows("cap", 1, [terms("x", [0], 0, [1], [[1.0], [2.0]])], le=[[5.0], [6.0]])
     >>> o = over_periods(b, 2, {"x": 3})
@@ -132,8 +135,10 @@ def over_periods(b: Rows, P: int, n_of: dict[str, int]) -> Rows:
     out = []
     for t in b.terms:
         m, shift = t.row.size, np.repeat(np.arange(P), t.row.size)
-        out.append(Terms(t.var, np.tile(t.row, P) + shift * b.n, np.tile(t.pos, P),
-                         np.tile(t.index, P) + shift * n_of[t.var], _per_period(t.coef, P, m)))
+        keep = shift >= t.lag  # a lagged term has no earlier period to read in the first ones
+        out.append(Terms(t.var, (np.tile(t.row, P) + shift * b.n)[keep], np.tile(t.pos, P)[keep],
+                         (np.tile(t.index, P) + (shift - t.lag) * n_of[t.var])[keep],
+                         _per_period(t.coef, P, m)[keep]))
     return Rows(b.name, P * b.n, _per_period(b.lower, P, b.n), _per_period(b.upper, P, b.n), tuple(out), True)
 
 

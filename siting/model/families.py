@@ -96,7 +96,7 @@ def variables(inp: SitingInputs, ix: Layout) -> dict[str, Var]:
     if C > 1:
         var("cool", np.arange(K * C), 1.0, True)
     if ix.training_p.max() > 0:
-        train_ub = np.minimum(ix.max_it, inp.training_mw if per is None else ix.training_p[:, None])
+        train_ub = ix.train_ub_p
         var("train", np.arange(K), train_ub)
         var("hosts_training", np.arange(K), 1.0, True)
         if traffic and "satellite" in inp.training_links:
@@ -126,7 +126,7 @@ def training(inp, ix: Layout, vs) -> list[Rows]:
     if "train" not in vs:
         return []
     k = np.arange(ix.K)
-    ub = np.minimum(ix.max_it, ix.training_p[:, None])
+    ub = ix.train_ub_p
     return [rows("training_total", 1, [terms("train", np.zeros(ix.K), k, k, 1.0)], eq=ix.training_p[:, None]),
             rows("training_upper", ix.K, [terms("train", k, 0, k, 1.0), terms("hosts_training", k, 1, k, -ub)],
                  le=0.0),
@@ -135,12 +135,18 @@ def training(inp, ix: Layout, vs) -> list[Rows]:
 
 
 def capacity(inp, ix: Layout, vs) -> list[Rows]:
-    """sum_{r,b} serve[r,k,b] + train[k] <= sum_c it[k,c]   for every site k."""
+    """sum_{r,b} serve[r,k,b] + train[k] <= sum_c it[k,c]   for every site k.
+
+    With chip generations (periods), the right side is the compute of the MW built by vintage,
+    refreshed after their life (:meth:`~siting.model.layout.Layout.compute_terms`): serve and
+    train are then in compute at the reference generation."""
     k = np.arange(ix.K)
     order, rank, counts = ix.by_site
-    body = [ix.it_terms(k, k, 0, -1.0), terms("serve", ix.site[order], ix.C + rank, order, 1.0)]
+    cap = ix.compute_terms(k, k, 0, -1.0)  # IT MW, or its compute with chip generations
+    n = len(cap) * ix.C
+    body = cap + [terms("serve", ix.site[order], n + rank, order, 1.0)]
     if "train" in vs:
-        body.append(terms("train", k, ix.C + counts, k, 1.0))
+        body.append(terms("train", k, n + counts, k, 1.0))
     return [rows("capacity", ix.K, body, le=0.0)]
 
 
@@ -173,8 +179,8 @@ def cooling_density(inp, ix: Layout, vs) -> list[Rows]:
     out = []
     if "train" in vs and len(train_c) < ix.C:
         n = len(train_c)
-        out.append(rows("training_density", ix.K, [ix.it_terms(k, k, 0, -1.0, train_c),
-                                                   terms("train", k, n, k, 1.0)], le=0.0))
+        cap = ix.compute_terms(k, k, 0, -1.0, train_c)
+        out.append(rows("training_density", ix.K, cap + [terms("train", k, len(cap) * n, k, 1.0)], le=0.0))
         if "cool" in vs:  # hosts_training[k] <= sum_{c carries training} cool[k,c]
             idx = (k[:, None] * ix.C + train_c[None, :]).ravel()
             out.append(rows("training_cooling", ix.K, [
@@ -182,9 +188,9 @@ def cooling_density(inp, ix: Layout, vs) -> list[Rows]:
                 terms("hosts_training", k, n, k, 1.0)], le=0.0))
     if len(inf_c) < ix.C:
         order, rank, _ = ix.by_site
-        out.append(rows("inference_density", ix.K, [
-            ix.it_terms(k, k, 0, -1.0, inf_c), terms("serve", ix.site[order], len(inf_c) + rank, order, 1.0)],
-            le=0.0))
+        cap = ix.compute_terms(k, k, 0, -1.0, inf_c)
+        out.append(rows("inference_density", ix.K, cap + [
+            terms("serve", ix.site[order], len(cap) * len(inf_c) + rank, order, 1.0)], le=0.0))
     return out
 
 
@@ -227,7 +233,7 @@ def backhaul(inp, ix: Layout, vs) -> list[Rows]:
         return out
     by_fiber = "fiber" in inp.training_links
     k = np.arange(ix.K)
-    ub = np.minimum(ix.max_it, ix.training_p[:, None])
+    ub = ix.train_ub_p
     body = [terms("train", k, 0, k, 1.0)]
     if by_sat:
         body.append(terms("train_sat", k, 1, k, -1.0))

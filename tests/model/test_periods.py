@@ -14,7 +14,7 @@ from helpers import EXACT, tiny
 
 from siting.inputs.inputs import from_layers
 from siting.inputs.instances import generate
-from siting.inputs.periods import make_periods
+from siting.inputs.periods import compute_per_mw, make_periods
 from siting.model import build_model, compile_inputs, compile_model, read_schedule
 from siting.scenario import load_scenario
 from siting.solve import solve
@@ -197,7 +197,8 @@ def test_the_pyomo_model_of_periods_is_the_same_model():
     inp = dataclasses.replace(inp, periods=make_periods(
         [2026, 2028, 2031], K=8, R=30, rate=0.07, lifetime_years=25, training_mw=[0, inp.training_mw, 2000],
         demand_factor=[1, 1.5, 2], site_ready_year=[2026, 2028] * 4, ramp_per_year=0.5, seed_mw_per_year=300,
-        jurisdiction=[0, -1] * 4, jurisdiction_cap_mw_per_year=[500], modules_per_year=40))
+        jurisdiction=[0, -1] * 4, jurisdiction_cap_mw_per_year=[500], modules_per_year=40,
+        compute=compute_per_mw([2026, 2028, 2031], [2022, 2027], [1.0, 2.5], 4)))
     got = compile_inputs(inp)
     assert same_model(got, compile_model(build_model(inp))) == []
     m = build_model(inp)
@@ -230,3 +231,17 @@ def test_a_myopic_plan_claims_no_bound():
     rep = solve_myopic(timed(inp, [2026, 2027]), EXACT).report
     assert rep.best_bound is None and rep.gap is None and not rep.proven_optimal
     assert rep.objective == pytest.approx(105.0)
+
+
+@pytest.mark.family("capacity")
+@pytest.mark.parametrize("life, expected_mw", [(3, [100, 100, 100]), (10, [100, 150, 150])])
+def test_a_refresh_to_a_newer_generation_frees_mw(life, expected_mw):
+    # demand in reference compute: 100, 200, 200 (2026, 2029, 2032; w = 1/3); chips of 2022 give
+    # 1 compute per MW, those of 2028 give 2. Refreshed every 3 years, the 100 MW of 2026 carry 200
+    # from 2029: no new MW (cost 100 x 1). Kept 10 years, 2029 needs 50 MW of the new chips
+    # (100 / 2): 100 + 50 x 2/3 = 133.33. Unmet at 1000 per unit: never worth it.
+    inp = tiny([1000], [100], [(0, 0, "direct", 1)], site_fixed=[0], per_mw=[1], unmet_cost_musd_per_mw=1000.0)
+    g = compute_per_mw([2026, 2029, 2032], [2022, 2028], [1.0, 2.0], life)
+    obj, sched = run(timed(inp, [2026, 2029, 2032], lifetime_years=9, demand_factor=[1, 2, 2], compute=g))
+    assert it_mw(sched) == pytest.approx(expected_mw)
+    assert obj == pytest.approx(100 + (expected_mw[1] - 100) * 2 / 3)
