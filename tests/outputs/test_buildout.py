@@ -54,3 +54,16 @@ def test_a_first_full_year_needs_every_later_period_served():
     p = pd.DataFrame({"region_id": ["a"] * 3 + ["b"] * 3, "year": [2026, 2027, 2028] * 2,
                       "demand_mw": 10.0, "unmet_mw": [0, 5, 0, 5, 5, 5]})
     assert first_served_year(p).to_dict() == {"a": 2028.0, "b": pytest.approx(float("nan"), nan_ok=True)}
+
+
+def test_the_map_has_a_period_control():
+    from siting.outputs.maps import map_data, map_page
+
+    inp = bridged()
+    plan = solve(inp)
+    data = map_data(plan, inp)
+    assert data["years"] == [2026, 2027, 2028]
+    site = data["sites"][0]
+    assert site["radius_by_year"]["2026"] == 0 and site["radius_by_year"]["2027"] > 0  # online from 2027
+    assert ["online year", "2027"] in site["rows"]
+    assert "Colonies online in " in map_page(data)
