@@ -117,21 +117,22 @@ def solve_model(inp: SitingInputs, opts: SolveOptions, *, compiled: Compiled | N
 
 
 def solve_myopic(inp: SitingInputs, opts: SolveOptions, *, progress: Callable[[str], None] | None = None,
-                 time_limit_s: float | None = None) -> Solved:
-    """The myopic build-out: period by period, each solve seeing only the periods up to its own,
-    every earlier period's decisions fixed (column bounds) to the previous solve's. The last solve
-    is the whole model with all but its last period fixed: its report is the myopic plan's full
-    cost, its ``x`` a feasible start for the perfect-foresight model (same compiled columns).
-    ``time_limit_s`` (default ``opts.time_limit_s``) is shared: each period gets what is left over
-    the periods left."""
+                 time_limit_s: float | None = None, lookahead: int = 0) -> Solved:
+    """The myopic build-out: period by period, each solve seeing only the periods up to its own
+    (and ``lookahead`` more: a rolling horizon), every earlier period's decisions fixed (column
+    bounds) to the previous solve's. The last solve is the whole model with all but its last
+    period fixed: its report is the plan's full cost, its ``x`` a feasible start for the
+    perfect-foresight model (same compiled columns). ``time_limit_s`` (default
+    ``opts.time_limit_s``) is shared: each period gets what is left over the periods left."""
     say = progress or (lambda _m: None)
     P = n_periods(inp)
     budget = opts.time_limit_s if time_limit_s is None else time_limit_s
     t0, prev, phases = time.perf_counter(), None, []
     for t in range(P):
-        sub = inp if t == P - 1 else dataclasses.replace(inp, periods=inp.periods.first(t + 1))
+        n = min(t + 1 + lookahead, P)
+        sub = inp if n == P else dataclasses.replace(inp, periods=inp.periods.first(n))
         comp = compile_inputs(sub)
-        sf = comp.sf if prev is None else _fixed_before(comp, sub, t, *prev)
+        sf = comp.sf if prev is None else _fixed_before(comp, n, t, *prev)
         left = max(budget - (time.perf_counter() - t0), 1e-3) / (P - t)
         say(f"myopic: period {int(inp.periods.years[t])} ({t + 1} of {P}) within {left:.0f} s")
         done = solve_model(sub, dataclasses.replace(opts, time_limit_s=left), compiled=comp, sf=sf)
@@ -140,7 +141,7 @@ def solve_myopic(inp: SitingInputs, opts: SolveOptions, *, progress: Callable[[s
                                   f"({done.report.termination}) with the earlier periods fixed")
         phases.append(Phase(f"myopic {int(inp.periods.years[t])}", done.report.termination,
                             done.report.objective, done.report.solve_s))
-        prev = (comp, done.report.x)
+        prev = (comp, n, done.report.x)
     # a feasible build-out, not a proven one: the last solve's bound holds only with the earlier
     # periods fixed, so no bound and no gap are claimed (compare with the perfect-foresight bound)
     report = dataclasses.replace(done.report, phases=tuple(phases) + done.report.phases,
@@ -149,15 +150,16 @@ def solve_myopic(inp: SitingInputs, opts: SolveOptions, *, progress: Callable[[s
     return dataclasses.replace(done, report=report)
 
 
-def _fixed_before(comp: Compiled, sub: SitingInputs, t: int, prev: Compiled, x: np.ndarray) -> StandardForm:
-    """``comp``'s arrays with every column of periods before ``t`` fixed to ``x`` (the solution of
-    ``prev``, the model of periods 0..t-1); a family ``prev`` lacked is fixed at 0."""
+def _fixed_before(comp: Compiled, n: int, t: int, prev: Compiled, n_prev: int, x: np.ndarray) -> StandardForm:
+    """``comp``'s arrays (``n`` periods) with every column of periods before ``t`` fixed to ``x``
+    (the solution of ``prev``, a model of ``n_prev`` >= t periods); a family ``prev`` lacked is 0."""
     sf = comp.sf
     lo, up = sf.col_lower.copy(), sf.col_upper.copy()
     for name, cols in comp.columns.items():
-        cur = cols.reshape(t + 1, -1)[:t]
+        cur = cols.reshape(n, -1)[:t]
         old = prev.columns.get(name)
-        vals = np.zeros(cur.shape) if old is None else np.where(old >= 0, x[np.maximum(old, 0)], 0.0).reshape(t, -1)
+        vals = (np.zeros(cur.shape) if old is None
+                else np.where(old >= 0, x[np.maximum(old, 0)], 0.0).reshape(n_prev, -1)[:t])
         ok = cur >= 0
         c = cur[ok]
         v = np.where(sf.integer[c], np.round(vals[ok]), vals[ok])
@@ -167,17 +169,18 @@ def _fixed_before(comp: Compiled, sub: SitingInputs, t: int, prev: Compiled, x: 
 
 
 def solve_buildout(inp: SitingInputs, opts: SolveOptions, *, foresight: str = "perfect", myopic_start: bool = True,
-                   progress: Callable[[str], None] | None = None) -> Solved:
-    """A build-out over investment periods: ``foresight="myopic"`` is :func:`solve_myopic`;
-    ``"perfect"`` the whole MILP, started (``myopic_start``) from the myopic plan found within a
-    third of the time limit, so the plan is never dearer than the myopic one."""
+                   lookahead: int = 0, progress: Callable[[str], None] | None = None) -> Solved:
+    """A build-out over investment periods: ``foresight="myopic"`` is :func:`solve_myopic` (with
+    ``lookahead`` periods more in each solve); ``"perfect"`` the whole MILP, started
+    (``myopic_start``) from that plan found within a third of the time limit, so the plan is
+    never dearer than it."""
     say = progress or (lambda _m: None)
     if foresight == "myopic":
-        return solve_myopic(inp, opts, progress=say)
+        return solve_myopic(inp, opts, progress=say, lookahead=lookahead)
     if not myopic_start:
         return solve_model(inp, opts, progress=say)
     t0 = time.perf_counter()
-    first = solve_myopic(inp, opts, progress=say, time_limit_s=opts.time_limit_s / 3)
+    first = solve_myopic(inp, opts, progress=say, time_limit_s=opts.time_limit_s / 3, lookahead=lookahead)
     spent = time.perf_counter() - t0
     say(f"myopic start: {first.report.objective:,.1f} in {spent:.0f} s; perfect foresight from it")
     done = solve_model(inp, dataclasses.replace(opts, time_limit_s=max(opts.time_limit_s - spent, 1e-3)),
@@ -239,11 +242,11 @@ def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario
                  description: str = "", progress: Callable[[str], None] | None = None,
                  inputs_s: float | None = None, run: dict | None = None,
                  warm_start: WarmStart | None = None, foresight: str = "perfect",
-                 myopic_start: bool = True) -> Plan:
+                 myopic_start: bool = True, lookahead: int = 0) -> Plan:
     """Build and solve the model for ready inputs; raise :class:`NoSolutionError` if no plan.
 
     ``warm_start``: solve a subset of the candidates first (:func:`solve_from_subset`).
-    With investment periods: ``foresight`` and ``myopic_start`` (:func:`solve_buildout`)."""
+    With investment periods: ``foresight``, ``myopic_start`` and ``lookahead`` (:func:`solve_buildout`)."""
     say = progress or (lambda _m: None)
     findings = diagnose(inp)
     errors = [f.message for f in findings if f.severity == "error"]
@@ -253,7 +256,8 @@ def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario
         raise NoSolutionError("the scenario cannot be met:\n  " + listed(errors))
     schedule = None
     if n_periods(inp) > 1:  # a build-out: the schedule of every period (warm starts are single-period)
-        done = solve_buildout(inp, opts, foresight=foresight, myopic_start=myopic_start, progress=say)
+        done = solve_buildout(inp, opts, foresight=foresight, myopic_start=myopic_start, lookahead=lookahead,
+                              progress=say)
         report, dec = done.report, done.decisions
         schedule = None if report.x is None else read_schedule(done.compiled, inp, report.x)
     else:
@@ -298,5 +302,5 @@ def solve_scenario(sc: Scenario, *, progress: Callable[[str], None] | None = Non
     plan = solve_inputs(inp, options_from(sc, log), name=sc.name, description=sc.description,
                         progress=say, inputs_s=inputs_s, run=run if run is not None else run_info(),
                         warm_start=sc.solver.warm_start, foresight=sc.time.foresight,
-                        myopic_start=sc.time.myopic_start)
+                        myopic_start=sc.time.myopic_start, lookahead=sc.time.myopic_lookahead)
     return Run(sc, inp, plan)

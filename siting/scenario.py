@@ -240,6 +240,7 @@ class Time(_Strict):
     chip_life_years: Num = Field(default=5.0, gt=0, le=50)
     foresight: Literal["perfect", "myopic"] = "perfect"
     myopic_start: Bool = True
+    myopic_lookahead: Int = Field(default=0, ge=0, le=20)
 
     @property
     def periods(self) -> int:

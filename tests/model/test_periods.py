@@ -245,3 +245,14 @@ def test_a_refresh_to_a_newer_generation_frees_mw(life, expected_mw):
     obj, sched = run(timed(inp, [2026, 2029, 2032], lifetime_years=9, demand_factor=[1, 2, 2], compute=g))
     assert it_mw(sched) == pytest.approx(expected_mw)
     assert obj == pytest.approx(100 + (expected_mw[1] - 100) * 2 / 3)
+
+
+def test_one_period_of_lookahead_sees_the_cheap_site_coming():
+    # the instance above: with the 2028 period in view from 2026 on, the rolling horizon waits
+    # for the cheap site as perfect foresight does: 950 (myopic alone: 1000)
+    from siting.pipeline import solve_myopic
+
+    inp = tiny([1000, 1000], [100], [(0, 0, "direct", 1), (0, 1, "direct", 1)], site_fixed=[0, 0],
+               per_mw=[10, 2], unmet_cost_musd_per_mw=17.0)
+    inp = timed(inp, [2026, 2028], site_ready_year=[2026, 2028])
+    assert solve_myopic(inp, EXACT, lookahead=1).report.objective == pytest.approx(950.0)
