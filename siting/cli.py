@@ -158,7 +158,14 @@ def _summary_text(plan, out: Path) -> str:
         lines.append(f"{str(r.name)[:28]:28} {str(getattr(r, 'fuel', ''))[:8]:8} {r.it_mw:7.0f} "
                      f"{r.cooling:13} {getattr(r, 'price_usd_per_mwh', float('nan')):6.1f} "
                      f"{r.backhaul:15} {r.total_musd:9,.0f}")
-    lines.append(f"\nwrote {out}/ ({', '.join(OUTPUT_FILES)})")
+    b = s.get("buildout") if hasattr(s, "get") else None
+    if b:  # a build-out: the periods, then the sites as built by the last one
+        lines[4:4] = ["", f"{'period':>6} {'sites':>5} {'IT MW':>8} {'new MW':>8} {'demand MW':>10} "
+                          f"{'satellite MW':>12} {'unmet MW':>9}"] + [
+            f"{p['year']:>6} {p['sites_open']:>5} {p['it_mw']:8,.0f} {p['new_it_mw']:8,.0f} {p['demand_mw']:10,.0f} "
+            f"{p['satellite_mw']:12,.0f} {p['unmet_mw']:9,.0f}" for p in b["periods"]]
+    extra = ", schedule.csv, periods.csv, buildout.png" if plan.schedule is not None else ""
+    lines.append(f"\nwrote {out}/ ({', '.join(OUTPUT_FILES)}{extra})")
     return "\n".join(lines)
 
 

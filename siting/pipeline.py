@@ -15,17 +15,18 @@ import numpy as np
 from .errors import NoSolutionError
 from .inputs.diagnose import diagnose, elastic, explain_infeasible, grouped, listed
 from .inputs.inputs import SitingInputs, from_layers
-from .model import Compiled, compile_inputs, read_decisions, start_vector
+from .model import Compiled, compile_inputs, n_periods, period_view, read_decisions, read_schedule, start_vector
 from .model.decisions import Decisions
 from .model.estimate import check_fits, estimate
 from .model.warmstart import keep_start, lift, restrict_sites
 from .outputs.outdir import Written
 from .outputs.results import Plan, make_plan, write_outputs
 from .scenario import Scenario, WarmStart
-from .solve import Phase, Reoptimizer, SolveOptions, SolveReport, StandardForm, Termination, feasible, solve
+from .solve import (Phase, Reoptimizer, SolutionStatus, SolveOptions, SolveReport, StandardForm, Termination,
+                    feasible, solve)
 
 __all__ = ["Run", "Solved", "compile_checked", "solve_model", "solve_scenario", "solve_inputs", "solve_report",
-           "solve_from_subset", "options_from", "run_info"]
+           "solve_from_subset", "options_from", "run_info", "solve_myopic", "solve_buildout"]
 
 
 @dataclass
@@ -110,7 +111,83 @@ def solve_model(inp: SitingInputs, opts: SolveOptions, *, compiled: Compiled | N
     report = keep_start(sf, report, x0)
     if build_s is not None:
         report = dataclasses.replace(report, build_s=build_s)
-    return Solved(report, None if report.x is None else read_decisions(comp, inp, report.x), comp)
+    P = n_periods(inp)  # with periods: the plan as built by the last one (read_schedule: every period)
+    return Solved(report, None if report.x is None else read_decisions(period_view(comp, P - 1, P), inp, report.x),
+                  comp)
+
+
+def solve_myopic(inp: SitingInputs, opts: SolveOptions, *, progress: Callable[[str], None] | None = None,
+                 time_limit_s: float | None = None, lookahead: int = 0) -> Solved:
+    """The myopic build-out: period by period, each solve seeing only the periods up to its own
+    (and ``lookahead`` more: a rolling horizon), every earlier period's decisions fixed (column
+    bounds) to the previous solve's. The last solve is the whole model with all but its last
+    period fixed: its report is the plan's full cost, its ``x`` a feasible start for the
+    perfect-foresight model (same compiled columns). ``time_limit_s`` (default
+    ``opts.time_limit_s``) is shared: each period gets what is left over the periods left."""
+    say = progress or (lambda _m: None)
+    P = n_periods(inp)
+    budget = opts.time_limit_s if time_limit_s is None else time_limit_s
+    t0, prev, phases = time.perf_counter(), None, []
+    for t in range(P):
+        n = min(t + 1 + lookahead, P)
+        sub = inp if n == P else dataclasses.replace(inp, periods=inp.periods.first(n))
+        comp = compile_inputs(sub)
+        sf = comp.sf if prev is None else _fixed_before(comp, n, t, *prev)
+        left = max(budget - (time.perf_counter() - t0), 1e-3) / (P - t)
+        say(f"myopic: period {int(inp.periods.years[t])} ({t + 1} of {P}) within {left:.0f} s")
+        done = solve_model(sub, dataclasses.replace(opts, time_limit_s=left), compiled=comp, sf=sf)
+        if done.report.x is None:
+            raise NoSolutionError(f"myopic build-out: no plan for period {int(inp.periods.years[t])} "
+                                  f"({done.report.termination}) with the earlier periods fixed")
+        phases.append(Phase(f"myopic {int(inp.periods.years[t])}", done.report.termination,
+                            done.report.objective, done.report.solve_s))
+        prev = (comp, n, done.report.x)
+    # a feasible build-out, not a proven one: the last solve's bound holds only with the earlier
+    # periods fixed, so no bound and no gap are claimed (compare with the perfect-foresight bound)
+    report = dataclasses.replace(done.report, phases=tuple(phases) + done.report.phases,
+                                 solve_s=time.perf_counter() - t0, best_bound=None, gap=None,
+                                 solution_status=SolutionStatus.FEASIBLE, strategy="myopic")
+    return dataclasses.replace(done, report=report)
+
+
+def _fixed_before(comp: Compiled, n: int, t: int, prev: Compiled, n_prev: int, x: np.ndarray) -> StandardForm:
+    """``comp``'s arrays (``n`` periods) with every column of periods before ``t`` fixed to ``x``
+    (the solution of ``prev``, a model of ``n_prev`` >= t periods); a family ``prev`` lacked is 0."""
+    sf = comp.sf
+    lo, up = sf.col_lower.copy(), sf.col_upper.copy()
+    for name, cols in comp.columns.items():
+        cur = cols.reshape(n, -1)[:t]
+        old = prev.columns.get(name)
+        vals = (np.zeros(cur.shape) if old is None
+                else np.where(old >= 0, x[np.maximum(old, 0)], 0.0).reshape(n_prev, -1)[:t])
+        ok = cur >= 0
+        c = cur[ok]
+        v = np.where(sf.integer[c], np.round(vals[ok]), vals[ok])
+        v = np.clip(v, lo[c], up[c])
+        lo[c], up[c] = v, v
+    return dataclasses.replace(sf, col_lower=lo, col_upper=up)
+
+
+def solve_buildout(inp: SitingInputs, opts: SolveOptions, *, foresight: str = "perfect", myopic_start: bool = True,
+                   lookahead: int = 0, progress: Callable[[str], None] | None = None) -> Solved:
+    """A build-out over investment periods: ``foresight="myopic"`` is :func:`solve_myopic` (with
+    ``lookahead`` periods more in each solve); ``"perfect"`` the whole MILP, started
+    (``myopic_start``) from that plan found within a third of the time limit, so the plan is
+    never dearer than it."""
+    say = progress or (lambda _m: None)
+    if foresight == "myopic":
+        return solve_myopic(inp, opts, progress=say, lookahead=lookahead)
+    if not myopic_start:
+        return solve_model(inp, opts, progress=say)
+    t0 = time.perf_counter()
+    first = solve_myopic(inp, opts, progress=say, time_limit_s=opts.time_limit_s / 3, lookahead=lookahead)
+    spent = time.perf_counter() - t0
+    say(f"myopic start: {first.report.objective:,.1f} in {spent:.0f} s; perfect foresight from it")
+    done = solve_model(inp, dataclasses.replace(opts, time_limit_s=max(opts.time_limit_s - spent, 1e-3)),
+                       compiled=first.compiled, start=first.report.x, progress=say)
+    phase = Phase("myopic start", first.report.termination, first.report.objective, spent)
+    report = dataclasses.replace(done.report, phases=(phase,) + done.report.phases, solve_s=done.report.solve_s + spent)
+    return dataclasses.replace(done, report=report)
 
 
 def _rows_of(mask: np.ndarray | None, sf: StandardForm) -> np.ndarray | None:
@@ -164,10 +241,12 @@ def solve_from_subset(inp: SitingInputs, opts: SolveOptions, warm: WarmStart, *,
 def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario",
                  description: str = "", progress: Callable[[str], None] | None = None,
                  inputs_s: float | None = None, run: dict | None = None,
-                 warm_start: WarmStart | None = None) -> Plan:
+                 warm_start: WarmStart | None = None, foresight: str = "perfect",
+                 myopic_start: bool = True, lookahead: int = 0) -> Plan:
     """Build and solve the model for ready inputs; raise :class:`NoSolutionError` if no plan.
 
-    ``warm_start``: solve a subset of the candidates first (:func:`solve_from_subset`)."""
+    ``warm_start``: solve a subset of the candidates first (:func:`solve_from_subset`).
+    With investment periods: ``foresight``, ``myopic_start`` and ``lookahead`` (:func:`solve_buildout`)."""
     say = progress or (lambda _m: None)
     findings = diagnose(inp)
     errors = [f.message for f in findings if f.severity == "error"]
@@ -175,8 +254,15 @@ def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario
         say(line)
     if errors:
         raise NoSolutionError("the scenario cannot be met:\n  " + listed(errors))
-    report, dec = (solve_report(inp, opts, progress=say) if warm_start is None
-                   else solve_from_subset(inp, opts, warm_start, progress=say))
+    schedule = None
+    if n_periods(inp) > 1:  # a build-out: the schedule of every period (warm starts are single-period)
+        done = solve_buildout(inp, opts, foresight=foresight, myopic_start=myopic_start, lookahead=lookahead,
+                              progress=say)
+        report, dec = done.report, done.decisions
+        schedule = None if report.x is None else read_schedule(done.compiled, inp, report.x)
+    else:
+        report, dec = (solve_report(inp, opts, progress=say) if warm_start is None
+                       else solve_from_subset(inp, opts, warm_start, progress=say))
     if report.x is None:
         if report.termination in (Termination.INFEASIBLE, Termination.INFEASIBLE_OR_UNBOUNDED):
             say("infeasible: re-solving with elastic demand to find what to relax")
@@ -188,7 +274,7 @@ def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario
             f"no plan: the solver ended '{report.termination}' without a feasible solution"
             + (" (raise --time-limit)" if report.termination == Termination.TIME_LIMIT else ""))
     return make_plan(inp, dec, report, scenario_name=name, description=description, inputs_s=inputs_s,
-                     run=run, mip_gap=opts.mip_gap)
+                     run=run, mip_gap=opts.mip_gap, schedule=schedule)
 
 
 def run_info(scenario_file: str | Path | None = None, overrides=()) -> dict:
@@ -215,5 +301,6 @@ def solve_scenario(sc: Scenario, *, progress: Callable[[str], None] | None = Non
     say(f"inputs ready in {inputs_s:.1f} s")
     plan = solve_inputs(inp, options_from(sc, log), name=sc.name, description=sc.description,
                         progress=say, inputs_s=inputs_s, run=run if run is not None else run_info(),
-                        warm_start=sc.solver.warm_start)
+                        warm_start=sc.solver.warm_start, foresight=sc.time.foresight,
+                        myopic_start=sc.time.myopic_start, lookahead=sc.time.myopic_lookahead)
     return Run(sc, inp, plan)

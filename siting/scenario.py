@@ -220,6 +220,33 @@ class Solver(_Strict):
     warm_start: WarmStart | None = None  # off by default
 
 
+class Time(_Strict):
+    """Investment periods (issue 20): ``years`` null is one period, today's model."""
+
+    years: list[Int] | None = None
+    end_year: Int | None = None
+    first_build_years: Num = Field(ge=0, le=20)
+    demand_growth_per_year: Num = Field(ge=-0.5, le=5)
+    demand_growth_table: Path | None = None
+    training_mw: list[Annotated[Num, Field(ge=0)]] | None = None
+    lead_time_months: dict[str, Annotated[Num, Field(ge=0, le=600)]] = {}
+    fiber_lead_months: Num = Field(ge=0, le=600)
+    fiber_lead_months_per_100km: Num = Field(ge=0, le=600)
+    ramp_per_year: Num | None = Field(default=None, ge=0)
+    seed_mw_per_year: Num | None = Field(default=None, ge=0)
+    jurisdiction_new_mw_per_year: dict[str, Annotated[Num, Field(ge=0)]] = {}
+    modules_per_year: Num | None = Field(default=None, ge=0)
+    chips: Bool = False
+    chip_life_years: Num = Field(default=5.0, gt=0, le=50)
+    foresight: Literal["perfect", "myopic"] = "perfect"
+    myopic_start: Bool = True
+    myopic_lookahead: Int = Field(default=0, ge=0, le=20)
+
+    @property
+    def periods(self) -> int:
+        return 1 if not self.years else len(self.years)
+
+
 class Scenario(_Strict):
     """A complete, validated scenario. Build it with :func:`load_scenario`."""
 
@@ -234,6 +261,7 @@ class Scenario(_Strict):
     network: Network
     money: Money
     solver: Solver
+    time: Time
 
 
 def _nest(flat: dict[str, object]) -> dict:
@@ -256,6 +284,8 @@ def default_values() -> dict:
     cooling = pd.read_csv(DATA_DIR / "cooling.csv").drop(columns="source").set_index("cooling")
     tree.setdefault("energy", {})["fuels"] = fuels.to_dict(orient="index")
     tree["cooling"] = cooling.to_dict(orient="index")
+    lead = pd.read_csv(DATA_DIR / "lead_times.csv").set_index("fuel")["lead_time_months"]
+    tree.setdefault("time", {})["lead_time_months"] = {f: float(v) for f, v in lead.items()}
     return tree
 
 
@@ -415,6 +445,9 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | tuple =
     for key, rel in (layers.items() if isinstance(layers, dict) else ()):
         if isinstance(rel, str) and "\x00" not in rel:
             user["layers"][key] = str((path.parent / rel).resolve())
+    table = user.get("time", {}).get("demand_growth_table") if isinstance(user.get("time"), dict) else None
+    if isinstance(table, str) and "\x00" not in table:
+        user["time"]["demand_growth_table"] = str((path.parent / table).resolve())
     tree = _merge(default_values(), user)
     for assignment in overrides:
         tree = apply_override(tree, assignment)
@@ -440,4 +473,32 @@ def validate_tree(tree: dict, source: str = "scenario") -> Scenario:
         if getattr(e, key) is not None and not e.grid_import:
             raise ScenarioError(f"{source}: energy.{key} needs energy.grid_import: true (without a grid "
                                 "every MWh the model knows is carbon-free, so a target constrains nothing)")
+    _check_time(scenario, source)
     return scenario
+
+
+def _check_time(sc: Scenario, source: str) -> None:
+    """Periods increasing, as many training figures as periods, options not yet over periods off."""
+    t = sc.time
+    if t.years is None:
+        return
+    if not t.years:
+        raise ScenarioError(f"{source}: time.years: list at least one period (or null for none)")
+    for i in range(1, len(t.years)):
+        if t.years[i] <= t.years[i - 1]:
+            raise ScenarioError(f"{source}: time.years[{i}]: {t.years[i]} is not after {t.years[i - 1]} "
+                                "(periods must be increasing, without duplicates)")
+    if t.end_year is not None and t.end_year <= t.years[-1]:
+        raise ScenarioError(f"{source}: time.end_year: {t.end_year} is not after the last period ({t.years[-1]})")
+    if t.training_mw is not None and len(t.training_mw) != len(t.years):
+        raise ScenarioError(f"{source}: time.training_mw: {len(t.training_mw)} figures for {len(t.years)} periods")
+    missing = [f for f in sc.energy.fuels if f not in t.lead_time_months]
+    if missing:
+        raise ScenarioError(f"{source}: time.lead_time_months: no lead time for fuel {missing[0]!r}")
+    if len(t.years) > 1:
+        for key, on in (("energy.hourly", sc.energy.hourly), ("demand.n_minus_1_share", sc.demand.n_minus_1_share),
+                        ("facility.climate", sc.facility.climate),
+                        ("facility.water_limit_m3_per_year", sc.facility.water_limit_m3_per_year)):
+            if on:
+                raise ScenarioError(f"{source}: {key}: not yet stated over investment periods; with "
+                                    f"time.years ({len(t.years)} periods) turn it off")

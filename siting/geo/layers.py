@@ -54,7 +54,8 @@ class LayerSpec:
 SPECS = {
     "energy_sources": LayerSpec(
         "energy_sources", "source_id", ("name", "fuel", "capacity_mw"), ("capacity_mw",),
-        ("capacity_mw", "estimated_generation_gwh_2017", "price_usd_per_mwh", "water_limit_m3_per_year"),
+        ("capacity_mw", "estimated_generation_gwh_2017", "price_usd_per_mwh", "water_limit_m3_per_year",
+         "online_year", "lead_time_months"),
         ("country",)),
     "demand": LayerSpec("demand", "region_id", ("name", "population"), ("population",),
                         ("population", "inference_mw", "latency_ms"), ("country",)),
@@ -368,6 +369,11 @@ def _check_numbers(frame: pd.DataFrame, spec: LayerSpec, ids: list) -> pd.DataFr
             bad = np.flatnonzero(np.isfinite(v) & ~(v > 0))
             if bad.size:
                 raise InputError(spec.name, col, f"must be > 0 (got {v[bad[0]]})", ids[bad[0]])
+    if "lead_time_months" in frame:  # time to power (time: block); 0 is ready at once
+        v = frame["lead_time_months"].to_numpy()
+        bad = np.flatnonzero(np.isfinite(v) & ~(v >= 0))
+        if bad.size:
+            raise InputError(spec.name, "lead_time_months", f"must be >= 0 (got {v[bad[0]]})", ids[bad[0]])
     if "water_limit_m3_per_year" in frame:  # 0 is a limit: no water at all
         v = frame["water_limit_m3_per_year"].to_numpy()
         bad = np.flatnonzero(np.isfinite(v) & ~(v >= 0))

@@ -22,6 +22,8 @@ from ..geo import constellation, groups
 from ..geo.layers import read_demand, read_energy_sources, read_pops
 from ..geo.merge import greedy_cluster
 from ..scenario import Scenario
+from ..paths import DATA_DIR
+from .periods import Periods, compute_per_mw, make_periods
 from .pricing import cost_tables, energy_mwh_per_mw_year
 
 __all__ = ["SitingInputs", "UnitCosts", "from_layers", "from_cost_matrix", "LINKS", "Geography", "read_geography",
@@ -93,6 +95,7 @@ class SitingInputs:
     energy_mwh_per_mw_year: np.ndarray | None = None  # [K, C] MWh a year per MW IT (energy, carbon priced on it)
     embodied_tco2e_per_mw_it: float = 0.0  # building + IT built, per MW IT (reported, not priced)
     battery_tco2e_per_mwh: float = 0.0  # batteries built over the horizon, per MWh of storage (reported)
+    periods: Periods | None = None  # investment periods (time: block); None: one period, today's model
 
     def failure_groups(self) -> np.ndarray:
         """The failure-group label of every site (K): a whole group fails together."""
@@ -145,6 +148,26 @@ class SitingInputs:
                                      int(bad[0]))
 
         self._check_water(K, C)
+        self._check_periods(K, R)
+
+    def _check_periods(self, K: int, R: int) -> None:
+        """Periods on these axes; options not yet stated over periods refused with a period axis."""
+        per = self.periods
+        if per is None:
+            return
+        for name, shape in (("demand_factor", (per.P, R)), ("site_first", (K,)), ("fiber_first", (K,)),
+                            ("training_mw", (per.P,)), ("weight", (per.P,))):
+            if np.shape(getattr(per, name)) != shape:
+                raise InputError("inputs", f"periods.{name}", f"shape {np.shape(getattr(per, name))}, expected {shape}")
+        if per.P > 1:
+            off = [name for name, on in (("energy.hourly", self.hourly is not None),
+                                         ("demand.n_minus_1_share", self.n_minus_1_share is not None),
+                                         ("facility.climate", self.climate_pue_peak is not None),
+                                         ("facility.water_limit_m3_per_year", self.water_limited().size > 0))
+                   if on]
+            if off:
+                raise ScenarioError(f"{off[0]}: not yet stated over investment periods; with time.years "
+                                    f"({per.P} periods) turn it off")
 
     def _check_water(self, K: int, C: int) -> None:
         """Water per MW IT [K, C] finite and >= 0; water limits [K] >= 0 (inf: none); embodied >= 0."""
@@ -279,6 +302,8 @@ def _plant_table(plants: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
     firm = (plants["capacity_mw"].to_numpy() * par["firm_fraction"].to_numpy(float)
             * sc.facility.power_share_available)
     extra = {c: plants[c].to_numpy() for c in ("failure_group", "water_limit_m3_per_year") if c in plants}
+    if sc.time.years:  # time to power: the year a plant can first feed a colony
+        extra["ready_year"] = _ready_year(plants, par, sc)
     return pd.DataFrame(extra | {"source_id": plants["source_id"].to_numpy(),
                          "name": plants["name"].astype(str).to_numpy(),
                          "fuel": plants["fuel"].to_numpy(),
@@ -288,6 +313,28 @@ def _plant_table(plants: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
                          "capacity_mw": plants["capacity_mw"].to_numpy(), "firm_mw": firm,
                          "capacity_factor": cf, "price_usd_per_mwh": price,
                          "gco2_per_kwh": par["lifecycle_gco2_per_kwh"].to_numpy(float)})
+
+
+def _ready_year(plants: pd.DataFrame, par: pd.DataFrame, sc: Scenario) -> np.ndarray:
+    """Year each plant can first power a colony: its ``online_year``, else the start of building
+    (``time.first_build_years`` before the first period) plus its ``lead_time_months`` (else its
+    fuel's, ``time.lead_time_months``) / 12. An online year before the first period is refused
+    with its row."""
+    t = sc.time
+    first = float(t.years[0]) - t.first_build_years
+    lead = np.array([t.lead_time_months[f] for f in plants["fuel"]], float)
+    if "lead_time_months" in plants:
+        own = plants["lead_time_months"].to_numpy(float)
+        lead = np.where(np.isfinite(own), own, lead)
+    ready = first + lead / 12.0
+    if "online_year" in plants:
+        own = plants["online_year"].to_numpy(float)
+        bad = np.flatnonzero(np.isfinite(own) & (own < t.years[0]))
+        if bad.size:
+            raise InputError("energy_sources", "online_year", f"{own[bad[0]]:g} is before the first period "
+                             f"(time.years[0] = {t.years[0]})", plants["source_id"].iloc[bad[0]])
+        ready = np.where(np.isfinite(own), own, ready)
+    return ready
 
 
 def _blank_notes(table: pd.DataFrame, id_column: str, fallbacks: dict[str, str]) -> list[str]:
@@ -548,10 +595,12 @@ def priced(geo: Geography, sc: Scenario) -> SitingInputs:
                      * float(costs.pv_annuity_factor(sc.money.discount_rate, sc.money.lifetime_years)))
     unmet = (None if d.unmet_penalty_usd_per_mwh is None
              else d.unmet_penalty_usd_per_mwh * mwh_per_mw_pv / 1e6)
+    periods = _periods(sites, geo.regions, sc) if sc.time.years else None
+    training_mw = d.training_mw if periods is None else float(periods.training_mw.max())
     return SitingInputs(sites, geo.regions.copy(), geo.arcs, cooling, it, site, fiber, sat,
                         sat_unit_gbps=sc.network.sat_unit_gbps,
                         gbps_per_mw=sc.network.inference_gbps_per_mw,
-                        training_mw=d.training_mw, training_min_cluster_mw=d.training_min_cluster_mw,
+                        training_mw=training_mw, training_min_cluster_mw=d.training_min_cluster_mw,
                         module_mw=f.module_mw, resilience_max_share=d.resilience_max_share,
                         unmet_cost_musd_per_mw=unmet, max_sites=f.max_sites, notes=list(geo.notes),
                         n_minus_1_share=d.n_minus_1_share, failure_group=geo.failure_group,
@@ -563,7 +612,65 @@ def priced(geo: Geography, sc: Scenario) -> SitingInputs:
                         energy_mwh_per_mw_year=energy_mwh_per_mw_year(len(sites), cooling, sc, geo.pue_annual),
                         embodied_tco2e_per_mw_it=f.embodied_tco2e_per_mw_it,
                         battery_tco2e_per_mwh=sc.energy.battery_embodied_kgco2e_per_kwh
-                        * float(np.ceil(sc.money.lifetime_years / sc.energy.battery_life_years)))
+                        * float(np.ceil(sc.money.lifetime_years / sc.energy.battery_life_years)),
+                        periods=periods)
+
+
+def _periods(sites: pd.DataFrame, regions: pd.DataFrame, sc: Scenario) -> Periods:
+    """The scenario's ``time:`` block on these sites and regions (see :mod:`siting.inputs.periods`)."""
+    t, m = sc.time, sc.money
+    years = np.asarray(t.years)
+    factor = (1.0 + t.demand_growth_per_year) ** (years - years[0]).astype(float)
+    if t.demand_growth_table is not None:
+        factor = _growth_table(t.demand_growth_table, regions, years)
+    lateral = t.fiber_lead_months + t.fiber_lead_months_per_100km * sites["lateral_km"].to_numpy(float) / 100.0
+    country = sites["country"].astype(str).to_numpy() if "country" in sites else np.full(len(sites), "")
+    names = list(t.jurisdiction_new_mw_per_year)
+    juris = np.array([names.index(c) if c in names else -1 for c in country], np.int64)
+    return make_periods(years, K=len(sites), R=len(regions), rate=m.discount_rate, lifetime_years=m.lifetime_years,
+                        end_year=t.end_year, first_build_years=t.first_build_years, demand_factor=factor,
+                        training_mw=sc.demand.training_mw if t.training_mw is None else t.training_mw,
+                        site_ready_year=sites["ready_year"].to_numpy(float),
+                        fiber_ready_year=years[0] - t.first_build_years + lateral / 12.0,
+                        ramp_per_year=t.ramp_per_year,
+                        seed_mw_per_year=t.seed_mw_per_year, jurisdiction=juris if names else None,
+                        jurisdiction_cap_mw_per_year=[t.jurisdiction_new_mw_per_year[n] for n in names] or None,
+                        jurisdiction_names=names, modules_per_year=t.modules_per_year,
+                        compute=_chips(years, t.chip_life_years) if t.chips else None)
+
+
+def _chips(years: np.ndarray, life_years: float) -> np.ndarray:
+    """Compute per MW [P, P] of the chip generations in ``data/chips.csv`` (:func:`compute_per_mw`)."""
+    gens = pd.read_csv(DATA_DIR / "chips.csv").sort_values("year_available")
+    return compute_per_mw(years, gens["year_available"].to_numpy(float), gens["compute_per_mw"].to_numpy(float),
+                          life_years)
+
+
+def _growth_table(path, regions: pd.DataFrame, years: np.ndarray) -> np.ndarray:
+    """Factors [P, R] (x each region's inference MW) from a CSV of ``region_id, year, factor``;
+    every (region, period) must have its row."""
+    field = "time.demand_growth_table"
+    try:
+        table = pd.read_csv(path, dtype={"region_id": str}, keep_default_na=False)
+    except (OSError, ValueError) as exc:
+        raise ScenarioError(f"{field}: cannot read {clip(str(path))} ({exc})") from None
+    missing = [c for c in ("region_id", "year", "factor") if c not in table]
+    if missing:
+        raise InputError(field, missing[0], "missing column")
+    year = pd.to_numeric(table["year"], errors="coerce").to_numpy(float)
+    factor = pd.to_numeric(table["factor"], errors="coerce").to_numpy(float)
+    bad = np.flatnonzero(~np.isfinite(factor) | (factor < 0) | ~np.isfinite(year))
+    if bad.size:
+        raise InputError(field, "factor", f"{table['factor'].iloc[bad[0]]!r} is not a number >= 0 "
+                         f"(or the year is not a number)", table["region_id"].iloc[bad[0]])
+    lookup = {(r, int(y)): f for r, y, f in zip(table["region_id"], year, factor)}
+    out = np.empty((len(years), len(regions)))
+    for j, rid in enumerate(regions["region_id"].astype(str)):
+        for i, y in enumerate(years):
+            if (rid, int(y)) not in lookup:
+                raise InputError(field, "year", f"no factor for period {int(y)}", rid)
+            out[i, j] = lookup[(rid, int(y))]
+    return out
 
 
 def _water_limits(sites: pd.DataFrame, f, notes: list[str]) -> np.ndarray | None:

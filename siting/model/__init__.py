@@ -17,9 +17,9 @@ from .compile import (
 from .families import FAMILIES, variables
 from .layout import Layout, N1Layout, n_minus_1_layout, training_traffic
 from .pyomo import build_model, compile_model, model_of
-from .vectors import read_decisions, start_vector
+from .vectors import n_periods, period_view, read_decisions, read_schedule, start_vector
 
 __all__ = ["Rows", "Terms", "Var", "Compiled", "Sizes", "Statement", "compile_inputs", "in_place_update",
            "objective_vector", "sizes", "standard_form", "statement", "structure_key", "FAMILIES", "variables",
            "Layout", "N1Layout", "n_minus_1_layout", "training_traffic", "build_model", "compile_model",
-           "model_of", "read_decisions", "start_vector"]
+           "model_of", "read_decisions", "start_vector", "n_periods", "period_view", "read_schedule"]

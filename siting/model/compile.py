@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from ..errors import NoSolutionError
 from ..inputs.inputs import SitingInputs
 from ..solve import StandardForm
-from .blocks import Rows, Terms, Var, terms
+from .blocks import Rows, Terms, Var, over_periods, terms
 from .families import FAMILIES, variables
 from .layout import Layout
 
@@ -53,7 +53,9 @@ def statement(inp: SitingInputs) -> Statement:
         if at.size:
             objective.append(terms(v.name, np.zeros(at.size), pos + np.arange(at.size), at, coef))
             pos += at.size
-    return Statement(vs, tuple(objective), tuple(b for family in FAMILIES for b in family(inp, ix, vs)))
+    n_of = {name: v.n // ix.P for name, v in vs.items()}  # keys a period
+    return Statement(vs, tuple(objective), tuple(over_periods(b, ix.P, n_of)
+                                                 for family in FAMILIES for b in family(inp, ix, vs)))
 
 
 @dataclass(frozen=True)

@@ -40,26 +40,40 @@ def variables(inp: SitingInputs, ix: Layout) -> dict[str, Var]:
     K, C, R = ix.K, ix.C, ix.R
     u = inp.unit_costs()
     out: dict[str, Var] = {}
+    per, P = inp.periods, ix.P
 
     def var(name, keys, upper, integer=False, cost=None, cost_at=None):
         keys = np.asarray(keys, np.int64)
-        upper = np.broadcast_to(np.asarray(upper, float), keys.shape).copy()
+        upper = np.asarray(upper, float)
+        upper = np.broadcast_to(upper, (P,) + keys.shape if upper.ndim > keys.ndim or P > 1 else keys.shape)
+        upper = upper.reshape(-1).copy()
         if np.isnan(upper).any():
             raise ValueError(f"the model's variable {name!r} has a NaN upper bound at "
-                             f"{keys[np.isnan(upper)][:3].tolist()} (check the inputs' capacities)")
+                             f"{np.flatnonzero(np.isnan(upper))[:3].tolist()} (check the inputs' capacities)")
         if cost is not None:
             cost = np.broadcast_to(np.asarray(cost, float), keys.shape)
-        out[name] = Var(name, keys, np.zeros(keys.shape), upper, integer, cost, cost_at)
+            if per is not None:  # each period's PV share of the lifetime cost (1 for one whole period)
+                cost = (per.weight[:, None] * cost[None, :]).reshape(-1)
+                cost_at = None if cost_at is None else (np.arange(P)[:, None] * len(keys) + cost_at).reshape(-1)
+        if P > 1:  # keyed (period, key), period-major
+            keys = np.column_stack([np.repeat(per.years, len(keys)), np.tile(keys, P)])
+        out[name] = Var(name, keys, np.zeros(len(upper)), upper, integer, cost, cost_at)
+
+    t = np.arange(P)[:, None]
+    site_on = 1.0 if per is None else (t >= per.site_first[None, :]).astype(float)  # time to power
+    lateral_on = 1.0 if per is None else site_on * (t >= per.fiber_first[None, :])
 
     traffic = training_traffic(inp)
     gbps = max(inp.gbps_per_mw, inp.training_gbps_per_mw) if traffic else inp.gbps_per_mw
     with np.errstate(divide="ignore", invalid="ignore"):
         sat_ub = np.ceil(gbps * ix.max_it / inp.sat_unit_gbps)
-    var("open", np.arange(K), 1.0, True, u.open)
+    var("open", np.arange(K), site_on, True, u.open)
     var("it", np.arange(K * C), np.repeat(ix.max_it, C), cost=u.it.ravel())
-    var("fiber", ix.fiber_sites, 1.0, True, u.fiber[ix.fiber_sites])
+    var("fiber", ix.fiber_sites, lateral_on if per is None else lateral_on[:, ix.fiber_sites], True,
+        u.fiber[ix.fiber_sites])
     var("sat_units", ix.sat_sites, sat_ub[ix.sat_sites], True, u.sat_unit[ix.sat_sites])
-    var("serve", np.arange(ix.A), ix.serve_ub, cost=u.serve, cost_at=np.flatnonzero(u.serve))
+    var("serve", np.arange(ix.A), ix.serve_ub if per is None else ix.serve_ub_p, cost=u.serve,
+        cost_at=np.flatnonzero(u.serve))
     if inp.unmet_cost_musd_per_mw is not None:
         var("unmet", np.arange(R), np.inf, cost=u.unmet)
     hi = hourly_on(inp)
@@ -81,11 +95,12 @@ def variables(inp: SitingInputs, ix: Layout) -> dict[str, Var]:
         var("modules", np.arange(K), np.floor(ix.max_it / inp.module_mw + 1e-9), True)
     if C > 1:
         var("cool", np.arange(K * C), 1.0, True)
-    if inp.training_mw > 0:
-        var("train", np.arange(K), np.minimum(ix.max_it, inp.training_mw))
+    if ix.training_p.max() > 0:
+        train_ub = ix.train_ub_p
+        var("train", np.arange(K), train_ub)
         var("hosts_training", np.arange(K), 1.0, True)
         if traffic and "satellite" in inp.training_links:
-            var("train_sat", np.arange(K), np.minimum(ix.max_it, inp.training_mw))
+            var("train_sat", np.arange(K), train_ub)
     n1 = n_minus_1_layout(inp)
     if n1 is not None and n1.n:
         var("backup", np.arange(n1.n), inp.n_minus_1_share * ix.demand[n1.pair_region[n1.pair]])
@@ -103,7 +118,7 @@ def demand(inp, ix: Layout, vs) -> list[Rows]:
     body = [terms("serve", ix.region[order], rank, order, 1.0)]
     if "unmet" in vs:
         body.append(terms("unmet", np.arange(ix.R), counts, np.arange(ix.R), 1.0))
-    return [rows("demand", ix.R, body, eq=ix.demand)]
+    return [rows("demand", ix.R, body, eq=ix.demand_p)]
 
 
 def training(inp, ix: Layout, vs) -> list[Rows]:
@@ -111,8 +126,8 @@ def training(inp, ix: Layout, vs) -> list[Rows]:
     if "train" not in vs:
         return []
     k = np.arange(ix.K)
-    ub = np.minimum(ix.max_it, inp.training_mw)
-    return [rows("training_total", 1, [terms("train", np.zeros(ix.K), k, k, 1.0)], eq=inp.training_mw),
+    ub = ix.train_ub_p
+    return [rows("training_total", 1, [terms("train", np.zeros(ix.K), k, k, 1.0)], eq=ix.training_p[:, None]),
             rows("training_upper", ix.K, [terms("train", k, 0, k, 1.0), terms("hosts_training", k, 1, k, -ub)],
                  le=0.0),
             rows("training_cluster", ix.K, [terms("hosts_training", k, 0, k, inp.training_min_cluster_mw),
@@ -120,12 +135,18 @@ def training(inp, ix: Layout, vs) -> list[Rows]:
 
 
 def capacity(inp, ix: Layout, vs) -> list[Rows]:
-    """sum_{r,b} serve[r,k,b] + train[k] <= sum_c it[k,c]   for every site k."""
+    """sum_{r,b} serve[r,k,b] + train[k] <= sum_c it[k,c]   for every site k.
+
+    With chip generations (periods), the right side is the compute of the MW built by vintage,
+    refreshed after their life (:meth:`~siting.model.layout.Layout.compute_terms`): serve and
+    train are then in compute at the reference generation."""
     k = np.arange(ix.K)
     order, rank, counts = ix.by_site
-    body = [ix.it_terms(k, k, 0, -1.0), terms("serve", ix.site[order], ix.C + rank, order, 1.0)]
+    cap = ix.compute_terms(k, k, 0, -1.0)  # IT MW, or its compute with chip generations
+    n = len(cap) * ix.C
+    body = cap + [terms("serve", ix.site[order], n + rank, order, 1.0)]
     if "train" in vs:
-        body.append(terms("train", k, ix.C + counts, k, 1.0))
+        body.append(terms("train", k, n + counts, k, 1.0))
     return [rows("capacity", ix.K, body, le=0.0)]
 
 
@@ -158,8 +179,8 @@ def cooling_density(inp, ix: Layout, vs) -> list[Rows]:
     out = []
     if "train" in vs and len(train_c) < ix.C:
         n = len(train_c)
-        out.append(rows("training_density", ix.K, [ix.it_terms(k, k, 0, -1.0, train_c),
-                                                   terms("train", k, n, k, 1.0)], le=0.0))
+        cap = ix.compute_terms(k, k, 0, -1.0, train_c)
+        out.append(rows("training_density", ix.K, cap + [terms("train", k, len(cap) * n, k, 1.0)], le=0.0))
         if "cool" in vs:  # hosts_training[k] <= sum_{c carries training} cool[k,c]
             idx = (k[:, None] * ix.C + train_c[None, :]).ravel()
             out.append(rows("training_cooling", ix.K, [
@@ -167,9 +188,9 @@ def cooling_density(inp, ix: Layout, vs) -> list[Rows]:
                 terms("hosts_training", k, n, k, 1.0)], le=0.0))
     if len(inf_c) < ix.C:
         order, rank, _ = ix.by_site
-        out.append(rows("inference_density", ix.K, [
-            ix.it_terms(k, k, 0, -1.0, inf_c), terms("serve", ix.site[order], len(inf_c) + rank, order, 1.0)],
-            le=0.0))
+        cap = ix.compute_terms(k, k, 0, -1.0, inf_c)
+        out.append(rows("inference_density", ix.K, cap + [
+            terms("serve", ix.site[order], len(cap) * len(inf_c) + rank, order, 1.0)], le=0.0))
     return out
 
 
@@ -194,7 +215,7 @@ def backhaul(inp, ix: Layout, vs) -> list[Rows]:
     fa = np.flatnonzero(ix.fiber)
     j = np.arange(len(fa))
     fiber_link = [terms("serve", j, 0, fa, 1.0),
-                  terms("fiber", j, 1, np.searchsorted(fs, ix.site[fa]), -ix.serve_ub[fa])]
+                  terms("fiber", j, 1, np.searchsorted(fs, ix.site[fa]), -ix.serve_ub_p[:, fa])]
     sa = np.flatnonzero(ix.sat)  # sat_capacity: one row per satellite site, its arcs in arc order
     row_of = np.full(ix.K + 1, -1, np.int64)
     row_of[ss] = np.arange(len(ss))
@@ -212,7 +233,7 @@ def backhaul(inp, ix: Layout, vs) -> list[Rows]:
         return out
     by_fiber = "fiber" in inp.training_links
     k = np.arange(ix.K)
-    ub = np.minimum(ix.max_it, inp.training_mw)
+    ub = ix.train_ub_p
     body = [terms("train", k, 0, k, 1.0)]
     if by_sat:
         body.append(terms("train_sat", k, 1, k, -1.0))
@@ -238,7 +259,7 @@ def resilience(inp, ix: Layout, vs) -> list[Rows]:
     pk = np.flatnonzero(not_fiber)
     r = np.arange(len(pk))
     body = [terms("serve", row_of[pair_id[order[keep]]], rank[keep], order[keep], 1.0),
-            terms("open", r, counts[pk], ix.site[first[pk]], -ix.serve_ub[first[pk]])]
+            terms("open", r, counts[pk], ix.site[first[pk]], -ix.serve_ub_p[:, first[pk]])]
     return [rows("resilience", len(pk), body, le=0.0)]
 
 
@@ -432,10 +453,99 @@ def cfe(inp, ix: Layout, vs) -> list[Rows]:
     return out
 
 
+# ---------------------------------------------------------------------------- across periods
+# Families stated across the period axis (with ``inputs.periods``): variables keyed (period, key)
+# sit at position t * n + i (keyed by key alone with one period); none has a row without periods.
+
+
+def _at(vs, name: str, P: int, t, i):
+    """Position of (period t, key position i) in the period-keyed family ``name``."""
+    return np.asarray(t, np.int64) * (vs[name].n // P) + np.asarray(i, np.int64)
+
+
+def build_order(inp, ix: Layout, vs) -> list[Rows]:
+    """x[t,i] - x[t-1,i] >= 0   for x in open, it, modules, cool, fiber   (built once, kept: cumulative)."""
+    P = ix.P
+    if P == 1:
+        return []
+    out = []
+    for name in ("open", "it", "modules", "cool", "fiber"):
+        if name not in vs:
+            continue
+        n = vs[name].n // P
+        r = np.arange((P - 1) * n)
+        t, i = r // n + 1, r % n
+        out.append(rows(f"keep_{name}", len(r), [terms(name, r, 0, _at(vs, name, P, t, i), 1.0),
+                                                 terms(name, r, 1, _at(vs, name, P, t - 1, i), -1.0)],
+                        ge=0.0, across_periods=True))
+    return out
+
+
+def growth(inp, ix: Layout, vs) -> list[Rows]:
+    """sum_c it[t,k,c] - (1 + y_t R) sum_c it[t-1,k,c] <= y_t S   (ramp R, seed S per year; y_t years built; it[-1] = 0)."""
+    per = inp.periods
+    if per is None or (per.ramp_per_year is None and per.seed_mw_per_year is None):
+        return []
+    P, K, C = ix.P, ix.K, ix.C
+    ramp, seed = per.ramp_per_year or 0.0, per.seed_mw_per_year or 0.0
+    r = np.arange(P * K)
+    t, k = r // K, r % K
+    c = np.arange(C)
+    rr = np.repeat(r, C)
+    now = _at(vs, "it", P, np.repeat(t, C), (np.repeat(k, C) * C + np.tile(c, P * K)))
+    body = [terms("it", rr, np.tile(c, P * K), now, 1.0)]
+    later = t > 0
+    rl = np.repeat(r[later], C)
+    before = _at(vs, "it", P, np.repeat(t[later] - 1, C), np.repeat(k[later], C) * C + np.tile(c, int(later.sum())))
+    body.append(terms("it", rl, C + np.tile(c, int(later.sum())), before,
+                      -(1.0 + per.build_years[np.repeat(t[later], C)] * ramp)))
+    return [rows("growth", P * K, body, le=per.build_years[t] * seed, across_periods=True)]
+
+
+def jurisdiction_cap(inp, ix: Layout, vs) -> list[Rows]:
+    """sum_{k in j, c} pue[c] (it[t,k,c] - it[t-1,k,c]) <= y_t cap_j   (new MW of power per jurisdiction j and period t)."""
+    per = inp.periods
+    if per is None or per.jurisdiction is None or per.jurisdiction_cap_mw_per_year is None:
+        return []
+    P, C = ix.P, ix.C
+    pue = inp.cooling["pue"].to_numpy(float)
+    J = len(per.jurisdiction_cap_mw_per_year)
+    capped = np.flatnonzero(per.jurisdiction >= 0)
+    order = capped[np.argsort(per.jurisdiction[capped], kind="stable")]
+    _, rank, _ = grouped(per.jurisdiction[order], J)
+    body = []
+    for t in range(P):
+        row = t * J + np.repeat(per.jurisdiction[order], C)
+        pos = np.repeat(rank, C) * 2 * C + np.tile(np.arange(C), len(order))
+        flat = np.repeat(order, C) * C + np.tile(np.arange(C), len(order))
+        coef = np.tile(pue, len(order))
+        body.append(terms("it", row, pos, _at(vs, "it", P, t, flat), coef))
+        if t:
+            body.append(terms("it", row, pos + C, _at(vs, "it", P, t - 1, flat), -coef))
+    bound = (per.build_years[:, None] * per.jurisdiction_cap_mw_per_year[None, :]).ravel()
+    return [rows("jurisdiction_cap", P * J, body, le=bound, across_periods=True)]
+
+
+def module_delivery(inp, ix: Layout, vs) -> list[Rows]:
+    """sum_k modules[t,k] - modules[t-1,k] <= y_t m   (modules delivered a year, all sites)."""
+    per = inp.periods
+    if per is None or per.modules_per_year is None or "modules" not in vs:
+        return []
+    P, K = ix.P, ix.K
+    body = []
+    for t in range(P):
+        k = np.arange(K)
+        body.append(terms("modules", np.full(K, t), k, _at(vs, "modules", P, t, k), 1.0))
+        if t:
+            body.append(terms("modules", np.full(K, t), K + k, _at(vs, "modules", P, t - 1, k), -1.0))
+    return [rows("module_delivery", P, body, le=per.build_years * per.modules_per_year, across_periods=True)]
+
+
 # the statement, in row order: every family of the model, each returning no rows when it is off
 FAMILIES = (demand, training, capacity, modules, cooling, cooling_density, power, backhaul, resilience,
             max_sites, n_minus_1, water, climate_power, hourly_balance, storage, storage_capacity,
-            storage_throughput, overbuild, grid_import, cfe)
+            storage_throughput, overbuild, grid_import, cfe,
+            build_order, growth, jurisdiction_cap, module_delivery)
 
 
 def math_table() -> str:

@@ -1,7 +1,10 @@
 """The index sets of the model, computed once from the inputs with numpy (no per-row lists).
 
 Only latency-eligible arcs exist (positions 0..A-1 of ``inputs.arcs``); per-site-and-cooling
-columns are flat ``k * C + c``; the N-1 recourse columns are one block per failure group.
+columns are flat ``k * C + c``; the N-1 recourse columns are one block per failure group. With
+``inputs.periods`` every family is keyed (period, key) too (:func:`siting.model.blocks.over_periods`):
+``P`` periods, and the figures that change with the period carry a leading period axis
+(``demand_p``, ``serve_ub_p``, ``training_p``: shape (P, ...), P = 1 without periods).
 """
 
 from __future__ import annotations
@@ -46,17 +49,50 @@ class Layout:
         self.fiber_sites, self.sat_sites = fiber_sites, sat_sites
         self.by_region = grouped(self.region, self.R)
         self.by_site = grouped(self.site, self.K)
+        per = self.periods = inp.periods
+        self.P = 1 if per is None else per.P
+        self.demand_p = self.demand[None, :] * (1.0 if per is None else per.demand_factor)
+        self.serve_ub_p = inp.resilience_max_share * self.demand_p[:, self.region]
+        self.training_p = np.array([inp.training_mw]) if per is None else per.training_mw
+        most = 1.0 if per is None or per.compute_per_mw is None else float(per.compute_per_mw.max())  # compute/MW
+        self.train_ub_p = np.minimum(self.max_it * most, self.training_p[:, None])
 
-    def it_terms(self, row_of_site, sites, pos0, coef, cols=None) -> Terms:
+    def it_terms(self, row_of_site, sites, pos0, coef, cols=None, lag: int = 0) -> Terms:
         """``sum_c coef[k, c] it[k, c]`` over ``cols`` for each site in ``sites``, starting at
-        position ``pos0`` (per row) of the row ``row_of_site`` (per site)."""
+        position ``pos0`` (per row) of the row ``row_of_site`` (per site); ``coef`` of shape
+        (P, S or 1, n or 1) holds one value per period; ``lag`` reads ``it`` that many periods earlier."""
         cols = np.arange(self.C) if cols is None else np.asarray(cols, np.int64)
         sites = np.asarray(sites, np.int64)
         S, n = len(sites), len(cols)
         row = np.broadcast_to(np.asarray(row_of_site, np.int64), (S,))
         pos = np.broadcast_to(np.asarray(pos0, np.int64), (S,))[:, None] + np.arange(n)[None, :]
+        coef = np.asarray(coef, float)
+        coef = (np.broadcast_to(coef, (coef.shape[0], S, n)).reshape(coef.shape[0], -1) if coef.ndim == 3
+                else np.broadcast_to(coef, (S, n)).ravel())
         return terms("it", np.repeat(row, n), pos.ravel(), (sites[:, None] * self.C + cols[None, :]).ravel(),
-                     np.broadcast_to(np.asarray(coef, float), (S, n)).ravel())
+                     coef, lag)
+
+    def compute_terms(self, row_of_site, sites, pos0, coef, cols=None) -> list[Terms]:
+        """The compute of ``it`` (as :meth:`it_terms`): IT MW itself, or, with chip generations
+        (``periods.compute_per_mw`` g[v, t]: compute per MW in period t of MW built in period v),
+        ``sum_{v <= t} g[v,t] (it[v] - it[v-1]) = sum_L (g[t-L,t] - g[t-L+1,t]) it[t-L]``
+        (g[t+1, t] = 0), one lagged term per L."""
+        g = None if self.periods is None else self.periods.compute_per_mw
+        if g is None:
+            return [self.it_terms(row_of_site, sites, pos0, coef, cols)]
+        P = self.P
+        n = self.C if cols is None else len(cols)
+        out = []
+        t = np.arange(P)
+        for L in range(P):
+            v = t - L
+            ok = v >= 0
+            d = np.zeros(P)
+            nxt = np.where(v + 1 <= t, g[np.minimum(v + 1, P - 1), t], 0.0)
+            d[ok] = (g[v[ok], t[ok]] - nxt[ok])
+            out.append(self.it_terms(row_of_site, sites, np.asarray(pos0) + L * n,
+                                     d[:, None, None] * np.asarray(coef, float), cols, lag=L))
+        return out
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ variable family, so :func:`~siting.model.vectors.read_decisions` reads its solut
 user's change the compiled arrays equal :func:`~siting.model.compile.compile_inputs`' exactly.
 
 Components: one ``Var`` per variable family (indexed by its keys: site, flat ``k * C + c``,
-arc position, hourly cell, recourse position), one ``Constraint`` per row block (indexed by
+arc position, hourly cell, recourse position; with periods, (start year, key)), one ``Constraint`` per row block (indexed by
 local row, empty rows skipped), and the objective ``cost``.
 """
 
@@ -68,11 +68,13 @@ def model_of(st: Statement) -> pyo.ConcreteModel:
     var_objects = {}
     with _no_gc():
         for v in st.variables.values():
-            keys = v.keys.tolist()
+            keys = [tuple(k) for k in v.keys.tolist()] if v.keys.ndim == 2 else v.keys.tolist()  # (period, key)
             lo = dict(zip(keys, v.lower.tolist()))
             up = {k: (None if np.isinf(u) else u) for k, u in zip(keys, v.upper.tolist())}
             comp = pyo.Var(keys, domain=pyo.NonNegativeIntegers if v.integer else pyo.NonNegativeReals,
-                           bounds=lambda _m, k, lo=lo, up=up: (lo[k], up[k]), dense=True)
+                           bounds=lambda _m, *k, lo=lo, up=up: (lo[k if len(k) > 1 else k[0]],
+                                                                         up[k if len(k) > 1 else k[0]]),
+                           dense=True)
             m.add_component(v.name, comp)
             var_objects[v.name] = [comp[k] for k in keys]
             if v.integer and np.all(v.upper <= 1):

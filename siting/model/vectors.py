@@ -1,10 +1,14 @@
 """Solver vectors <-> :class:`~siting.model.decisions.Decisions`: the only reader of column layouts.
 
 :func:`read_decisions` reads a solution onto the plan's axes; :func:`start_vector` turns a plan
-back into a start for HiGHS.
+back into a start for HiGHS. With investment periods, :func:`period_view` is the compiled model
+seen at one period (its columns and keys), so :func:`read_schedule` reads one
+:class:`Decisions` per period with the same reader.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 
@@ -13,9 +17,29 @@ from .compile import Compiled
 from .decisions import Decisions
 from .layout import n_minus_1_layout
 
-__all__ = ["read_decisions", "start_vector"]
+__all__ = ["read_decisions", "start_vector", "period_view", "read_schedule", "n_periods"]
 
 _TOL = 1e-6
+
+
+def n_periods(inp: SitingInputs) -> int:
+    """Investment periods of the model of ``inp`` (1 without a time axis)."""
+    return 1 if inp.periods is None else inp.periods.P
+
+
+def period_view(comp: Compiled, t: int, P: int) -> Compiled:
+    """``comp`` seen at period ``t`` of ``P``: each family's columns and keys of that period only."""
+    if P == 1:
+        return comp
+    cols = {n: c.reshape(P, -1)[t] for n, c in comp.columns.items()}
+    keys = {n: np.asarray(k.reshape(P, -1, 2)[t][:, 1], dtype=object) for n, k in comp.keys.items()}
+    return dataclasses.replace(comp, columns=cols, keys=keys)
+
+
+def read_schedule(comp: Compiled, inp: SitingInputs, x: np.ndarray) -> list[Decisions]:
+    """One :class:`Decisions` per investment period (cumulative builds, that period's flows)."""
+    P = n_periods(inp)
+    return [read_decisions(period_view(comp, t, P), inp, x) for t in range(P)]
 
 
 def _by_site(comp: Compiled, name: str, x: np.ndarray, K: int) -> np.ndarray:

@@ -154,6 +154,11 @@ def map_data(plan, inp) -> dict:
                      ["energy $/MWh", _f(s.get("price_usd_per_mwh"), ".1f")],
                      ["backhaul", _text(s.get("backhaul"))], ["satellite Gbps", _f(s.get("sat_gbps"), ".0f")],
                      ["PV cost M$", _f(s["total_musd"], ",.0f")]]})
+        if plan.schedule is not None:  # a build-out: the period control sizes each site by its MW then
+            built = plan.schedule[plan.schedule["site_id"] == s["site_id"]]
+            site_items[-1]["radius_by_year"] = {str(int(y)): (_round(site_radius_px(mw)) if mw > 0 else 0)
+                                                for y, mw in zip(built["year"], built["it_mw"])}
+            site_items[-1]["rows"].insert(3, ["online year", _f(s.get("online_year"), ".0f")])
     region_items = []
     for i, r in regions.iterrows():
         region_items.append({
@@ -187,7 +192,8 @@ def map_data(plan, inp) -> dict:
         "legend": {"fuels": [{"fuel": f or "unknown", "colour": FUEL_COLOURS.get(f, OTHER_COLOUR)} for f in fuels],
                    "sizes": [{"mw": mw, "label": f"{mw:,} MW", "radius": _round(site_radius_px(mw))}
                              for mw in _size_steps(max_mw)]},
-        "sites": site_items, "regions": region_items, "links": link_items}
+        "sites": site_items, "regions": region_items, "links": link_items,
+        "years": [] if plan.schedule is None else sorted(int(y) for y in plan.schedule["year"].unique())}
 
 
 def _css_with_inline_images(css: str) -> str:

@@ -20,6 +20,8 @@ import yaml
 from ..inputs.inputs import SitingInputs
 from ..model.decisions import Decisions
 from ..solve import SolutionStatus, SolveReport, Termination
+from .buildout import (buildout_figure, buildout_summary, first_served_year, periods_table, schedule_table,
+                       weighted_costs)
 from .outdir import Written, replace_dir
 
 __all__ = ["Plan", "Summary", "Times", "Size", "Totals", "CarbonWater", "make_plan", "within_gap",
@@ -139,6 +141,7 @@ class Summary(Mapping):
     phases: tuple[dict, ...]
     notes: tuple[str, ...]
     run: dict = field(default_factory=dict)
+    buildout: dict | None = None  # with investment periods: per-period totals, first fully served years
 
     def to_dict(self) -> dict:
         """The summary.json layout."""
@@ -152,7 +155,7 @@ class Summary(Mapping):
             "size": dict(vars(self.size)), "plan": dict(vars(self.plan)), "costs_musd": dict(self.costs_musd),
             "carbon_water": self.carbon_water.to_dict(), "solver": self.solver, "strategy": self.strategy,
             "phases": [dict(p) for p in self.phases], "notes": list(self.notes), "run": dict(self.run),
-        }
+        } | ({} if self.buildout is None else {"buildout": self.buildout})
 
     @cached_property
     def _layout(self) -> dict:
@@ -180,21 +183,27 @@ class Plan:
     report: SolveReport
     summary: Summary | Mapping = field(default_factory=dict)
     decisions: Decisions | None = None
+    schedule: pd.DataFrame | None = None  # with investment periods: site x period (siting.outputs.buildout)
+    periods: pd.DataFrame | None = None  # with investment periods: region x period
 
 
 def make_plan(inp: SitingInputs, dec: Decisions, report: SolveReport, *,
               scenario_name: str = "scenario", description: str = "", inputs_s: float | None = None,
-              run: dict | None = None, mip_gap: float | None = None) -> Plan:
+              run: dict | None = None, mip_gap: float | None = None,
+              schedule: list[Decisions] | None = None) -> Plan:
     """Turn a plan's :class:`Decisions` into the tables a user reads (ids, names, MW, M$).
 
-    ``mip_gap``: the gap asked of the solver (:attr:`Summary.within_gap`; None: only a proven optimum is)."""
+    ``mip_gap``: the gap asked of the solver (:attr:`Summary.within_gap`; None: only a proven optimum is).
+    ``schedule``: with investment periods, one :class:`Decisions` per period (``dec`` is the last):
+    costs are each period's weighted, the sites carry their ``online_year``, and the plan its
+    schedule and regions by period (:mod:`siting.outputs.buildout`)."""
     K = len(inp.sites)
     arcs = inp.arcs
     serve, it, units = dec.serve_mw, dec.it_mw, dec.sat_units
     site_of = arcs["site"].to_numpy()
     region_of = arcs["region"].to_numpy()
     sat_arc = (arcs["link"] == "satellite").to_numpy()
-    per_site, plan_wide = inp.cost_breakdown(dec)
+    per_site, plan_wide = inp.cost_breakdown(dec) if schedule is None else weighted_costs(inp, schedule)
     chosen = np.maximum(dec.cooling, 0)
     s = inp.sites.copy()
     s["it_mw"] = dec.site_it_mw
@@ -233,6 +242,12 @@ def make_plan(inp: SitingInputs, dec: Decisions, report: SolveReport, *,
     for col in per_site:
         s[f"{col}_musd"] = per_site[col].to_numpy()
     s["total_musd"] = per_site.sum(axis=1).to_numpy()
+    table = periods = buildout = None
+    if schedule is not None:
+        table, periods = schedule_table(inp, schedule), periods_table(inp, schedule)
+        s["online_year"] = table.groupby("site_id", sort=False)["online_year"].first().reindex(
+            s["site_id"]).to_numpy(float)
+        buildout = buildout_summary(inp, table, periods)
     sites = s[dec.open].reset_index(drop=True)
 
     used = np.flatnonzero(serve > 0)
@@ -253,6 +268,8 @@ def make_plan(inp: SitingInputs, dec: Decisions, report: SolveReport, *,
     regions["satellite_mw"] = np.bincount(region_of, serve * sat_arc, R)
     regions["unmet_mw"] = dec.unmet_mw
     regions["n_sites"] = np.bincount(region_of[used], minlength=R)
+    if periods is not None:
+        regions["first_full_year"] = first_served_year(periods).reindex(regions["region_id"]).to_numpy()
 
     comp = per_site.sum(axis=0)
     costs = pd.DataFrame({"component": list(comp.index) + list(plan_wide),
@@ -272,8 +289,8 @@ def make_plan(inp: SitingInputs, dec: Decisions, report: SolveReport, *,
                     cooling_mw=sites.groupby("cooling")["it_mw"].sum().round(3).to_dict()),
         costs_musd=dict(zip(costs["component"], costs["pv_musd"].round(6))),
         carbon_water=_carbon_water(inp, sites), solver=report.solver, strategy=report.strategy,
-        phases=tuple(report.to_dict()["phases"]), notes=tuple(inp.notes), run=run or {})
-    return Plan(sites, assignments, regions, costs, report, summary, dec)
+        phases=tuple(report.to_dict()["phases"]), notes=tuple(inp.notes), run=run or {}, buildout=buildout)
+    return Plan(sites, assignments, regions, costs, report, summary, dec, table, periods)
 
 
 def _curtailment(inp: SitingInputs, dec: Decisions, load_mw: np.ndarray) -> np.ndarray:
@@ -426,6 +443,10 @@ def write_outputs(plan: Plan, inp: SitingInputs, out: Path, *, scenario=None,
             (tmp / "scenario.yaml").write_text(
                 "# the resolved scenario of this run: every value, defaults included\n"
                 + yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
+        if plan.schedule is not None:
+            write_csv(plan.schedule, tmp / "schedule.csv")
+            write_csv(plan.periods, tmp / "periods.csv")
+            buildout_figure(plan.schedule, plan.periods).savefig(tmp / "buildout.png")
         render_map(plan, inp, tmp / "map.html")
         render_png(plan, inp, tmp / "map.png")
     return info["written"]

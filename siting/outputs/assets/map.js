@@ -74,6 +74,33 @@
   ).addTo(map);
   L.control.scale().addTo(map);
 
+  if (plan.years.length) {  // a build-out: show the colonies as built by a chosen period
+    var markers = sites.getLayers();
+    var period = L.control({position: "topleft"});
+    period.onAdd = function () {
+      var box = el("div", "siting-title", "Colonies online in ");
+      var pick = document.createElement("select");
+      plan.years.forEach(function (y) {
+        var o = document.createElement("option");
+        o.value = String(y);
+        o.textContent = String(y);
+        pick.appendChild(o);
+      });
+      pick.value = String(plan.years[plan.years.length - 1]);
+      pick.addEventListener("change", function () {
+        plan.sites.forEach(function (s, i) {
+          var r = s.radius_by_year[pick.value] || 0;
+          markers[i].setRadius(r);
+          markers[i].setStyle({opacity: r > 0 ? 1 : 0, fillOpacity: r > 0 ? 0.8 : 0});
+        });
+      });
+      L.DomEvent.disableClickPropagation(box);
+      box.appendChild(pick);
+      return box;
+    };
+    period.addTo(map);
+  }
+
   var title = L.control({position: "topleft"});
   title.onAdd = function () { return el("div", "siting-title", plan.title); };
   title.addTo(map);
