@@ -241,12 +241,12 @@ def test_ctrl_c_keeps_what_is_done_and_a_rerun_finishes_the_rest(tmp_path, monke
 
     real_run = sweep_mod._run
 
-    def interrupted(client, todo, cache_dir, keep_plans, local, bar, on_row):
+    def interrupted(client, lanes, next_item, run_id, cache_dir, keep_plans, local, on_row, first):
         def then_ctrl_c(row, payload):
             on_row(row, payload)
             raise KeyboardInterrupt  # as if Ctrl-C came right after the first variant finished
 
-        real_run(client, todo, cache_dir, keep_plans, local, bar, then_ctrl_c)
+        real_run(client, lanes, next_item, run_id, cache_dir, keep_plans, local, then_ctrl_c, first)
 
     variants = [{"demand.latency_ms": 100}, {"demand.latency_ms": 60}]
     out, cache = tmp_path / "out", tmp_path / "cache"
