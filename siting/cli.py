@@ -57,10 +57,18 @@ def _fail(exc: Exception, code: int):
     _exit(code)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """A warning as one line a user reads (``warning: ...``), never a source location."""
+    click.echo(f"warning: {message}", err=True)
+
+
 @click.group()
 @click.version_option(package_name="siting")
 def main():
     """Site AI compute colonies near remote energy: where, how big, which cooling and backhaul."""
+    import warnings
+
+    warnings.showwarning = _show_warning
 
 
 def _fail_on(exc: BaseException, debug: bool, interrupted: str) -> None:
@@ -280,6 +288,11 @@ def sweep(scenario, vary, overrides, out, workers, scheduler, time_limit, output
                           out=out, time_limit_s=time_limit, outputs=outputs, progress=not quiet, yes=yes,
                           **({"cache_dir": None} if no_cache else {}))
     except (Exception, KeyboardInterrupt) as exc:
+        if isinstance(exc, KeyboardInterrupt) and _OWNS_PROCESS[0]:  # everything is written: leave at once
+            click.echo(f"error: {exc if str(exc).startswith('interrupted') else 'interrupted'}", err=True)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
         _fail_on(exc, debug, str(exc) if str(exc).startswith("interrupted") else
                  f"interrupted: finished variants are cached; {out or 'the output folder'} holds them "
                  "if any finished (sweep.json says partial); run the same command again to finish")

@@ -508,7 +508,9 @@ def _threads(workers: int) -> int:
 
 @contextlib.contextmanager
 def _client(scheduler: str | None, workers: int):
-    """A Dask client: to ``scheduler`` as it is, or to an embedded, quiet ``LocalCluster``."""
+    """A Dask client: to ``scheduler`` as it is, or to an embedded, quiet ``LocalCluster``. On
+    Ctrl-C the embedded cluster's worker processes are killed first (a HiGHS solve in a worker
+    does not stop for a polite close), so the sweep stops at once."""
     import logging
 
     from distributed import Client, LocalCluster
@@ -516,7 +518,7 @@ def _client(scheduler: str | None, workers: int):
     if hasattr(scheduler, "submit"):  # a distributed.Client of the caller's: used, never closed
         yield scheduler
         return
-    cluster = None
+    cluster, pids = None, []
     try:
         if scheduler:
             try:
@@ -524,18 +526,60 @@ def _client(scheduler: str | None, workers: int):
             except (OSError, TimeoutError, ValueError) as exc:
                 raise SweepError(f"--scheduler {clip(scheduler)}: cannot connect ({clip(exc, 200)})") from None
         else:
+            _quiet_resource_tracker()
             with _workers_ignore_ctrl_c():
                 cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                        dashboard_address=":0", worker_dashboard_address=None,
                                        silence_logs=logging.ERROR)
+            pids = _worker_pids(cluster)
             client = Client(cluster)
         try:
             yield client
+        except BaseException:
+            _kill(pids)
+            raise
         finally:
-            client.close()
+            with contextlib.suppress(Exception):
+                client.close(timeout=2)
     finally:
         if cluster is not None:
-            cluster.close()
+            with contextlib.suppress(Exception):
+                cluster.close(timeout=2)
+
+
+def _quiet_resource_tracker() -> None:
+    """Workers killed on Ctrl-C leave their semaphores to multiprocessing's resource tracker,
+    which would warn about them after the sweep has ended; the tracker (started with this
+    interpreter's warning options) is told not to."""
+    import sys
+
+    option = "ignore::UserWarning:multiprocessing.resource_tracker"
+    if option not in sys.warnoptions:
+        sys.warnoptions.append(option)
+
+
+def _warm_imports() -> None:
+    """Import the plotting modules in the background, so a sweep stopped by Ctrl-C writes its
+    partial table (and plot) without waiting for them."""
+    with contextlib.suppress(Exception):
+        import matplotlib.backends.backend_agg  # noqa: F401
+        import matplotlib.figure  # noqa: F401
+
+
+def _worker_pids(cluster) -> list[int]:
+    pids = []
+    for nanny in getattr(cluster, "workers", {}).values():
+        with contextlib.suppress(AttributeError):
+            pids.append(int(nanny.process.process.pid))
+    return pids
+
+
+def _kill(pids: list[int]) -> None:
+    import signal
+
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
 
 
 @contextlib.contextmanager
@@ -698,6 +742,9 @@ def sweep(scenario: str | Path | None = None,
     t_start = time.perf_counter()
     if outputs and out is None:
         raise SweepError("--outputs: needs an output folder (--out)")
+    import threading
+
+    threading.Thread(target=_warm_imports, daemon=True).start()
     base_sc = load_scenario(scenario, list(base_overrides))
     from ..inputs.pricing import price_fields
 
@@ -721,7 +768,7 @@ def sweep(scenario: str | Path | None = None,
         try:
             load_scenario(scenario, [*base_overrides, *_assignments(values), *extra])
         except ScenarioError as exc:
-            raise ScenarioError(f"--vary {exc}") from None
+            raise ScenarioError(f"--vary {clip(', '.join(_assignments(values)))}: {exc}") from None
     cache = _default_cache_dir(out) if cache_dir == "auto" else (Path(cache_dir) if cache_dir is not None else None)
     items: dict[int, dict] = {}  # grid index -> the variant, once made
     rows: dict[int, tuple[Row, bool]] = {}  # grid index -> (row, from the cache)
@@ -924,7 +971,8 @@ def plot_sweep(table: pd.DataFrame, keys: list[str]):
             for ax, y in ((ax_cost, part["objective_musd"] / 1e3), (ax_sat, part["satellite_share"] * 100)):
                 (line,) = ax.plot(px, y, marker="o", label=text)
                 ax.plot(px[loose], y.to_numpy()[loose], "o", color=line.get_color(), markerfacecolor="white")
-        ax_sat.set_xticks(range(len(xs)), xs)
+        step = max(1, math.ceil(len(xs) / 20))  # at most ~20 labels, however many values
+        ax_sat.set_xticks(range(0, len(xs), step), xs[::step])
         ax_sat.set_xlabel(x_key)
     else:
         ax_cost.bar(range(len(ok)), ok["objective_musd"] / 1e3)

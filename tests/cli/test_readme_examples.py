@@ -54,3 +54,21 @@ def test_the_readme_examples_write_distinct_folders():
     for folder, command in folders:
         assert folder not in seen, f"`siting {command}` writes {folder}, as `siting {seen[folder]}` does"
         seen[folder] = command
+
+
+def test_the_readme_says_how_to_run_the_notebooks_and_the_dev_extra_installs_it():
+    import shutil
+    import sys
+    import tomllib
+
+    text = (ROOT / "README.md").read_text()
+    blocks = "\n".join(re.findall(r"```bash\n(.*?)```", text, flags=re.S))
+    commands = {"jupyter lab": ("jupyterlab", "jupyter-lab"), "jupyter execute": ("nbclient", "jupyter-execute")}
+    dev = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["dev"]
+    names = {re.split(r"[<>=!~\[ ]", d, maxsplit=1)[0].lower() for d in dev}
+    for command, (package, script) in commands.items():
+        assert command in blocks, f"the README does not say `{command} ...`"
+        assert package in names, f"`{command}` needs {package}, which the dev extra does not install"
+        assert shutil.which(script, path=str(Path(sys.executable).parent)), f"{script} is not installed"
+    for nb in ("what_if", "pareto", "alternatives"):
+        assert (ROOT / "notebooks" / f"{nb}.ipynb").exists() and f"{nb}.ipynb" in text

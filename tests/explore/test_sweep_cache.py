@@ -103,3 +103,68 @@ def test_the_code_digest_changes_with_any_source_file(tmp_path):
     module = copy / "model" / "families.py"
     module.write_text(module.read_text() + "\n# a change\n")
     assert package_digest(copy) != code_digest()
+
+
+# ---------------------------------------------------------------------------- bounded work
+
+def test_workers_are_capped_by_the_cores_and_zero_is_refused(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from siting.cli import main
+    from siting.explore import sweep as sweep_mod
+
+    cores = os.cpu_count() or 1
+    n, note = sweep_mod.worker_count(1000)
+    assert n == cores and f"--workers 1000: capped at the {cores} cores" in note
+    monkeypatch.setattr(sweep_mod, "_client", lambda *a, **k: pytest.fail("started a cluster"))
+    res = CliRunner().invoke(main, ["sweep", "--vary", "demand.latency_ms=50,100", "--workers", "0",
+                                    "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "--workers: 0 is not a positive number of workers" in res.output
+
+
+def test_a_grid_above_the_limit_asks_for_yes(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from siting.cli import main
+    from siting.explore import sweep as sweep_mod
+
+    monkeypatch.setattr(sweep_mod, "_client", lambda *a, **k: pytest.fail("started a cluster"))
+    values = ",".join(str(40 + i) for i in range(41))
+    res = CliRunner().invoke(main, ["sweep", "--vary", f"demand.latency_ms={values}", "--vary",
+                                    f"network.sat_price_musd_per_gbps_year={','.join(['0.2', '0.3'] * 13)}",
+                                    "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "1,066 variants, more than 1,000: pass --yes" in res.output, res.output
+
+
+def test_a_large_grid_streams_its_first_row_before_preparing_the_rest(tmp_path, client, monkeypatch):
+    """10,000 variants: the first row comes after a handful of variants were made, not 10,000."""
+    import threading
+
+    from siting.explore import sweep as sweep_mod
+
+    made = []
+    real_load = sweep_mod.load_scenario
+
+    def load(*args, **kw):
+        made.append(1)
+        if len(made) > 1000:
+            raise AssertionError("every variant is being made before any is solved")
+        return real_load(*args, **kw)
+
+    real_write = sweep_mod._cache_write
+
+    def then_ctrl_c(folder, key, row):
+        real_write(folder, key, row)
+        if threading.current_thread() is threading.main_thread():
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep_mod, "load_scenario", load)
+    monkeypatch.setattr(sweep_mod, "_cache_write", then_ctrl_c)
+    grid = {"network.sat_price_musd_per_gbps_year": [round(0.05 + 0.01 * i, 2) for i in range(100)],
+            "energy.carbon_price_usd_per_tco2": [2 * i for i in range(100)]}
+    with pytest.raises(KeyboardInterrupt):
+        sweep_mod.sweep(None, grid, base_overrides=SMALL, scheduler=client, out=tmp_path / "big", yes=True,
+                        cache_dir=tmp_path / "cache", progress=False)
+    assert len(made) < 250  # the base, one check of each of the 200 values, the few variants run
+    summary = json.loads((tmp_path / "big" / "sweep.json").read_text())
+    assert summary["partial"] and summary["variants"] == 10_000 and summary["finished"] >= 1
