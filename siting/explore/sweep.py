@@ -28,6 +28,7 @@ worker frees up, so the first rows stream within seconds. Each worker runs one c
 the grid (:class:`_Lanes`, in an order where price-only keys vary fastest), one Dask task per
 variant, and keeps its last geographies and compiled structure groups, so consecutive variants
 re-use the geography and re-solve in place; a worker that runs out takes half of another's lane.
+With the embedded cluster the first variant is solved in this process while the workers start.
 By default an embedded ``LocalCluster`` (processes, one thread each, at most one worker per core:
 :func:`worker_count`, HiGHS threads set so that workers x threads <= cores);
 ``scheduler="tcp://host:port"`` uses an existing cluster as it is. A variant that fails is a row
@@ -46,6 +47,7 @@ import json
 import math
 import os
 import shutil
+import threading
 import time
 import uuid
 import warnings
@@ -518,7 +520,7 @@ def _client(scheduler: str | None, workers: int):
     if hasattr(scheduler, "submit"):  # a distributed.Client of the caller's: used, never closed
         yield scheduler
         return
-    cluster, pids = None, []
+    cluster, pids, pressed = None, [], []
     try:
         if scheduler:
             try:
@@ -527,13 +529,15 @@ def _client(scheduler: str | None, workers: int):
                 raise SweepError(f"--scheduler {clip(scheduler)}: cannot connect ({clip(exc, 200)})") from None
         else:
             _quiet_resource_tracker()
-            with _workers_ignore_ctrl_c():
+            with _workers_ignore_ctrl_c() as pressed:
                 cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                        dashboard_address=":0", worker_dashboard_address=None,
                                        silence_logs=logging.ERROR)
-            pids = _worker_pids(cluster)
-            client = Client(cluster)
+                pids = _worker_pids(cluster)
+                client = Client(cluster)
         try:
+            if pressed:  # Ctrl-C while the workers started
+                raise KeyboardInterrupt
             yield client
         except BaseException:
             _kill(pids)
@@ -584,19 +588,37 @@ def _kill(pids: list[int]) -> None:
 
 @contextlib.contextmanager
 def _workers_ignore_ctrl_c():
-    """Start worker processes with SIGINT ignored (inherited across exec): Ctrl-C in a terminal
-    reaches the whole process group, and only this process should act on it, closing the
-    cluster in order instead of every worker dying with a traceback. Restored right after."""
-    import signal
+    """Start worker processes with SIGINT blocked: Ctrl-C in a terminal reaches the whole process
+    group, and only this process should act on it (killing the workers and writing what is done)
+    instead of every worker dying with a traceback. The processes are spawned by other threads
+    of the cluster, so multiprocessing's spawn is wrapped meanwhile to block SIGINT in the
+    spawning thread around the fork (the mask survives fork and exec; Python keeps it).
 
+    A Ctrl-C while the cluster starts is recorded, not lost: the block yields a list that holds
+    it, and the caller stops once the cluster is up (and can be closed in order)."""
+    import signal
+    from multiprocessing import util
+
+    pressed: list = []
     try:
-        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        old = signal.signal(signal.SIGINT, lambda *_: pressed.append(True))
     except ValueError:  # not the main thread: leave signals alone
-        yield
+        yield pressed
         return
+    spawn = util.spawnv_passfds
+
+    def spawn_blocked(*args, **kw):
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            return spawn(*args, **kw)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+    util.spawnv_passfds = spawn_blocked
     try:
-        yield
+        yield pressed
     finally:
+        util.spawnv_passfds = spawn
         signal.signal(signal.SIGINT, old)
 
 
@@ -742,9 +764,6 @@ def sweep(scenario: str | Path | None = None,
     t_start = time.perf_counter()
     if outputs and out is None:
         raise SweepError("--outputs: needs an output folder (--out)")
-    import threading
-
-    threading.Thread(target=_warm_imports, daemon=True).start()
     base_sc = load_scenario(scenario, list(base_overrides))
     from ..inputs.pricing import price_fields
 
@@ -775,9 +794,7 @@ def sweep(scenario: str | Path | None = None,
     lanes, by_name = _Lanes(len(grid)), {}
     run_id = uuid.uuid4().hex
 
-    from tqdm import tqdm
-
-    bar = tqdm(total=len(grid), desc="sweep", unit="variant", disable=not progress, leave=True, dynamic_ncols=True)
+    bar = None
 
     def make(i: int) -> dict:
         values = grid.values(i)
@@ -788,8 +805,11 @@ def sweep(scenario: str | Path | None = None,
             it["cache_key"] = cache_key(it["scenario"])
         except ScenarioError as exc:  # a combination the schema refuses: its row says why
             it["error"] = str(exc)
-        if var_root is not None:
-            check_out(var_root / name, "solve")
+        if var_root is not None and "error" not in it:
+            try:
+                check_out(var_root / name, "solve")
+            except SitingError as exc:  # its plan folder cannot be written: its row says why
+                it["error"] = str(exc)
         items[i], by_name[name] = it, it
         return it
 
@@ -807,6 +827,8 @@ def sweep(scenario: str | Path | None = None,
         return None
 
     def on_row(row: Row, payload):
+        if not rows or all(cached for _, cached in rows.values()):  # the first row solved: the plot's imports
+            threading.Thread(target=_warm_imports, daemon=True).start()  # in the background, for a Ctrl-C
         it = by_name[row.variant]
         rows[it["index"]] = (row, False)
         _cache_write(cache, it["cache_key"], row)
@@ -827,11 +849,29 @@ def sweep(scenario: str | Path | None = None,
 
     held = claim(out, "sweep") if out is not None else contextlib.nullcontext()
     with held:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(grid), desc="sweep", unit="variant", disable=not progress, leave=True,
+                   dynamic_ncols=True)
+        def solve_here(item: dict):
+            try:
+                row, payload = _solve_variant(run_id, item, None, outputs)
+            except Exception as exc:  # recorded, and the sweep goes on
+                row, payload = Row(item["name"], VariantState.FAILED, error=_failure(exc)), None
+            on_row(row, payload)
+
         try:
-            first = next_item(0)
+            first, here = next_item(0), None
+            if first is not None and scheduler is None:
+                # the embedded workers take seconds to start: the first variant is solved here meanwhile
+                here = threading.Thread(target=solve_here, args=(first,), daemon=True, name="sweep-first-variant")
+                here.start()
+                first = next_item(0)
             if first is not None:
                 with _client(scheduler, workers) as client:
                     _run(client, lanes, next_item, run_id, cache, outputs, local, on_row, first)
+            while here is not None and here.is_alive():
+                here.join(0.1)  # Ctrl-C stays live
         except KeyboardInterrupt:
             bar.close()
             table = finish(partial=True)

