@@ -57,10 +57,18 @@ def _fail(exc: Exception, code: int):
     _exit(code)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """A warning as one line a user reads (``warning: ...``), never a source location."""
+    click.echo(f"warning: {message}", err=True)
+
+
 @click.group()
 @click.version_option(package_name="siting")
 def main():
     """Site AI compute colonies near remote energy: where, how big, which cooling and backhaul."""
+    import warnings
+
+    warnings.showwarning = _show_warning
 
 
 def _fail_on(exc: BaseException, debug: bool, interrupted: str) -> None:
@@ -104,7 +112,7 @@ def _fail_on(exc: BaseException, debug: bool, interrupted: str) -> None:
 @click.option("--debug", is_flag=True, help="Show a traceback on an unexpected error.")
 def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, quiet, debug):
     """Solve SCENARIO (default: the built-in models/default.yaml) and write the plan."""
-    from .outputs.outdir import check_out, read_manifest, safe_name
+    from .outputs.outdir import claim, read_manifest, safe_name
     from .pipeline import run_info, solve_scenario
 
     signal.signal(signal.SIGTERM, _terminate)  # SIGTERM cleans up like Ctrl-C
@@ -115,12 +123,12 @@ def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, qui
     try:
         sc = load_scenario(scenario, list(overrides) + extra)
         out = Path(out) if out else Path("results") / safe_name(sc.name)
-        check_out(out)
-        progress(f"scenario '{clip(sc.name)}'")
-        run = solve_scenario(sc, progress=progress, log=log,
-                             run=run_info(scenario, list(overrides) + extra))
-        progress("writing outputs")
-        run.write(out, run_id=run_id)
+        with claim(out, "solve"):  # checked (kind too) before solving; held until written
+            progress(f"scenario '{clip(sc.name)}'")
+            run = solve_scenario(sc, progress=progress, log=log,
+                                 run=run_info(scenario, list(overrides) + extra))
+            progress("writing outputs")
+            run.write(out, run_id=run_id)
     except (Exception, KeyboardInterrupt) as exc:
         manifest = read_manifest(out) if out and isinstance(exc, KeyboardInterrupt) else None
         written = bool(manifest) and manifest.get("run_id") == run_id
@@ -255,20 +263,22 @@ def rtt(a, b, overrides):
 @click.option("--out", "out", type=click.Path(file_okay=False), default=None,
               help="Output folder (default: results/<scenario name>-sweep); refused before solving "
                    "if it exists and is not a siting output.")
-@click.option("--workers", type=int, default=None, help="Embedded Dask workers (default: the cores).")
+@click.option("--workers", type=int, default=None,
+              help="Embedded Dask workers (default and most: the cores; 0 is refused).")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Use a running Dask scheduler (e.g. tcp://host:8786) instead of an embedded cluster.")
 @click.option("--time-limit", type=float, default=None, help="Seconds per variant's solve.")
 @click.option("--outputs", is_flag=True, help="Also write each variant's plan files to <out>.variants/<variant>/.")
 @click.option("--no-cache", is_flag=True, help="Solve every variant again (no reuse of finished ones).")
+@click.option("--yes", is_flag=True, help="Run a grid of more than 1,000 variants.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--debug", is_flag=True, help="Show a traceback on an unexpected error.")
-def sweep(scenario, vary, overrides, out, workers, scheduler, time_limit, outputs, no_cache, quiet, debug):
+def sweep(scenario, vary, overrides, out, workers, scheduler, time_limit, outputs, no_cache, yes, quiet, debug):
     """Solve every combination of the --vary values of SCENARIO; write sweep.csv, sweep.parquet,
     sweep.png, sweep.json and each variant's resolved scenario. Variants that fail are rows with
     their error; finished variants are cached beside the folder, so a run started again redoes
     only the rest."""
-    from .explore.sweep import parse_vary
+    from .explore.sweep import parse_vary, worker_count
     from .explore.sweep import sweep as run_sweep
     from .outputs.outdir import safe_name
 
@@ -277,13 +287,23 @@ def sweep(scenario, vary, overrides, out, workers, scheduler, time_limit, output
         grid = parse_vary(vary)
         if not out:
             out = Path("results") / f"{safe_name(load_scenario(scenario, list(overrides)).name)}-sweep"
+        if scheduler is None:
+            workers, note = worker_count(workers)
+            if note:
+                click.echo(f"note: {note}", err=True)
         table = run_sweep(scenario, grid, base_overrides=list(overrides), workers=workers, scheduler=scheduler,
-                          out=out, time_limit_s=time_limit, outputs=outputs, progress=not quiet,
+                          out=out, time_limit_s=time_limit, outputs=outputs, progress=not quiet, yes=yes,
                           **({"cache_dir": None} if no_cache else {}))
     except (Exception, KeyboardInterrupt) as exc:
-        _fail_on(exc, debug, f"interrupted: finished variants are cached; {out or 'the output folder'} holds them "
+        if isinstance(exc, KeyboardInterrupt) and _OWNS_PROCESS[0]:  # everything is written: leave at once
+            click.echo(f"error: {exc if str(exc).startswith('interrupted') else 'interrupted'}", err=True)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
+        _fail_on(exc, debug, str(exc) if str(exc).startswith("interrupted") else
+                 f"interrupted: finished variants are cached; {out or 'the output folder'} holds them "
                  "if any finished (sweep.json says partial); run the same command again to finish")
-    click.echo(_sweep_text(table, list(grid), out))
+    click.echo(_sweep_text(table, list(grid), table.attrs.get("written") or out))
 
 
 def _sweep_text(table, keys: list[str], out: Path) -> str:
@@ -304,13 +324,14 @@ def _sweep_text(table, keys: list[str], out: Path) -> str:
 
 
 def _explore_setup(scenario, overrides, time_limit, out, suffix):
-    """The scenario with its overrides and the output folder, checked before any solving."""
+    """The scenario with its overrides and the output folder, checked before any solving (its
+    kind too: a study never writes over another kind of output)."""
     from .outputs.outdir import check_out, safe_name
 
     extra = [f"solver.time_limit_s={time_limit}"] if time_limit is not None else []
     sc = load_scenario(scenario, list(overrides) + extra)
     out = Path(out) if out else Path("results") / f"{safe_name(sc.name)}-{suffix}"
-    check_out(out)
+    check_out(out, suffix)
     return sc, out, list(overrides) + extra
 
 
@@ -341,14 +362,16 @@ def _study_options(kind: str, time_help: str):
 def pareto(scenario, latency, overrides, out, time_limit, quiet, debug):
     """The cost–latency front of SCENARIO: the cheapest plan at each latency limit."""
     from .explore.pareto import FRONT_FILES, front, parse_range, write_front
+    from .outputs.outdir import claim
     from .pipeline import options_from, run_info
 
     signal.signal(signal.SIGTERM, _terminate)
     try:
         limits = parse_range(latency)
         sc, out, used = _explore_setup(scenario, overrides, time_limit, out, "pareto")
-        fr = front(sc, limits, options=options_from(sc), progress=_Progress(quiet))
-        write_front(fr, out, run=run_info(scenario, used) | {"latency_ms": latency})
+        with claim(out, "pareto"):  # held from here until written: a second run is refused
+            fr = front(sc, limits, options=options_from(sc), progress=_Progress(quiet))
+            write_front(fr, out, run=run_info(scenario, used) | {"latency_ms": latency})
     except (Exception, KeyboardInterrupt) as exc:
         _fail_on(exc, debug, "interrupted: the output folder is as it was")
     click.echo(f"{'limit ms':>8} {'PV M$':>10} {'gap':>7} {'sites':>5} {'fiber MW':>9} {'sat MW':>8} "
@@ -386,14 +409,16 @@ def alternatives(scenario, slack, count, overrides, out, time_limit, quiet, debu
 
     from .explore.alternatives import ALTERNATIVE_FILES, Role, check_args, write_alternatives
     from .explore.alternatives import alternatives as run_alternatives
+    from .outputs.outdir import claim
     from .pipeline import options_from, run_info
 
     signal.signal(signal.SIGTERM, _terminate)
     try:
         check_args(slack, count)
         sc, out, used = _explore_setup(scenario, overrides, time_limit, out, "alternatives")
-        alt = run_alternatives(sc, slack, count, options=options_from(sc), progress=_Progress(quiet))
-        write_alternatives(alt, out, run=run_info(scenario, used) | {"slack": slack, "count": count})
+        with claim(out, "alternatives"):  # held from here until written: a second run is refused
+            alt = run_alternatives(sc, slack, count, options=options_from(sc), progress=_Progress(quiet))
+            write_alternatives(alt, out, run=run_info(scenario, used) | {"slack": slack, "count": count})
     except (Exception, KeyboardInterrupt) as exc:
         _fail_on(exc, debug, "interrupted: the output folder is as it was")
     click.echo(f"{'plan':>4} {'PV M$':>10} {'+optimum':>9} {'sites':>5} {'shared':>6}  site ids")

@@ -276,7 +276,21 @@ def _nest(flat: dict[str, object]) -> dict:
 
 
 def default_values() -> dict:
-    """The nested default scenario values read from ``data/*.csv`` (no numbers in code)."""
+    """The nested default scenario values read from ``data/*.csv`` (no numbers in code); read
+    again whenever one of those files' bytes change (else remembered: a sweep loads thousands of
+    scenarios)."""
+    from .fingerprint import file_digest
+
+    stamp = tuple(file_digest(DATA_DIR / f) for f in ("defaults.csv", "fuels.csv", "cooling.csv"))
+    if _DEFAULTS.get("stamp") != stamp:
+        _DEFAULTS.update(stamp=stamp, tree=_read_default_values())
+    return copy.deepcopy(_DEFAULTS["tree"])
+
+
+_DEFAULTS: dict = {}
+
+
+def _read_default_values() -> dict:
     table = pd.read_csv(DATA_DIR / "defaults.csv", dtype={"value": str}, keep_default_na=False)  # "null": None
     tree = _nest({row.key: yaml.safe_load(str(row.value)) for row in table.itertuples()})
     fuels = pd.read_csv(DATA_DIR / "fuels.csv").drop(columns="source").set_index("fuel")

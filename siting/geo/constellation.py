@@ -23,9 +23,11 @@ folder under the system temp dir (``SITING_CACHE_DIR`` overrides), never in an o
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,13 +36,13 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from ..errors import InputError
+from ..errors import InputError, ScenarioError, clip
 from ..paths import DATA_DIR
 from ..physics import C_KM_PER_S, EARTH_RADIUS_KM
 
 __all__ = ["MU_KM3_PER_S2", "EARTH_ROTATION_RAD_PER_S", "SHELLS_CSV", "load_shells", "period_s",
            "walker_ecef_km", "plus_grid_links", "ground_ecef_km", "elevation_deg", "RttStats",
-           "path_km_snapshots", "rtt_constellation"]
+           "path_km_snapshots", "rtt_constellation", "CacheWarning"]
 
 MU_KM3_PER_S2 = 398_600.4418  # Earth's gravitational parameter (IERS / WGS84)
 EARTH_ROTATION_RAD_PER_S = 7.292_115_9e-5  # WGS84 mean angular velocity
@@ -58,7 +60,15 @@ def load_shells(path: str | Path = SHELLS_CSV) -> pd.DataFrame:
     >>> int(load_shells()[["planes", "sats_per_plane"]].prod(axis=1).sum())  # Starlink Gen1
     4408
     """
-    table = pd.read_csv(path)
+    try:
+        table = pd.read_csv(path)
+    except FileNotFoundError:
+        raise ScenarioError(f"network.leo_shells: {clip(str(path))}: no such file (a CSV table of shells: "
+                            f"{', '.join(SHELL_COLUMNS)})") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # a folder, no permission, not a CSV table
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+        raise ScenarioError(f"network.leo_shells: {clip(str(path))}: cannot be read as a CSV table "
+                            f"({clip(why, 200)})") from None
     for col in SHELL_COLUMNS:
         if col not in table:
             raise InputError("constellation", col, f"missing column (has: {', '.join(table.columns)})")
@@ -240,6 +250,26 @@ def _key(shells: pd.DataFrame, coords, snapshots: int, min_elevation_deg: float)
     return h.hexdigest()[:32]
 
 
+def _cache_store(path: Path, km, times) -> None:
+    """Keep the round trips for next time; a cache folder that cannot be written costs only the
+    reuse (the run goes on uncached, with a warning naming the folder and SITING_CACHE_DIR)."""
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(tmp, km=km, times_s=times)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        warnings.warn(f"the constellation's round trips are not cached: cannot write {path.parent} "
+                      f"({exc.strerror or exc}); set SITING_CACHE_DIR to a writable folder to reuse them",
+                      CacheWarning, stacklevel=3)
+
+
+class CacheWarning(UserWarning):
+    """A cache could not be used; the run goes on without it."""
+
+
 def rtt_constellation(a_lon, a_lat, b_lon, b_lat, *, shells: pd.DataFrame | None = None,
                       snapshots: int = 16, min_elevation_deg: float = 25.0, overhead_ms: float = 15.0,
                       cache: bool = True) -> RttStats:
@@ -255,17 +285,18 @@ def rtt_constellation(a_lon, a_lat, b_lon, b_lat, *, shells: pd.DataFrame | None
     shells = load_shells() if shells is None else shells
     coords = (a_lon, a_lat, b_lon, b_lat)
     path = _cache_dir() / f"{_key(shells, coords, snapshots, min_elevation_deg)}.npz"
+    km = None
     if cache and path.is_file():
-        with np.load(path) as f:
-            km, times = f["km"], f["times_s"]
-    else:
+        try:
+            with np.load(path) as f:
+                km, times = f["km"], f["times_s"]
+        except (OSError, ValueError, KeyError, EOFError):  # unreadable or torn: computed again
+            km = None
+    if km is None:
         km, times = path_km_snapshots(*coords, shells, snapshots=snapshots,
                                       min_elevation_deg=min_elevation_deg)
         if cache:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-            np.savez_compressed(tmp, km=km, times_s=times)
-            os.replace(tmp, path)
+            _cache_store(path, km, times)
     return RttStats(2e3 * np.asarray(km, float) / C_KM_PER_S + overhead_ms, np.asarray(times))
 
 

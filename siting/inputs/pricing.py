@@ -11,7 +11,6 @@ A test re-prices one geography with each of these fields changed and compares th
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 from pathlib import Path
@@ -20,9 +19,10 @@ import numpy as np
 import pandas as pd
 
 from .. import costs
+from ..fingerprint import file_digest
 from ..scenario import Scenario
 
-__all__ = ["PRICE_FIELDS", "price_fields", "geography_key", "cost_tables", "energy_mwh_per_mw_year"]
+__all__ = ["PRICE_FIELDS", "price_fields", "geography_key", "layer_stamp", "cost_tables", "energy_mwh_per_mw_year"]
 
 # read only by the pricing step (never by the geography); cooling.<name>.capex_musd_per_mw too
 PRICE_FIELDS = (
@@ -56,8 +56,8 @@ def price_fields(sc: Scenario) -> tuple[str, ...]:
 
 def geography_key(sc: Scenario) -> str:
     """sha256 of what the geography of ``sc`` depends on: the resolved scenario without its
-    price fields, its solver settings, name and description, and the layer files' size and
-    modification time. Equal keys: the same :func:`siting.inputs.inputs.read_geography`."""
+    price fields, its solver settings, name and description, and the bytes of the files it
+    reads (:func:`layer_stamp`). Equal keys: the same :func:`siting.inputs.inputs.read_geography`."""
     tree = sc.model_dump(mode="json")
     for key in ("name", "description", "solver"):
         tree.pop(key, None)
@@ -72,16 +72,18 @@ def geography_key(sc: Scenario) -> str:
 
 
 def layer_stamp(sc: Scenario) -> list:
-    """``[path, size, mtime_ns]`` of each layer file the scenario reads (those that exist)."""
+    """``[field, path, sha256 of its bytes]`` of each file the scenario reads: the layers, the
+    user's hourly profiles and the constellation's shells (``None`` for a file that cannot be
+    read). The bytes, not the size and modification time: an edit is always seen
+    (:func:`siting.fingerprint.file_digest`, read once per file state in a process)."""
     out = []
-    for name in ("energy_sources", "demand", "pops", "profiles"):
-        value = getattr(sc.layers, name)
+    files = {f"layers.{name}": getattr(sc.layers, name) for name in ("energy_sources", "demand", "pops", "profiles")}
+    files["network.leo_shells"] = sc.network.leo_shells
+    for name, value in files.items():
         if value is None:
             continue
         path = Path(str(value).split("#")[0])
-        with contextlib.suppress(OSError):
-            st = path.stat()
-            out.append([str(path), st.st_size, st.st_mtime_ns])
+        out.append([name, str(path), file_digest(path)])
     return out
 
 

@@ -8,6 +8,15 @@ existing folder that is not a siting output (or holds files siting did not write
 (``filelock``) and makes the swap its last act: an atomic exchange (Linux ``renameat2``), so
 a kill at any instant leaves either the previous output or the new one, complete. Debris of
 dead runs (temporary folders) is removed by the next run that takes the lock.
+
+Kinds never replace each other: the manifest says which command wrote the folder (``solve``,
+``sweep``, ``pareto``, ``alternatives``; a folder from before kinds were recorded is known by
+its files), and :func:`check_out` / :func:`replace_dir` refuse to write another kind over it. A
+partial result (an interrupted sweep) never replaces a complete one of its kind
+(:class:`CompleteKept`: the caller writes it beside). A run holds its folder from its first check
+to its last write (:func:`claim`); a second run on the same folder meanwhile is refused at once,
+not queued. The locks are ``filelock`` locks (``fcntl.flock`` on Linux: the kernel releases them
+when their process dies, so a killed run never leaves a stale claim).
 """
 
 from __future__ import annotations
@@ -32,12 +41,15 @@ from filelock import FileLock, Timeout
 
 from ..errors import SitingError
 
-__all__ = ["MANIFEST", "OutputError", "WriteError", "safe_name", "check_out", "replace_dir", "read_manifest",
-           "Written"]
+__all__ = ["MANIFEST", "KINDS", "OutputError", "WriteError", "ClaimedError", "CompleteKept", "safe_name", "check_out",
+           "replace_dir", "read_manifest", "output_kind", "claim", "Written"]
 
 MANIFEST = ".siting-output.json"
 _TOOL = "siting"
 _LOCK_WAIT_S = 600.0
+KINDS = ("solve", "sweep", "pareto", "alternatives")
+_KIND_FILES = {"sweep": "sweep.csv", "pareto": "pareto.csv", "alternatives": "alternatives.csv"}
+_CLAIMS: dict[str, list] = {}  # claim lock path -> [FileLock, depth] held by this process
 
 
 class OutputError(SitingError):
@@ -49,10 +61,18 @@ class WriteError(OutputError):
     meanwhile); nothing was changed."""
 
 
-def _recheck(out: Path) -> Path:
+class ClaimedError(OutputError):
+    """Another run holds the output folder (it is solving or writing there)."""
+
+
+class CompleteKept(WriteError):
+    """A partial result was not written over a complete one of its kind (nothing was changed)."""
+
+
+def _recheck(out: Path, kind: str | None = None) -> Path:
     """:func:`check_out` at write time: a refusal then is a :class:`WriteError`."""
     try:
-        return check_out(out)
+        return check_out(out, kind)
     except WriteError:
         raise
     except OutputError as exc:
@@ -84,6 +104,26 @@ def read_manifest(folder: Path) -> dict | None:
     return data
 
 
+def output_kind(manifest: dict | None, folder: Path | None = None) -> str | None:
+    """The kind of a siting output (its manifest's ``kind``; for a folder written before kinds
+    were recorded, the kind its files show, a plan otherwise); ``None`` if not an output.
+
+    >>> output_kind({"kind": "sweep", "files": []}), output_kind({"files": ["pareto.csv"]}), output_kind(None)
+    ('sweep', 'pareto', None)
+    """
+    if manifest is None:
+        return None
+    if manifest.get("kind") in KINDS:
+        return manifest["kind"]
+    files = set(manifest.get("files") or [])
+    return next((k for k, f in _KIND_FILES.items() if f in files), "solve")
+
+
+def _kind_refusal(shown: str, have: str, want: str) -> str:
+    return (f"--out {shown}: holds a {have} output; siting does not write a {want} over a {have} - "
+            f"give another folder, e.g. --out {shown.rstrip('/')}-{want}")
+
+
 def _foreign(folder: Path, manifest: dict | None) -> list[str]:
     """Entries of ``folder`` that siting did not write (all of them if it has no manifest)."""
     ours = set(manifest["files"]) | {MANIFEST} if manifest else set()
@@ -91,10 +131,11 @@ def _foreign(folder: Path, manifest: dict | None) -> list[str]:
                   or (p.is_dir() and p.name in ours))
 
 
-def check_out(out: str | Path) -> Path:
+def check_out(out: str | Path, kind: str | None = None) -> Path:
     """Refuse an output path that is not safe to replace; create its parents; return it.
 
-    Called before any solving, so a bad ``--out`` costs nothing.
+    Called before any solving, so a bad ``--out`` costs nothing. With ``kind`` (one of
+    :data:`KINDS`), a siting output of another kind is refused too.
     """
     out = Path(out)
     shown = str(out)
@@ -114,9 +155,13 @@ def check_out(out: str | Path) -> Path:
         raise OutputError(f"--out {shown}: exists and is not a folder")
     if real.is_dir():
         try:
-            foreign = _foreign(real, read_manifest(real))
+            manifest = read_manifest(real)
+            foreign = _foreign(real, manifest)
         except OSError as exc:
             raise OutputError(f"--out {shown}: cannot read the folder ({exc.strerror})") from None
+        have = output_kind(manifest)
+        if kind is not None and have is not None and have != kind:
+            raise OutputError(_kind_refusal(shown, have, kind))
         if foreign:
             listed = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
             raise OutputError(f"--out {shown}: the folder holds files siting did not write ({listed}); "
@@ -164,12 +209,70 @@ def _signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
-def _lock_path(out: Path) -> Path:
-    """One lock file per output folder, kept out of the user's folders (the system temp dir)."""
-    key = hashlib.sha256(os.fsencode(out.resolve())).hexdigest()[:32]
+def _lock_path(out: Path, what: str = "lock") -> Path:
+    """One lock file per output folder (``what``: ``lock`` for the write, ``claim`` for the run),
+    kept out of the user's folders (the system temp dir)."""
+    key = hashlib.sha256(os.fsencode(Path(os.path.abspath(out)).resolve())).hexdigest()[:32]
     folder = Path(tempfile.gettempdir()) / f"siting-locks-{os.getuid() if hasattr(os, 'getuid') else 0}"
     folder.mkdir(mode=0o700, exist_ok=True)
-    return folder / f"{key}.lock"
+    return folder / f"{key}.{what}"
+
+
+def _holder(path: Path) -> str:
+    try:
+        info = json.loads(path.with_suffix(".who").read_text())
+        return f" (a {info['kind']} run, process {info['pid']})"
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+
+
+@contextlib.contextmanager
+def claim(out: str | Path, kind: str) -> Iterator[Path]:
+    """Hold ``out`` for a whole run of ``kind``: checked (:func:`check_out` with the kind), then
+    locked until the block ends; another run holding it is refused at once
+    (:class:`ClaimedError`, naming it). Re-entrant within a process; yields the checked path."""
+    out = check_out(out, kind)
+    path = _lock_path(out, "claim")
+    held = _CLAIMS.get(str(path))
+    if held is not None:
+        held[1] += 1
+        try:
+            yield out
+        finally:
+            held[1] -= 1
+        return
+    lock = FileLock(path, timeout=0, thread_local=False)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise ClaimedError(f"--out {out}: another siting run{_holder(path)} is writing to this folder; "
+                           "wait for it to end or give another --out") from None
+    except OSError as exc:
+        raise OutputError(f"--out {out}: cannot lock the folder ({exc.strerror})") from None
+    _CLAIMS[str(path)] = [lock, 1]
+    try:
+        with contextlib.suppress(OSError):
+            path.with_suffix(".who").write_text(json.dumps({"kind": kind, "pid": os.getpid()}))
+        yield out
+    finally:
+        del _CLAIMS[str(path)]
+        lock.release()
+
+
+def _check_unclaimed(out: Path) -> None:
+    """Refuse to write while another process holds ``out`` (:func:`claim`); ours is fine."""
+    path = _lock_path(out, "claim")
+    if str(path) in _CLAIMS or not path.exists():
+        return
+    probe = FileLock(path, timeout=0, thread_local=False)
+    try:
+        probe.acquire()
+    except Timeout:
+        raise WriteError(f"--out {out}: another siting run{_holder(path)} holds this folder; "
+                         "nothing was written - wait for it to end or give another folder") from None
+    except OSError:
+        return
+    probe.release()
 
 
 def _debris(parent: Path, name: str) -> list[Path]:
@@ -195,9 +298,13 @@ def replace_dir(out: str | Path, meta: dict | None = None, *,
     The block's files are listed in the manifest written last into ``tmp``; ``out`` is checked
     again under the lock (another run may have written it meanwhile). On any failure the
     temporary folder is removed and ``out`` is as it was; a full disk is one clear error.
-    ``info["written"]`` holds a :class:`Written` once the swap is done.
+    ``info["written"]`` holds a :class:`Written` once the swap is done. ``meta["kind"]`` (default
+    ``solve``) is refused over another kind; ``meta["partial"]`` over a complete output of its
+    kind (:class:`CompleteKept`); a folder another run holds (:func:`claim`) is refused.
     """
-    out = _recheck(out)
+    meta = dict(meta or {})
+    kind = meta.setdefault("kind", "solve")
+    out = _recheck(out, kind)
     parent, name = out.parent, out.name
     run_id = run_id or uuid.uuid4().hex
     lock = FileLock(_lock_path(out), timeout=_LOCK_WAIT_S)
@@ -211,7 +318,11 @@ def replace_dir(out: str | Path, meta: dict | None = None, *,
     try:
         for stale in _debris(parent, name):  # left by runs that died (we hold the lock)
             shutil.rmtree(stale, ignore_errors=True)
-        _recheck(out)
+        _recheck(out, kind)
+        _check_unclaimed(out)
+        old = read_manifest(out) if out.is_dir() else None
+        if meta.get("partial") and old is not None and not old.get("partial"):
+            raise CompleteKept(f"--out {out}: holds a complete {kind}; the partial one was not written over it")
         tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=parent))
         info: dict = {}
         try:
@@ -226,7 +337,7 @@ def replace_dir(out: str | Path, meta: dict | None = None, *,
                                  "nothing was changed - move them and run again")
             files = sorted(p.name for p in tmp.iterdir())
             (tmp / MANIFEST).write_text(json.dumps(
-                (meta or {}) | {"tool": _TOOL, "run_id": run_id, "files": files}, indent=1))
+                meta | {"tool": _TOOL, "run_id": run_id, "files": files}, indent=1))
             _fsync_dir(tmp)
             with _signals_held():
                 if out.exists():

@@ -65,8 +65,10 @@ def test_results_equal_solving_each_variant_alone(base):
 
 
 def test_cost_only_variants_are_resolved_in_place(base):
-    # one structure, split in two chunks for two workers: each chunk builds once, then re-solves
-    assert base["resolved_in_place"].sum() == 2
+    # one structure: the first variant is solved in this process while the two workers start,
+    # the rest in two contiguous lanes that each build once, then re-solve (the separate
+    # cluster's test below: exactly two lanes of two)
+    assert base["resolved_in_place"].sum() >= 1
     assert (base.loc[base["resolved_in_place"], "build_s"] < 0.5).all()
 
 
@@ -241,12 +243,12 @@ def test_ctrl_c_keeps_what_is_done_and_a_rerun_finishes_the_rest(tmp_path, monke
 
     real_run = sweep_mod._run
 
-    def interrupted(client, todo, cache_dir, keep_plans, local, bar, on_row):
+    def interrupted(client, lanes, next_item, run_id, cache_dir, keep_plans, local, on_row, first):
         def then_ctrl_c(row, payload):
             on_row(row, payload)
             raise KeyboardInterrupt  # as if Ctrl-C came right after the first variant finished
 
-        real_run(client, todo, cache_dir, keep_plans, local, bar, then_ctrl_c)
+        real_run(client, lanes, next_item, run_id, cache_dir, keep_plans, local, then_ctrl_c, first)
 
     variants = [{"demand.latency_ms": 100}, {"demand.latency_ms": 60}]
     out, cache = tmp_path / "out", tmp_path / "cache"
