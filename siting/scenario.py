@@ -181,6 +181,17 @@ class Network(_Strict):
     leo_shells: Path = DATA_DIR / "constellation.csv"
     allow_satellite: Bool = True
     allow_fiber: Bool = True
+    # satellite capacity per ground cell (siting/geo/cells.py; data/satellite_generations.csv)
+    cell_capacity: Bool = False
+    cell_h3_resolution: Int = Field(default=5, ge=0, le=15)
+    satellite_generation: str = "gen1"
+    cell_percentile: Num = Field(default=50, ge=0, le=100)
+    cell_gbps_per_beam_up: Num | None = Field(default=None, gt=0)  # None: the generation's
+    cell_gbps_per_beam_down: Num | None = Field(default=None, gt=0)
+    cell_beams_per_cell: Num | None = Field(default=None, gt=0)
+    cell_beams_per_satellite: Num | None = Field(default=None, gt=0)
+    inference_up_gbps_per_mw: Num = Field(default=1.0, ge=0)
+    inference_down_gbps_per_mw: Num = Field(default=1.0, ge=0)
 
     def fiber_rtt_ms(self, internet_km, lateral_km):
         """Fiber round trip (ms) with this network's figures (:func:`siting.physics.rtt_fiber_ms`)."""

@@ -18,14 +18,14 @@ from .. import costs, physics
 from ..energy import climate
 from ..energy.storage import HourlyInputs, daily_energy_bound, hourly_inputs
 from ..errors import InputError, ScenarioError, clip, show_id
-from ..geo import constellation, groups
+from ..geo import cells, constellation, groups
 from ..geo.layers import read_demand, read_energy_sources, read_pops
 from ..geo.merge import greedy_cluster
 from ..scenario import Scenario
 from .pricing import cost_tables, energy_mwh_per_mw_year
 
-__all__ = ["SitingInputs", "UnitCosts", "from_layers", "from_cost_matrix", "LINKS", "Geography", "read_geography",
-           "priced", "cooling_table"]
+__all__ = ["SitingInputs", "UnitCosts", "from_layers", "from_cost_matrix", "LINKS", "Geography", "SiteCells",
+           "cell_capacities", "read_geography", "priced", "cooling_table"]
 
 LINKS = ("fiber", "satellite", "direct")  # "direct": no backhaul decision (plain arrays)
 MAX_MODULES_PER_SITE = 100_000  # more whole modules than HiGHS's integrality tolerance can keep whole
@@ -93,6 +93,11 @@ class SitingInputs:
     energy_mwh_per_mw_year: np.ndarray | None = None  # [K, C] MWh a year per MW IT (energy, carbon priced on it)
     embodied_tco2e_per_mw_it: float = 0.0  # building + IT built, per MW IT (reported, not priced)
     battery_tco2e_per_mwh: float = 0.0  # batteries built over the horizon, per MWh of storage (reported)
+    sat_cell: np.ndarray | None = None  # [K] position of each site's satellite cell (network.cell_capacity)
+    cell_gbps: np.ndarray | None = None  # [N, 2] satellite capacity per cell (Gbps), columns up, down
+    cell_ids: tuple | None = None  # [N] the cells' names (H3 ids), for reports and errors
+    sat_up_gbps_per_mw: float = 1.0  # inference traffic up from a colony's terminals (responses)
+    sat_down_gbps_per_mw: float = 1.0  # ... and down to them (prompts)
 
     def failure_groups(self) -> np.ndarray:
         """The failure-group label of every site (K): a whole group fails together."""
@@ -145,6 +150,37 @@ class SitingInputs:
                                      int(bad[0]))
 
         self._check_water(K, C)
+        self._check_cells(K)
+
+    def _check_cells(self, K: int) -> None:
+        """A cell per site (positions 0..N-1) and a capacity > 0 per cell and direction."""
+        if self.sat_cell is None and self.cell_gbps is None:
+            return
+        if self.sat_cell is None or self.cell_gbps is None:
+            raise InputError("inputs", "sat_cell" if self.sat_cell is None else "cell_gbps",
+                             "satellite cells need both a cell per site and a capacity per cell")
+        cap = np.asarray(self.cell_gbps, float)
+        if cap.ndim != 2 or cap.shape[1] != 2:
+            raise InputError("inputs", "cell_gbps", f"shape {cap.shape}, expected (cells, 2): up, down")
+        ids = self.cell_ids if self.cell_ids is not None else tuple(range(len(cap)))
+        if len(ids) != len(cap):
+            raise InputError("inputs", "cell_ids", f"{len(ids)} names for {len(cap)} cells")
+        bad = np.flatnonzero(~(np.isfinite(cap) & (cap > 0)).all(axis=1))
+        if bad.size:
+            d = int(np.argmin(np.isfinite(cap[bad[0]]) & (cap[bad[0]] > 0)))
+            raise InputError("inputs", f"cell_gbps.{('up', 'down')[d]}",
+                             f"{cap[bad[0], d]} Gbps is not a capacity > 0", ids[bad[0]])
+        cell = np.asarray(self.sat_cell)
+        if cell.shape != (K,) or not np.issubdtype(cell.dtype, np.integer):
+            raise InputError("inputs", "sat_cell", f"{cell.shape} {cell.dtype} cells, expected {K} integer positions")
+        out = np.flatnonzero((cell < 0) | (cell >= len(cap)))
+        if out.size:
+            raise InputError("inputs", "sat_cell", f"position {cell[out[0]]} is outside 0..{len(cap) - 1}",
+                             self.sites["site_id"].iloc[out[0]])
+        for name in ("sat_up_gbps_per_mw", "sat_down_gbps_per_mw"):
+            if not (np.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
+                raise InputError("inputs", name, f"{getattr(self, name)} is not a finite number >= 0")
+        self.sat_cell, self.cell_gbps = cell.astype(np.int64), cap
 
     def _check_water(self, K: int, C: int) -> None:
         """Water per MW IT [K, C] finite and >= 0; water limits [K] >= 0 (inf: none); embodied >= 0."""
@@ -489,6 +525,55 @@ class Geography:
     water: np.ndarray
     water_limit: np.ndarray | None
     failure_group: np.ndarray | None
+    cells: SiteCells | None = None  # satellite cells (network.cell_capacity)
+
+
+@dataclass(frozen=True)
+class SiteCells:
+    """Each candidate's H3 cell (``position`` [K] into ``ids`` [N]) and the satellites each
+    cell sees above the minimum elevation at ``network.cell_percentile`` over the snapshots [N]."""
+
+    position: np.ndarray
+    ids: tuple
+    sats_in_view: np.ndarray
+
+
+def _site_cells(sites: pd.DataFrame, sc: Scenario, notes: list[str]) -> SiteCells:
+    """Geometry of the satellite cells: one H3 cell per site, satellites in view per cell."""
+    net = sc.network
+    pos, ids = cells.site_cells(sites["longitude"], sites["latitude"], net.cell_h3_resolution)
+    first = np.unique(pos, return_index=True)[1]
+    view = cells.satellites_in_view(sites["longitude"].to_numpy(float)[first], sites["latitude"].to_numpy(float)[first],
+                                    constellation.load_shells(net.leo_shells), snapshots=net.leo_snapshots,
+                                    min_elevation_deg=net.leo_min_elevation_deg)
+    n_view = np.percentile(view, net.cell_percentile, axis=0, method="inverted_cdf")
+    notes.append(f"satellite cells: {len(sites)} candidates in {len(ids)} H3 cells (resolution "
+                 f"{net.cell_h3_resolution}); satellites in view at the {net.cell_percentile:g}th percentile: "
+                 f"{int(n_view.min())}..{int(n_view.max())}")
+    return SiteCells(pos, tuple(ids), n_view.astype(float))
+
+
+def cell_capacities(geo_cells: SiteCells, sites: pd.DataFrame, net) -> np.ndarray:
+    """Capacity (Gbps) per cell [N, 2] (up, down) from the satellites in view and the scenario's
+    satellite generation (``data/satellite_generations.csv``, each figure overridable)."""
+    table = cells.load_generations()
+    if net.satellite_generation not in table.index:
+        raise ScenarioError(f"network.satellite_generation: {clip(repr(net.satellite_generation))} is not a "
+                            f"generation of data/satellite_generations.csv (known: {', '.join(table.index)})")
+    gen = table.loc[net.satellite_generation]
+    per_sat = net.cell_beams_per_satellite or float(gen["beams_per_satellite_per_cell"])
+    per_cell = net.cell_beams_per_cell or float(gen["beams_per_cell"])
+    cap = np.column_stack([cells.cell_capacity_gbps(geo_cells.sats_in_view, per_sat, per_cell, beam)
+                           for beam in (net.cell_gbps_per_beam_up or float(gen["gbps_per_beam_up"]),
+                                        net.cell_gbps_per_beam_down or float(gen["gbps_per_beam_down"]))])
+    empty = np.flatnonzero(cap.min(axis=1) <= 0)
+    if empty.size:
+        k = int(np.flatnonzero(geo_cells.position == empty[0])[0])
+        raise InputError("sites", "cell_gbps", f"cell {geo_cells.ids[empty[0]]} sees no satellite above "
+                         f"{net.leo_min_elevation_deg:g} deg at the {net.cell_percentile:g}th percentile: its "
+                         f"capacity is 0 (lower network.leo_min_elevation_deg or network.cell_percentile)",
+                         sites["site_id"].iloc[k])
+    return cap
 
 
 def read_geography(sc: Scenario, *, progress: Callable[[str], None] | None = None) -> Geography:
@@ -535,7 +620,9 @@ def read_geography(sc: Scenario, *, progress: Callable[[str], None] | None = Non
         group = groups.failure_groups(sites["longitude"], sites["latitude"], d.failure_group_km,
                                       sites["failure_group"] if "failure_group" in sites else None)
         notes.append(f"N-1: {len(sites)} candidates form {group.max() + 1} failure groups")
-    return Geography(sites, regions, arcs, tuple(notes), hourly, pue_annual, pue_peak, water, limit, group)
+    site_cells = _site_cells(sites, sc, notes) if sc.network.cell_capacity else None
+    return Geography(sites, regions, arcs, tuple(notes), hourly, pue_annual, pue_peak, water, limit, group,
+                     site_cells)
 
 
 def priced(geo: Geography, sc: Scenario) -> SitingInputs:
@@ -543,6 +630,13 @@ def priced(geo: Geography, sc: Scenario) -> SitingInputs:
     :func:`siting.inputs.pricing.cost_tables` and the scenario's scalars); ``geo`` is not changed."""
     f, d = sc.facility, sc.demand
     sites, cooling = geo.sites.copy(), cooling_table(sc)
+    net = sc.network
+    cell = {}
+    if geo.cells is not None:
+        cell = dict(sat_cell=geo.cells.position, cell_gbps=cell_capacities(geo.cells, sites, net),
+                    cell_ids=geo.cells.ids, sat_up_gbps_per_mw=net.inference_up_gbps_per_mw,
+                    sat_down_gbps_per_mw=net.inference_down_gbps_per_mw)
+        sites["sat_cell"] = np.asarray(geo.cells.ids, dtype=object)[geo.cells.position]
     it, site, fiber, sat = cost_tables(sites, cooling, sc, geo.pue_annual, geo.water)
     mwh_per_mw_pv = (f.utilisation * costs.HOURS_PER_YEAR
                      * float(costs.pv_annuity_factor(sc.money.discount_rate, sc.money.lifetime_years)))
@@ -563,7 +657,7 @@ def priced(geo: Geography, sc: Scenario) -> SitingInputs:
                         energy_mwh_per_mw_year=energy_mwh_per_mw_year(len(sites), cooling, sc, geo.pue_annual),
                         embodied_tco2e_per_mw_it=f.embodied_tco2e_per_mw_it,
                         battery_tco2e_per_mwh=sc.energy.battery_embodied_kgco2e_per_kwh
-                        * float(np.ceil(sc.money.lifetime_years / sc.energy.battery_life_years)))
+                        * float(np.ceil(sc.money.lifetime_years / sc.energy.battery_life_years)), **cell)
 
 
 def _water_limits(sites: pd.DataFrame, f, notes: list[str]) -> np.ndarray | None:
