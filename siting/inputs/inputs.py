@@ -25,7 +25,7 @@ from ..scenario import Scenario
 from .pricing import cost_tables, energy_mwh_per_mw_year
 
 __all__ = ["SitingInputs", "UnitCosts", "from_layers", "from_cost_matrix", "LINKS", "Geography", "SiteCells",
-           "cell_capacities", "read_geography", "priced", "cooling_table"]
+           "site_cells", "cell_capacities", "read_geography", "priced", "cooling_table"]
 
 LINKS = ("fiber", "satellite", "direct")  # "direct": no backhaul decision (plain arrays)
 MAX_MODULES_PER_SITE = 100_000  # more whole modules than HiGHS's integrality tolerance can keep whole
@@ -538,22 +538,23 @@ class SiteCells:
     sats_in_view: np.ndarray
 
 
-def _site_cells(sites: pd.DataFrame, sc: Scenario, notes: list[str]) -> SiteCells:
-    """Geometry of the satellite cells: one H3 cell per site, satellites in view per cell."""
-    net = sc.network
-    pos, ids = cells.site_cells(sites["longitude"], sites["latitude"], net.cell_h3_resolution)
+def site_cells(lon, lat, net, notes: list[str] | None = None) -> SiteCells:
+    """Geometry of the satellite cells of points (sites): one H3 cell each, satellites in view per
+    cell at ``network.cell_percentile`` over the constellation's snapshots."""
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+    pos, ids = cells.site_cells(lon, lat, net.cell_h3_resolution)
     first = np.unique(pos, return_index=True)[1]
-    view = cells.satellites_in_view(sites["longitude"].to_numpy(float)[first], sites["latitude"].to_numpy(float)[first],
-                                    constellation.load_shells(net.leo_shells), snapshots=net.leo_snapshots,
-                                    min_elevation_deg=net.leo_min_elevation_deg)
+    view = cells.satellites_in_view(lon[first], lat[first], constellation.load_shells(net.leo_shells),
+                                    snapshots=net.leo_snapshots, min_elevation_deg=net.leo_min_elevation_deg)
     n_view = np.percentile(view, net.cell_percentile, axis=0, method="inverted_cdf")
-    notes.append(f"satellite cells: {len(sites)} candidates in {len(ids)} H3 cells (resolution "
-                 f"{net.cell_h3_resolution}); satellites in view at the {net.cell_percentile:g}th percentile: "
-                 f"{int(n_view.min())}..{int(n_view.max())}")
+    if notes is not None:
+        notes.append(f"satellite cells: {len(lon)} candidates in {len(ids)} H3 cells (resolution "
+                     f"{net.cell_h3_resolution}); satellites in view at the {net.cell_percentile:g}th percentile: "
+                     f"{int(n_view.min())}..{int(n_view.max())}")
     return SiteCells(pos, tuple(ids), n_view.astype(float))
 
 
-def cell_capacities(geo_cells: SiteCells, sites: pd.DataFrame, net) -> np.ndarray:
+def cell_capacities(geo_cells: SiteCells, site_ids, net) -> np.ndarray:
     """Capacity (Gbps) per cell [N, 2] (up, down) from the satellites in view and the scenario's
     satellite generation (``data/satellite_generations.csv``, each figure overridable)."""
     table = cells.load_generations()
@@ -572,7 +573,7 @@ def cell_capacities(geo_cells: SiteCells, sites: pd.DataFrame, net) -> np.ndarra
         raise InputError("sites", "cell_gbps", f"cell {geo_cells.ids[empty[0]]} sees no satellite above "
                          f"{net.leo_min_elevation_deg:g} deg at the {net.cell_percentile:g}th percentile: its "
                          f"capacity is 0 (lower network.leo_min_elevation_deg or network.cell_percentile)",
-                         sites["site_id"].iloc[k])
+                         list(site_ids)[k])
     return cap
 
 
@@ -620,9 +621,10 @@ def read_geography(sc: Scenario, *, progress: Callable[[str], None] | None = Non
         group = groups.failure_groups(sites["longitude"], sites["latitude"], d.failure_group_km,
                                       sites["failure_group"] if "failure_group" in sites else None)
         notes.append(f"N-1: {len(sites)} candidates form {group.max() + 1} failure groups")
-    site_cells = _site_cells(sites, sc, notes) if sc.network.cell_capacity else None
+    sat_cells = (site_cells(sites["longitude"], sites["latitude"], sc.network, notes)
+                 if sc.network.cell_capacity else None)
     return Geography(sites, regions, arcs, tuple(notes), hourly, pue_annual, pue_peak, water, limit, group,
-                     site_cells)
+                     sat_cells)
 
 
 def priced(geo: Geography, sc: Scenario) -> SitingInputs:
@@ -633,7 +635,7 @@ def priced(geo: Geography, sc: Scenario) -> SitingInputs:
     net = sc.network
     cell = {}
     if geo.cells is not None:
-        cell = dict(sat_cell=geo.cells.position, cell_gbps=cell_capacities(geo.cells, sites, net),
+        cell = dict(sat_cell=geo.cells.position, cell_gbps=cell_capacities(geo.cells, sites["site_id"], net),
                     cell_ids=geo.cells.ids, sat_up_gbps_per_mw=net.inference_up_gbps_per_mw,
                     sat_down_gbps_per_mw=net.inference_down_gbps_per_mw)
         sites["sat_cell"] = np.asarray(geo.cells.ids, dtype=object)[geo.cells.position]

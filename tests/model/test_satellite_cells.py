@@ -78,7 +78,7 @@ def test_cell_capacity_by_hand_from_a_tiny_constellation():
     # Gen1: up 0.25 Gbps a beam, down 1.0, one beam per satellite, at most 8 per cell:
     # cell 0: min(3, 8) beams -> 0.75 up, 3 down; cell 1: 0.5 up, 2 down
     net = load_scenario(None, []).network
-    sites = pd.DataFrame({"site_id": ["a", "b", "c"]})
+    sites = ["a", "b", "c"]
     cap = cell_capacities(SiteCells(pos, tuple(ids), np.array([3.0, 2.0])), sites, net)
     assert cap.tolist() == [[0.75, 3.0], [0.5, 2.0]]
     # 4 beams per satellite: cell 0 reaches the EPFD ceiling of 8 beams (2 up, 8 down)
@@ -100,7 +100,7 @@ def test_bad_cell_inputs_name_the_field_and_row():
         load_scenario(None, ["network.cell_gbps_per_beam_up=0"])
     net = load_scenario(None, ["network.satellite_generation=gen9"]).network
     with pytest.raises(ScenarioError, match="satellite_generation: 'gen9' is not a generation"):
-        cell_capacities(SiteCells(np.array([0]), ("x",), np.array([3.0])), pd.DataFrame({"site_id": ["a"]}), net)
+        cell_capacities(SiteCells(np.array([0]), ("x",), np.array([3.0])), ["a"], net)
     with pytest.raises(InputError, match=r"sites: field 'cell_gbps', row 'a': cell x sees no satellite"):
-        cell_capacities(SiteCells(np.array([0]), ("x",), np.array([0.0])), pd.DataFrame({"site_id": ["a"]}),
+        cell_capacities(SiteCells(np.array([0]), ("x",), np.array([0.0])), ["a"],
                         load_scenario(None, []).network)
