@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .. import costs, physics
-from ..energy import climate
+from ..energy import climate, hydro
 from ..energy.storage import HourlyInputs, daily_energy_bound, hourly_inputs
 from ..errors import InputError, ScenarioError, clip, show_id
 from ..geo import cells, constellation, groups
@@ -312,9 +312,15 @@ def _plant_table(plants: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
     if "price_usd_per_mwh" in plants:  # a user's own price overrides the estimate
         own = plants["price_usd_per_mwh"].to_numpy(float)
         price = np.where(np.isfinite(own), own, price)
+    basis = sc.energy.hydro_firm_basis
+    own = hydro.share_column(basis)
+    share = hydro.firm_share(basis, plants["fuel"], plants.get("country", pd.Series(None, index=plants.index)),
+                             own=plants[own] if own in plants else None, ids=plants["source_id"])
     firm = (plants["capacity_mw"].to_numpy() * par["firm_fraction"].to_numpy(float)
-            * sc.facility.power_share_available)
-    extra = {c: plants[c].to_numpy() for c in ("failure_group", "water_limit_m3_per_year") if c in plants}
+            * sc.facility.power_share_available * share)
+    _check_basins(plants)
+    extra = {c: plants[c].to_numpy() for c in ("failure_group", "water_limit_m3_per_year", "basin") if c in plants}
+    extra["hydro_firm_share"] = share
     return pd.DataFrame(extra | {"source_id": plants["source_id"].to_numpy(),
                          "name": plants["name"].astype(str).to_numpy(),
                          "fuel": plants["fuel"].to_numpy(),
@@ -324,6 +330,18 @@ def _plant_table(plants: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
                          "capacity_mw": plants["capacity_mw"].to_numpy(), "firm_mw": firm,
                          "capacity_factor": cf, "price_usd_per_mwh": price,
                          "gco2_per_kwh": par["lifecycle_gco2_per_kwh"].to_numpy(float)})
+
+
+def _check_basins(plants: pd.DataFrame) -> None:
+    """A layer's ``basin`` column names the river basin of every hydro source (blank elsewhere)."""
+    if "basin" not in plants:
+        return
+    b = plants["basin"]
+    blank = (plants["fuel"] == "hydro").to_numpy() & (b.isna() | (b.astype(str).str.strip() == "")).to_numpy()
+    if blank.any():
+        raise InputError("energy_sources", "basin", "blank at a hydro source: with a basin column every hydro "
+                         "source needs its river basin (its failure group under N-1)",
+                         plants["source_id"].iloc[int(np.argmax(blank))])
 
 
 def _blank_notes(table: pd.DataFrame, id_column: str, fallbacks: dict[str, str]) -> list[str]:
@@ -617,9 +635,11 @@ def read_geography(sc: Scenario, *, progress: Callable[[str], None] | None = Non
     limit = _water_limits(sites, f, notes)
     d = sc.demand
     group = None
-    if d.n_minus_1_share is not None and (d.failure_group_km is not None or "failure_group" in sites):
+    if d.n_minus_1_share is not None and (d.failure_group_km is not None or "failure_group" in sites
+                                          or "basin" in sites):
         group = groups.failure_groups(sites["longitude"], sites["latitude"], d.failure_group_km,
-                                      sites["failure_group"] if "failure_group" in sites else None)
+                                      sites["failure_group"] if "failure_group" in sites else None,
+                                      basins=sites["basin"] if "basin" in sites else None)
         notes.append(f"N-1: {len(sites)} candidates form {group.max() + 1} failure groups")
     sat_cells = (site_cells(sites["longitude"], sites["latitude"], sc.network, notes)
                  if sc.network.cell_capacity else None)
