@@ -237,7 +237,8 @@ def rtt(a, b, overrides):
     except SitingError as exc:
         _fail(exc, EXIT_BAD_INPUT)
     click.echo(f"great circle     {row.great_circle_km:10,.0f} km  (vacuum bound {row.vacuum_rtt_ms:.1f} ms)")
-    click.echo(f"fiber (model)    {row.fiber_rtt_ms:10.1f} ms  (Internet path, stretch {net.fiber_internet_stretch:g})")
+    stretch = ("by distance band" if net.fiber_stretch_model == "banded" else f"{net.fiber_internet_stretch:g}")
+    click.echo(f"fiber (model)    {row.fiber_rtt_ms:10.1f} ms  (Internet path, stretch {stretch})")
     click.echo(f"LEO median       {row.leo_median_rtt_ms:10.1f} ms  (constellation, {net.leo_snapshots} snapshots)")
     click.echo(f"LEO p95          {row.leo_p95_rtt_ms:10.1f} ms")
     click.echo(f"LEO closed form  {row.leo_formula_rtt_ms:10.1f} ms  (physics.rtt_leo_ms)")

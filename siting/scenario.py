@@ -182,6 +182,9 @@ class Network(_Strict):
     leo_shells: Path = DATA_DIR / "constellation.csv"
     allow_satellite: Bool = True
     allow_fiber: Bool = True
+    # Internet path stretch: one figure (fiber_internet_stretch) or by distance band, fitted to measured
+    # round trips (data/fiber_stretch_bands.csv, bench/rtt_pairs.py)
+    fiber_stretch_model: Literal["constant", "banded"] = "constant"
     # satellite capacity per ground cell (siting/geo/cells.py; data/satellite_generations.csv)
     cell_capacity: Bool = False
     cell_h3_resolution: Int = Field(default=5, ge=0, le=15)
@@ -195,9 +198,14 @@ class Network(_Strict):
     inference_down_gbps_per_mw: Num = Field(default=1.0, ge=0)
 
     def fiber_rtt_ms(self, internet_km, lateral_km):
-        """Fiber round trip (ms) with this network's figures (:func:`siting.physics.rtt_fiber_ms`)."""
+        """Fiber round trip (ms) with this network's figures (:func:`siting.physics.rtt_fiber_ms`);
+        with ``fiber_stretch_model: banded`` the Internet path's stretch by its distance band."""
+        stretch = self.fiber_internet_stretch
+        if self.fiber_stretch_model == "banded":
+            bands = pd.read_csv(DATA_DIR / "fiber_stretch_bands.csv")
+            stretch = physics.banded_stretch(internet_km, bands["min_km"], bands["stretch"])
         return physics.rtt_fiber_ms(internet_km, lateral_km, refractive_index=self.fiber_refractive_index,
-                                    internet_stretch=self.fiber_internet_stretch,
+                                    internet_stretch=stretch,
                                     lateral_stretch=self.fiber_lateral_stretch, overhead_ms=self.fiber_overhead_ms)
 
     def leo_rtt_ms(self, distance_km):
