@@ -1,6 +1,6 @@
 """The default scenario before and after each switch of issue 21, cumulatively, on one table.
 
-    python bench/default_switches.py [--threads 1] [--only 0,1,...] [--set KEY=VALUE ...]
+    python bench/default_switches.py [--threads 1] [--only 0,1,...] [--alone] [--set KEY=VALUE ...]
 
 Each row adds one switch to the row above: the routed constellation's round trips, candidates
 ranked by delivered cost, PUE by climate, satellite capacity per cell, firm hydro on a dry year.
@@ -47,13 +47,15 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--only", default=None)
     ap.add_argument("--set", action="append", default=[])
+    ap.add_argument("--alone", action="store_true", help="each switch alone on today's default (not cumulative)")
     args = ap.parse_args()
     rows = range(len(SWITCHES)) if args.only is None else map(int, args.only.split(","))
     print(f"load {os.getloadavg()[0]:.1f}, threads {args.threads}")
     print(f"{'variant':32} {'objective M$':>13} {'gap':>7} {'solve s':>7} {'inputs s':>8} {'sites':>5} "
           f"{'unmet MW':>8} {'sat MW':>7} {'sat up Gbps':>11} {'cells':>5} {'min headroom':>12}", flush=True)
     for i in rows:
-        over = [o for _, sw in SWITCHES[:i + 1] for o in sw] + [f"solver.threads={args.threads}"] + args.set
+        chosen = SWITCHES[i:i + 1] if args.alone else SWITCHES[:i + 1]
+        over = [o for _, sw in chosen for o in sw] + [f"solver.threads={args.threads}"] + args.set
         t0 = time.perf_counter()
         sc = load_scenario(None, over)
         inp = from_layers(sc)

@@ -104,3 +104,16 @@ def test_bad_cell_inputs_name_the_field_and_row():
     with pytest.raises(InputError, match=r"sites: field 'cell_gbps', row 'a': cell x sees no satellite"):
         cell_capacities(SiteCells(np.array([0]), ("x",), np.array([0.0])), ["a"],
                         load_scenario(None, []).network)
+
+
+def test_classic_pins_todays_default_and_best_turns_every_switch_on():
+    from siting.paths import MODELS_DIR
+
+    def fields(sc):
+        return sc.model_dump(exclude={"name", "description"})
+
+    assert fields(load_scenario(MODELS_DIR / "classic.yaml")) == fields(load_scenario(None))
+    best = load_scenario(MODELS_DIR / "best.yaml")
+    assert (best.network.leo_model, best.network.cell_capacity, best.network.fiber_stretch_model,
+            best.candidates.rank_by, best.facility.climate, best.energy.hydro_firm_basis) == (
+        "constellation", True, "banded", "cost", True, "dry_year")
