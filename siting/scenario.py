@@ -153,7 +153,7 @@ class Energy(_Strict):
     cfe_target: Num | None = Field(default=None, ge=0, le=1)  # 24/7 carbon-free share of the plan's load
     cfe_target_per_site: Num | None = Field(default=None, ge=0, le=1)  # ... of each variable site's load
     battery_embodied_kgco2e_per_kwh: Num = Field(ge=0)
-    hydro_firm_basis: Literal["mean", "dry_year", "critical_period"] = "mean"  # siting/energy/hydro.py
+    hydro_firm_basis: Literal["mean", "dry_year", "critical_period"] = "dry_year"  # siting/energy/hydro.py
 
 
 class Network(_Strict):

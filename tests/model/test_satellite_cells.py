@@ -112,7 +112,9 @@ def test_classic_pins_todays_default_and_best_turns_every_switch_on():
     def fields(sc):
         return sc.model_dump(exclude={"name", "description"})
 
-    assert fields(load_scenario(MODELS_DIR / "classic.yaml")) == fields(load_scenario(None))
+    classic = load_scenario(MODELS_DIR / "classic.yaml")
+    assert classic.energy.hydro_firm_basis == "mean"  # the one switch the default turned (dry_year)
+    assert fields(classic) == fields(load_scenario(None, ["energy.hydro_firm_basis=mean"]))
     best = load_scenario(MODELS_DIR / "best.yaml")
     assert (best.network.leo_model, best.network.cell_capacity, best.network.fiber_stretch_model,
             best.candidates.rank_by, best.facility.climate, best.energy.hydro_firm_basis) == (
