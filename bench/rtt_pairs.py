@@ -1,6 +1,10 @@
 """Fiber and LEO round trips for city pairs beside published figures; constellation timings.
 
-    python bench/rtt_pairs.py [--snapshots 12,16,32]
+    python bench/rtt_pairs.py [--snapshots 12,16,32] [--measured-only]
+
+First, the fiber model against measured round trips (data/rtt_pairs_measured.csv, WonderProxy
+2011): every pair, the constant Internet stretch and the stretch by distance band
+(data/fiber_stretch_bands.csv, refitted here to show the shipped figures are the fit).
 
 The model's columns come from :func:`siting.geo.constellation.compare_rtt` with the default
 network settings. "published" is the figure a source reports for that pair, with its kind
@@ -20,7 +24,32 @@ import pandas as pd
 
 from siting.geo.constellation import compare_rtt, load_shells, rtt_constellation
 from siting.inputs.inputs import from_layers
+from siting.paths import DATA_DIR
+from siting.physics import fit_band_stretch, haversine_km
 from siting.scenario import load_scenario
+
+
+def measured_pairs() -> None:
+    """Model against measurement for every shipped pair; the band fit redone."""
+    t = pd.read_csv(DATA_DIR / "rtt_pairs_measured.csv")
+    bands = pd.read_csv(DATA_DIR / "fiber_stretch_bands.csv")
+    km = haversine_km(t["lon_a"], t["lat_a"], t["lon_b"], t["lat_b"])
+    refit = fit_band_stretch(km, t["measured_rtt_ms"], bands["min_km"])
+    print("band fit (min km: shipped stretch / refitted):",
+          ", ".join(f"{int(b)}: {s:.2f}/{f:.2f}" for b, s, f in zip(bands["min_km"], bands["stretch"], refit)))
+    out = pd.DataFrame({"pair": t["city_a"] + "-" + t["city_b"], "km": km.round(0),
+                        "measured_ms": t["measured_rtt_ms"]})
+    for model in ("constant", "banded"):
+        net = load_scenario(None, [f"network.fiber_stretch_model={model}"]).network
+        out[f"{model}_ms"] = np.asarray(net.fiber_rtt_ms(km, 0.0)).round(1)
+        out[f"{model}_err"] = ((out[f"{model}_ms"] - out["measured_ms"]) / out["measured_ms"]).round(3)
+    out["banded_within_15%"] = out["banded_err"].abs() <= 0.15
+    pd.set_option("display.width", 200)
+    print(out.sort_values("km").to_string(index=False))
+    for model in ("constant", "banded"):
+        e = out[f"{model}_err"].abs()
+        print(f"{model:8}: {int((e <= 0.15).sum())} of {len(out)} pairs within 15 %, median |error| {e.median():.1%}, "
+              f"worst {e.max():.1%}")
 
 # (pair, lat_a, lon_a, lat_b, lon_b, published figure)
 PAIRS = [
@@ -44,7 +73,12 @@ PAIRS = [
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--snapshots", default="12,16,32")
+    ap.add_argument("--measured-only", action="store_true")
     args = ap.parse_args()
+    measured_pairs()
+    if args.measured_only:
+        return
+    print()
     net = load_scenario().network
     p = pd.DataFrame(PAIRS, columns=["pair", "lat_a", "lon_a", "lat_b", "lon_b", "published"])
     t = compare_rtt(p["lon_a"], p["lat_a"], p["lon_b"], p["lat_b"], net)

@@ -241,7 +241,8 @@ def _point(text: str) -> tuple[float, float]:
               help="Override a network setting, e.g. --set network.leo_min_elevation_deg=20.")
 def rtt(a, b, overrides):
     """Round trip between two points A and B given as LAT,LON: great-circle km, fiber (model),
-    LEO over the constellation (median and 95th percentile over an orbit) and the closed form."""
+    LEO over the constellation (median and 95th percentile over an orbit), the closed form, and the
+    satellite capacity of the ground cell of each end (siting/geo/cells.py)."""
     from .geo.constellation import compare_rtt
 
     (lat_a, lon_a), (lat_b, lon_b) = _point(a), _point(b)
@@ -251,10 +252,23 @@ def rtt(a, b, overrides):
     except SitingError as exc:
         _fail(exc, EXIT_BAD_INPUT)
     click.echo(f"great circle     {row.great_circle_km:10,.0f} km  (vacuum bound {row.vacuum_rtt_ms:.1f} ms)")
-    click.echo(f"fiber (model)    {row.fiber_rtt_ms:10.1f} ms  (Internet path, stretch {net.fiber_internet_stretch:g})")
+    stretch = ("by distance band" if net.fiber_stretch_model == "banded" else f"{net.fiber_internet_stretch:g}")
+    click.echo(f"fiber (model)    {row.fiber_rtt_ms:10.1f} ms  (Internet path, stretch {stretch})")
     click.echo(f"LEO median       {row.leo_median_rtt_ms:10.1f} ms  (constellation, {net.leo_snapshots} snapshots)")
     click.echo(f"LEO p95          {row.leo_p95_rtt_ms:10.1f} ms")
     click.echo(f"LEO closed form  {row.leo_formula_rtt_ms:10.1f} ms  (physics.rtt_leo_ms)")
+    try:
+        from .inputs.inputs import cell_capacities, site_cells
+
+        ends = site_cells([lon_a, lon_b], [lat_a, lat_b], net)
+        cap = cell_capacities(ends, ["A", "B"], net)
+    except SitingError as exc:
+        _fail(exc, EXIT_BAD_INPUT)
+    for end, k in (("A", 0), ("B", 1)):
+        c = ends.position[k]
+        click.echo(f"cell {end}  {ends.ids[c]:>15}  {cap[c, 0]:6.2f} Gbps up, {cap[c, 1]:6.2f} Gbps down  "
+                   f"({ends.sats_in_view[c]:.0f} satellites in view, {net.satellite_generation}, "
+                   f"H3 resolution {net.cell_h3_resolution})")
 @main.command("sweep")
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False))
 @click.option("--vary", "vary", multiple=True, required=True, metavar="KEY=V1,V2,...",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["C_KM_PER_S", "EARTH_RADIUS_KM", "haversine_km", "pairwise_km", "rtt_fiber_ms",
-           "rtt_leo_ms"]
+           "rtt_leo_ms", "banded_stretch", "fit_band_stretch"]
 
 C_KM_PER_S = 299_792.458  # speed of light in vacuum, SI definition
 EARTH_RADIUS_KM = 6_371.0088  # IUGG mean Earth radius
@@ -57,6 +57,43 @@ def rtt_fiber_ms(internet_km, lateral_km, *, refractive_index=1.468, internet_st
     path_km = (internet_stretch * np.asarray(internet_km, float)
                + lateral_stretch * np.asarray(lateral_km, float))
     return 2e3 * refractive_index * path_km / C_KM_PER_S + overhead_ms
+
+
+def banded_stretch(distance_km, min_km, stretch):
+    """Path stretch by distance band: the ``stretch`` of the last band whose ``min_km`` is at or
+    below each distance (bands sorted by ``min_km``, the first at 0).
+
+    >>> banded_stretch([100, 3000, 20000], [0, 3000, 12000], [2.9, 1.7, 2.0]).tolist()
+    [2.9, 1.7, 2.0]
+    """
+    d = np.asarray(distance_km, float)
+    i = np.searchsorted(np.asarray(min_km, float), d, side="right") - 1
+    return np.asarray(stretch, float)[np.clip(i, 0, None)]
+
+
+def fit_band_stretch(distance_km, rtt_ms, min_km, *, refractive_index=1.468, overhead_ms=2.0, within=0.15,
+                     grid=None):
+    """Per distance band, the stretch s of ``2 n s d / c + overhead`` that puts the most measured
+    round trips within ``within`` (relative), ties broken by the least median error (``grid``:
+    the stretches tried, default 1.00 to 4.99 by 0.01).
+
+    >>> rtt = 2e3 * 1.468 * 1.5 * np.array([1000, 2000]) / C_KM_PER_S + 2
+    >>> fit_band_stretch([1000, 2000], rtt, [0]).round(2).tolist()
+    [1.5]
+    """
+    grid = np.arange(1.0, 5.0, 0.01) if grid is None else np.asarray(grid, float)
+    d, rtt = np.asarray(distance_km, float), np.asarray(rtt_ms, float)
+    band = np.searchsorted(np.asarray(min_km, float), d, side="right") - 1
+    out = []
+    for b in range(len(min_km)):
+        db, rb = d[band == b], rtt[band == b]
+        if not db.size:
+            out.append(np.nan)
+            continue
+        err = np.abs(2e3 * refractive_index * grid[:, None] * db[None, :] / C_KM_PER_S + overhead_ms - rb) / rb
+        key = (err <= within + 1e-12).sum(axis=1) - np.median(err, axis=1) / 10  # count first, then median
+        out.append(float(grid[np.argmax(key)]))
+    return np.array(out)
 
 
 def rtt_leo_ms(distance_km, *, altitude_km=550.0, slant_factor=1.3, isl_stretch=1.2,

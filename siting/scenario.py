@@ -153,6 +153,7 @@ class Energy(_Strict):
     cfe_target: Num | None = Field(default=None, ge=0, le=1)  # 24/7 carbon-free share of the plan's load
     cfe_target_per_site: Num | None = Field(default=None, ge=0, le=1)  # ... of each variable site's load
     battery_embodied_kgco2e_per_kwh: Num = Field(ge=0)
+    hydro_firm_basis: Literal["mean", "dry_year", "critical_period"] = "dry_year"  # siting/energy/hydro.py
 
 
 class Network(_Strict):
@@ -181,11 +182,30 @@ class Network(_Strict):
     leo_shells: Path = DATA_DIR / "constellation.csv"
     allow_satellite: Bool = True
     allow_fiber: Bool = True
+    # Internet path stretch: one figure (fiber_internet_stretch) or by distance band, fitted to measured
+    # round trips (data/fiber_stretch_bands.csv, bench/rtt_pairs.py)
+    fiber_stretch_model: Literal["constant", "banded"] = "constant"
+    # satellite capacity per ground cell (siting/geo/cells.py; data/satellite_generations.csv)
+    cell_capacity: Bool = False
+    cell_h3_resolution: Int = Field(default=5, ge=0, le=15)
+    satellite_generation: str = "gen1"
+    cell_percentile: Num = Field(default=50, ge=0, le=100)
+    cell_gbps_per_beam_up: Num | None = Field(default=None, gt=0)  # None: the generation's
+    cell_gbps_per_beam_down: Num | None = Field(default=None, gt=0)
+    cell_beams_per_cell: Num | None = Field(default=None, gt=0)
+    cell_beams_per_satellite: Num | None = Field(default=None, gt=0)
+    inference_up_gbps_per_mw: Num = Field(default=1.0, ge=0)
+    inference_down_gbps_per_mw: Num = Field(default=1.0, ge=0)
 
     def fiber_rtt_ms(self, internet_km, lateral_km):
-        """Fiber round trip (ms) with this network's figures (:func:`siting.physics.rtt_fiber_ms`)."""
+        """Fiber round trip (ms) with this network's figures (:func:`siting.physics.rtt_fiber_ms`);
+        with ``fiber_stretch_model: banded`` the Internet path's stretch by its distance band."""
+        stretch = self.fiber_internet_stretch
+        if self.fiber_stretch_model == "banded":
+            bands = pd.read_csv(DATA_DIR / "fiber_stretch_bands.csv")
+            stretch = physics.banded_stretch(internet_km, bands["min_km"], bands["stretch"])
         return physics.rtt_fiber_ms(internet_km, lateral_km, refractive_index=self.fiber_refractive_index,
-                                    internet_stretch=self.fiber_internet_stretch,
+                                    internet_stretch=stretch,
                                     lateral_stretch=self.fiber_lateral_stretch, overhead_ms=self.fiber_overhead_ms)
 
     def leo_rtt_ms(self, distance_km):

@@ -55,8 +55,8 @@ SPECS = {
     "energy_sources": LayerSpec(
         "energy_sources", "source_id", ("name", "fuel", "capacity_mw"), ("capacity_mw",),
         ("capacity_mw", "estimated_generation_gwh_2017", "price_usd_per_mwh", "water_limit_m3_per_year",
-         "online_year", "lead_time_months"),
-        ("country",)),
+         "online_year", "lead_time_months", "hydro_dry_year_share", "hydro_critical_period_share"),
+        ("country", "basin")),
     "demand": LayerSpec("demand", "region_id", ("name", "population"), ("population",),
                         ("population", "inference_mw", "latency_ms"), ("country",)),
     "pops": LayerSpec("pops", "pop_id", ()),

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from .. import costs, physics
-from ..energy import climate
+from ..energy import climate, hydro
 from ..energy.storage import HourlyInputs, daily_energy_bound, hourly_inputs
 from ..errors import InputError, ScenarioError, clip, show_id
-from ..geo import constellation, groups
+from ..geo import cells, constellation, groups
 from ..geo.layers import read_demand, read_energy_sources, read_pops
 from ..geo.merge import greedy_cluster
 from ..scenario import Scenario
@@ -26,8 +26,8 @@ from ..paths import DATA_DIR
 from .periods import Periods, compute_per_mw, make_periods
 from .pricing import cost_tables, energy_mwh_per_mw_year
 
-__all__ = ["SitingInputs", "UnitCosts", "from_layers", "from_cost_matrix", "LINKS", "Geography", "read_geography",
-           "priced", "cooling_table"]
+__all__ = ["SitingInputs", "UnitCosts", "from_layers", "from_cost_matrix", "LINKS", "Geography", "SiteCells",
+           "site_cells", "cell_capacities", "read_geography", "priced", "cooling_table"]
 
 LINKS = ("fiber", "satellite", "direct")  # "direct": no backhaul decision (plain arrays)
 MAX_MODULES_PER_SITE = 100_000  # more whole modules than HiGHS's integrality tolerance can keep whole
@@ -96,6 +96,11 @@ class SitingInputs:
     embodied_tco2e_per_mw_it: float = 0.0  # building + IT built, per MW IT (reported, not priced)
     battery_tco2e_per_mwh: float = 0.0  # batteries built over the horizon, per MWh of storage (reported)
     periods: Periods | None = None  # investment periods (time: block); None: one period, today's model
+    sat_cell: np.ndarray | None = None  # [K] position of each site's satellite cell (network.cell_capacity)
+    cell_gbps: np.ndarray | None = None  # [N, 2] satellite capacity per cell (Gbps), columns up, down
+    cell_ids: tuple | None = None  # [N] the cells' names (H3 ids), for reports and errors
+    sat_up_gbps_per_mw: float = 1.0  # inference traffic up from a colony's terminals (responses)
+    sat_down_gbps_per_mw: float = 1.0  # ... and down to them (prompts)
 
     def failure_groups(self) -> np.ndarray:
         """The failure-group label of every site (K): a whole group fails together."""
@@ -149,6 +154,7 @@ class SitingInputs:
 
         self._check_water(K, C)
         self._check_periods(K, R)
+        self._check_cells(K)
 
     def _check_periods(self, K: int, R: int) -> None:
         """Periods on these axes; options not yet stated over periods refused with a period axis."""
@@ -168,6 +174,36 @@ class SitingInputs:
             if off:
                 raise ScenarioError(f"{off[0]}: not yet stated over investment periods; with time.years "
                                     f"({per.P} periods) turn it off")
+
+    def _check_cells(self, K: int) -> None:
+        """A cell per site (positions 0..N-1) and a capacity > 0 per cell and direction."""
+        if self.sat_cell is None and self.cell_gbps is None:
+            return
+        if self.sat_cell is None or self.cell_gbps is None:
+            raise InputError("inputs", "sat_cell" if self.sat_cell is None else "cell_gbps",
+                             "satellite cells need both a cell per site and a capacity per cell")
+        cap = np.asarray(self.cell_gbps, float)
+        if cap.ndim != 2 or cap.shape[1] != 2:
+            raise InputError("inputs", "cell_gbps", f"shape {cap.shape}, expected (cells, 2): up, down")
+        ids = self.cell_ids if self.cell_ids is not None else tuple(range(len(cap)))
+        if len(ids) != len(cap):
+            raise InputError("inputs", "cell_ids", f"{len(ids)} names for {len(cap)} cells")
+        bad = np.flatnonzero(~(np.isfinite(cap) & (cap > 0)).all(axis=1))
+        if bad.size:
+            d = int(np.argmin(np.isfinite(cap[bad[0]]) & (cap[bad[0]] > 0)))
+            raise InputError("inputs", f"cell_gbps.{('up', 'down')[d]}",
+                             f"{cap[bad[0], d]} Gbps is not a capacity > 0", ids[bad[0]])
+        cell = np.asarray(self.sat_cell)
+        if cell.shape != (K,) or not np.issubdtype(cell.dtype, np.integer):
+            raise InputError("inputs", "sat_cell", f"{cell.shape} {cell.dtype} cells, expected {K} integer positions")
+        out = np.flatnonzero((cell < 0) | (cell >= len(cap)))
+        if out.size:
+            raise InputError("inputs", "sat_cell", f"position {cell[out[0]]} is outside 0..{len(cap) - 1}",
+                             self.sites["site_id"].iloc[out[0]])
+        for name in ("sat_up_gbps_per_mw", "sat_down_gbps_per_mw"):
+            if not (np.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
+                raise InputError("inputs", name, f"{getattr(self, name)} is not a finite number >= 0")
+        self.sat_cell, self.cell_gbps = cell.astype(np.int64), cap
 
     def _check_water(self, K: int, C: int) -> None:
         """Water per MW IT [K, C] finite and >= 0; water limits [K] >= 0 (inf: none); embodied >= 0."""
@@ -299,9 +335,15 @@ def _plant_table(plants: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
     if "price_usd_per_mwh" in plants:  # a user's own price overrides the estimate
         own = plants["price_usd_per_mwh"].to_numpy(float)
         price = np.where(np.isfinite(own), own, price)
+    basis = sc.energy.hydro_firm_basis
+    own = hydro.share_column(basis)
+    share = hydro.firm_share(basis, plants["fuel"], plants.get("country", pd.Series(None, index=plants.index)),
+                             own=plants[own] if own in plants else None, ids=plants["source_id"])
     firm = (plants["capacity_mw"].to_numpy() * par["firm_fraction"].to_numpy(float)
-            * sc.facility.power_share_available)
-    extra = {c: plants[c].to_numpy() for c in ("failure_group", "water_limit_m3_per_year") if c in plants}
+            * sc.facility.power_share_available * share)
+    _check_basins(plants)
+    extra = {c: plants[c].to_numpy() for c in ("failure_group", "water_limit_m3_per_year", "basin") if c in plants}
+    extra["hydro_firm_share"] = share
     if sc.time.years:  # time to power: the year a plant can first feed a colony
         extra["ready_year"] = _ready_year(plants, par, sc)
     return pd.DataFrame(extra | {"source_id": plants["source_id"].to_numpy(),
@@ -335,6 +377,18 @@ def _ready_year(plants: pd.DataFrame, par: pd.DataFrame, sc: Scenario) -> np.nda
                              f"(time.years[0] = {t.years[0]})", plants["source_id"].iloc[bad[0]])
         ready = np.where(np.isfinite(own), own, ready)
     return ready
+
+
+def _check_basins(plants: pd.DataFrame) -> None:
+    """A layer's ``basin`` column names the river basin of every hydro source (blank elsewhere)."""
+    if "basin" not in plants:
+        return
+    b = plants["basin"]
+    blank = (plants["fuel"] == "hydro").to_numpy() & (b.isna() | (b.astype(str).str.strip() == "")).to_numpy()
+    if blank.any():
+        raise InputError("energy_sources", "basin", "blank at a hydro source: with a basin column every hydro "
+                         "source needs its river basin (its failure group under N-1)",
+                         plants["source_id"].iloc[int(np.argmax(blank))])
 
 
 def _blank_notes(table: pd.DataFrame, id_column: str, fallbacks: dict[str, str]) -> list[str]:
@@ -536,6 +590,56 @@ class Geography:
     water: np.ndarray
     water_limit: np.ndarray | None
     failure_group: np.ndarray | None
+    cells: SiteCells | None = None  # satellite cells (network.cell_capacity)
+
+
+@dataclass(frozen=True)
+class SiteCells:
+    """Each candidate's H3 cell (``position`` [K] into ``ids`` [N]) and the satellites each
+    cell sees above the minimum elevation at ``network.cell_percentile`` over the snapshots [N]."""
+
+    position: np.ndarray
+    ids: tuple
+    sats_in_view: np.ndarray
+
+
+def site_cells(lon, lat, net, notes: list[str] | None = None) -> SiteCells:
+    """Geometry of the satellite cells of points (sites): one H3 cell each, satellites in view per
+    cell at ``network.cell_percentile`` over the constellation's snapshots."""
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+    pos, ids = cells.site_cells(lon, lat, net.cell_h3_resolution)
+    first = np.unique(pos, return_index=True)[1]
+    view = cells.satellites_in_view(lon[first], lat[first], constellation.load_shells(net.leo_shells),
+                                    snapshots=net.leo_snapshots, min_elevation_deg=net.leo_min_elevation_deg)
+    n_view = np.percentile(view, net.cell_percentile, axis=0, method="inverted_cdf")
+    if notes is not None:
+        notes.append(f"satellite cells: {len(lon)} candidates in {len(ids)} H3 cells (resolution "
+                     f"{net.cell_h3_resolution}); satellites in view at the {net.cell_percentile:g}th percentile: "
+                     f"{int(n_view.min())}..{int(n_view.max())}")
+    return SiteCells(pos, tuple(ids), n_view.astype(float))
+
+
+def cell_capacities(geo_cells: SiteCells, site_ids, net) -> np.ndarray:
+    """Capacity (Gbps) per cell [N, 2] (up, down) from the satellites in view and the scenario's
+    satellite generation (``data/satellite_generations.csv``, each figure overridable)."""
+    table = cells.load_generations()
+    if net.satellite_generation not in table.index:
+        raise ScenarioError(f"network.satellite_generation: {clip(repr(net.satellite_generation))} is not a "
+                            f"generation of data/satellite_generations.csv (known: {', '.join(table.index)})")
+    gen = table.loc[net.satellite_generation]
+    per_sat = net.cell_beams_per_satellite or float(gen["beams_per_satellite_per_cell"])
+    per_cell = net.cell_beams_per_cell or float(gen["beams_per_cell"])
+    cap = np.column_stack([cells.cell_capacity_gbps(geo_cells.sats_in_view, per_sat, per_cell, beam)
+                           for beam in (net.cell_gbps_per_beam_up or float(gen["gbps_per_beam_up"]),
+                                        net.cell_gbps_per_beam_down or float(gen["gbps_per_beam_down"]))])
+    empty = np.flatnonzero(cap.min(axis=1) <= 0)
+    if empty.size:
+        k = int(np.flatnonzero(geo_cells.position == empty[0])[0])
+        raise InputError("sites", "cell_gbps", f"cell {geo_cells.ids[empty[0]]} sees no satellite above "
+                         f"{net.leo_min_elevation_deg:g} deg at the {net.cell_percentile:g}th percentile: its "
+                         f"capacity is 0 (lower network.leo_min_elevation_deg or network.cell_percentile)",
+                         list(site_ids)[k])
+    return cap
 
 
 def read_geography(sc: Scenario, *, progress: Callable[[str], None] | None = None) -> Geography:
@@ -578,11 +682,16 @@ def read_geography(sc: Scenario, *, progress: Callable[[str], None] | None = Non
     limit = _water_limits(sites, f, notes)
     d = sc.demand
     group = None
-    if d.n_minus_1_share is not None and (d.failure_group_km is not None or "failure_group" in sites):
+    if d.n_minus_1_share is not None and (d.failure_group_km is not None or "failure_group" in sites
+                                          or "basin" in sites):
         group = groups.failure_groups(sites["longitude"], sites["latitude"], d.failure_group_km,
-                                      sites["failure_group"] if "failure_group" in sites else None)
+                                      sites["failure_group"] if "failure_group" in sites else None,
+                                      basins=sites["basin"] if "basin" in sites else None)
         notes.append(f"N-1: {len(sites)} candidates form {group.max() + 1} failure groups")
-    return Geography(sites, regions, arcs, tuple(notes), hourly, pue_annual, pue_peak, water, limit, group)
+    sat_cells = (site_cells(sites["longitude"], sites["latitude"], sc.network, notes)
+                 if sc.network.cell_capacity else None)
+    return Geography(sites, regions, arcs, tuple(notes), hourly, pue_annual, pue_peak, water, limit, group,
+                     sat_cells)
 
 
 def priced(geo: Geography, sc: Scenario) -> SitingInputs:
@@ -590,6 +699,13 @@ def priced(geo: Geography, sc: Scenario) -> SitingInputs:
     :func:`siting.inputs.pricing.cost_tables` and the scenario's scalars); ``geo`` is not changed."""
     f, d = sc.facility, sc.demand
     sites, cooling = geo.sites.copy(), cooling_table(sc)
+    net = sc.network
+    cell = {}
+    if geo.cells is not None:
+        cell = dict(sat_cell=geo.cells.position, cell_gbps=cell_capacities(geo.cells, sites["site_id"], net),
+                    cell_ids=geo.cells.ids, sat_up_gbps_per_mw=net.inference_up_gbps_per_mw,
+                    sat_down_gbps_per_mw=net.inference_down_gbps_per_mw)
+        sites["sat_cell"] = np.asarray(geo.cells.ids, dtype=object)[geo.cells.position]
     it, site, fiber, sat = cost_tables(sites, cooling, sc, geo.pue_annual, geo.water)
     mwh_per_mw_pv = (f.utilisation * costs.HOURS_PER_YEAR
                      * float(costs.pv_annuity_factor(sc.money.discount_rate, sc.money.lifetime_years)))
@@ -613,7 +729,7 @@ def priced(geo: Geography, sc: Scenario) -> SitingInputs:
                         embodied_tco2e_per_mw_it=f.embodied_tco2e_per_mw_it,
                         battery_tco2e_per_mwh=sc.energy.battery_embodied_kgco2e_per_kwh
                         * float(np.ceil(sc.money.lifetime_years / sc.energy.battery_life_years)),
-                        periods=periods)
+                        periods=periods, **cell)
 
 
 def _periods(sites: pd.DataFrame, regions: pd.DataFrame, sc: Scenario) -> Periods:

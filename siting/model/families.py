@@ -541,11 +541,57 @@ def module_delivery(inp, ix: Layout, vs) -> list[Rows]:
     return [rows("module_delivery", P, body, le=per.build_years * per.modules_per_year, across_periods=True)]
 
 
+def satellite_cells(inp, ix: Layout, vs) -> list[Rows]:
+    """g_d sum_{k in n} sum_r serve[r,k,sat] + g_t sum_{k in n} train_sat[k] <= cap[n,d]   (cell n, direction d);
+    u sat_units[k] <= u ceil(B_k / u)   (no site buys more satellite units than its cell carries).
+
+    Satellite cells (``network.cell_capacity``, :mod:`siting.geo.cells`): the satellite traffic
+    of every site in one ground cell shares the cell's capacity in each direction d (up: the
+    responses a colony sends, g_up Gbps per MW; down: the prompts it receives). ``B_k`` =
+    min_d max(g / g_d, 1) cap[cell(k), d] bounds the Gbps the units of site k can ever carry (g
+    the Gbps per MW the units are sized on), so a site never buys more units than its cell holds.
+    Rows are indexed by the flat (cell, direction) pair ``u * D + d`` over the cells that hold a
+    satellite site; a period or scenario index is one more axis of ``cap`` and of that flat key.
+    """
+    if inp.sat_cell is None or not len(ix.sat_sites):
+        return []
+    cap = np.asarray(inp.cell_gbps, float)  # [N, D]
+    D = cap.shape[1]
+    g_dir = np.array([inp.sat_up_gbps_per_mw, inp.sat_down_gbps_per_mw], float)[:D]
+    ss = ix.sat_sites
+    used = np.unique(inp.sat_cell[ss])
+    U = len(used)
+    row_of_cell = np.full(len(cap), -1, np.int64)
+    row_of_cell[used] = np.arange(U)
+    sa = np.flatnonzero(ix.sat)
+    order, rank, counts = grouped(row_of_cell[inp.sat_cell[ix.site[sa]]], U)
+    cell_row = row_of_cell[inp.sat_cell[ix.site[sa[order]]]]
+    d = np.repeat(np.arange(D), len(sa))
+    body = [terms("serve", np.tile(cell_row, D) * D + d, np.tile(rank, D), np.tile(sa[order], D), g_dir[d])]
+    if "train_sat" in vs:  # keyed by every site: those of the used cells, after the cell's arcs
+        o2, r2, _ = grouped(row_of_cell[inp.sat_cell[ss]], U)
+        crow = row_of_cell[inp.sat_cell[ss[o2]]]
+        d2 = np.repeat(np.arange(D), len(ss))
+        body.append(terms("train_sat", np.tile(crow, D) * D + d2, np.tile(counts[crow] + r2, D),
+                          np.tile(ss[o2], D), inp.training_gbps_per_mw))
+    out = [rows("sat_cell", U * D, body, le=cap[used].ravel())]
+    traffic = training_traffic(inp) and "train_sat" in vs
+    g = max(inp.gbps_per_mw, inp.training_gbps_per_mw) if traffic else inp.gbps_per_mw
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reach = np.where(g_dir > 0, np.maximum(g / g_dir, 1.0), np.inf)[None, :] * cap[inp.sat_cell[ss]]
+    most = np.ceil(reach.min(axis=1) / inp.sat_unit_gbps - 1e-9) * inp.sat_unit_gbps
+    keep = np.isfinite(most)
+    r = np.arange(int(keep.sum()))
+    out.append(rows("sat_cell_units", len(r), [terms("sat_units", r, 0, np.flatnonzero(keep), inp.sat_unit_gbps)],
+                    le=most[keep]))
+    return out
+
+
 # the statement, in row order: every family of the model, each returning no rows when it is off
 FAMILIES = (demand, training, capacity, modules, cooling, cooling_density, power, backhaul, resilience,
             max_sites, n_minus_1, water, climate_power, hourly_balance, storage, storage_capacity,
             storage_throughput, overbuild, grid_import, cfe,
-            build_order, growth, jurisdiction_cap, module_delivery)
+            build_order, growth, jurisdiction_cap, module_delivery, satellite_cells)
 
 
 def math_table() -> str:

@@ -85,6 +85,11 @@ def audit(plan, inp, tol: float = 1e-5) -> list[str]:
     if np.any(a["mw"] < -tol):
         bad.append("assignments: negative flow")
     bad += n_minus_1_findings(plan, inp)
+    if "cell_headroom_up_gbps" in s:  # satellite cells: every open site's cell within its capacity
+        for d in ("up", "down"):
+            for row in s[s[f"cell_headroom_{d}_gbps"] < -tol * np.maximum(1.0, s[f"cell_{d}_gbps"])].itertuples():
+                bad.append(f"satellite cell: {row.sat_cell} of site {row.site_id} is over its {d} capacity by "
+                           f"{-getattr(row, f'cell_headroom_{d}_gbps'):.6g} Gbps")
     return bad
 
 

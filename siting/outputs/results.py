@@ -219,6 +219,8 @@ def make_plan(inp: SitingInputs, dec: Decisions, report: SolveReport, *,
     s["sat_gbps"] = units * inp.sat_unit_gbps
     s["backhaul"] = np.select([dec.fiber & (units > 0), dec.fiber, units > 0],
                               ["fiber+satellite", "fiber", "satellite"], "none")
+    if inp.sat_cell is not None:
+        s = s.assign(**_cell_columns(inp, dec, s["satellite_mw"].to_numpy()))
     load_mw = (it * inp.load_pue()).sum(axis=1)
     if inp.climate_pue_peak is not None:
         s["pue_peak"] = np.where(dec.open, inp.load_pue()[np.arange(K), chosen], np.nan)
@@ -291,6 +293,21 @@ def make_plan(inp: SitingInputs, dec: Decisions, report: SolveReport, *,
         carbon_water=_carbon_water(inp, sites), solver=report.solver, strategy=report.strategy,
         phases=tuple(report.to_dict()["phases"]), notes=tuple(inp.notes), run=run or {}, buildout=buildout)
     return Plan(sites, assignments, regions, costs, report, summary, dec, table, periods)
+
+
+def _cell_columns(inp: SitingInputs, dec: Decisions, satellite_mw: np.ndarray) -> dict[str, np.ndarray]:
+    """Per site: its satellite cell, its satellite traffic up and down (Gbps: inference at
+    ``sat_up/down_gbps_per_mw`` plus training traffic by satellite), the cell's capacity and the
+    headroom the whole cell has left (capacity minus every site's traffic in it), per direction."""
+    cell, N = inp.sat_cell, len(inp.cell_gbps)
+    train = dec.train_sat_mw * inp.training_gbps_per_mw if dec.train_sat_mw is not None else 0.0
+    out = {"sat_cell": np.asarray(inp.cell_ids, dtype=object)[cell] if inp.cell_ids is not None else cell}
+    for d, (name, g) in enumerate((("up", inp.sat_up_gbps_per_mw), ("down", inp.sat_down_gbps_per_mw))):
+        traffic = satellite_mw * g + train
+        out[f"sat_{name}_gbps"] = traffic
+        out[f"cell_{name}_gbps"] = inp.cell_gbps[cell, d]
+        out[f"cell_headroom_{name}_gbps"] = (inp.cell_gbps[:, d] - np.bincount(cell, traffic, N))[cell]
+    return out
 
 
 def _curtailment(inp: SitingInputs, dec: Decisions, load_mw: np.ndarray) -> np.ndarray:

@@ -119,6 +119,11 @@ def test_cli_rtt_prints_fiber_and_leo_side_by_side():
     assert res.exit_code == 0, res.output
     assert "3,866 km" in res.output or "3,865 km" in res.output
     assert "fiber (model)" in res.output and "LEO p95" in res.output and "closed form" in res.output
+    # both ends' cells: mid-latitudes see more than 8 Gen1 satellites, so the EPFD ceiling of 8
+    # beams binds: 8 x 0.25 = 2 Gbps up, 8 x 1 = 8 Gbps down
+    assert res.output.count("2.00 Gbps up,   8.00 Gbps down") == 2
+    res = CliRunner().invoke(main, ["rtt", "47.61,-122.33", "40.71,-74.01", "--set", "network.cell_h3_resolution=16"])
+    assert res.exit_code == 2 and "cell_h3_resolution" in res.output
     res = CliRunner().invoke(main, ["rtt", "-33.9,151.2", "north"])
     assert res.exit_code == 2 and "LAT,LON" in res.output
 

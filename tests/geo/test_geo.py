@@ -103,5 +103,5 @@ def test_merging_and_capacity_factor_prices(tmp_path):
     inp = from_layers(load_scenario(path, SIMPLE[:-2] + ["candidates.merge_km=50"]))
     assert len(inp.sites) == 1
     site = inp.sites.iloc[0]
-    assert site["firm_mw"] == pytest.approx(2000 * 0.5)
+    assert site["firm_mw"] == pytest.approx(2000 * 0.5 * 0.65)  # hydro firmed on a dry year (global 0.65)
     assert site["price_usd_per_mwh"] == pytest.approx((27.5 + 55) / 2)

@@ -1,0 +1,121 @@
+"""Satellite capacity per ground cell (issue 21): the satellite_cells family, cell geometry and
+capacity from a tiny constellation, and the bad-input errors. Every answer worked out by hand."""
+
+from __future__ import annotations
+
+import h3
+import numpy as np
+import pandas as pd
+import pytest
+
+from siting.errors import InputError, ScenarioError
+from siting.geo import cells
+from siting.inputs.inputs import SiteCells, cell_capacities
+from siting.scenario import load_scenario
+from tests.helpers import check, tiny
+
+# one region of 10 MW; site 0 (1/MW) by satellite only, site 1 (2/MW) by satellite or a fiber
+# lateral costing 20; a satellite unit is 10 Gbps for 1, inference 1 Gbps per MW each way
+ARCS = [(0, 0, "satellite", 40), (0, 1, "satellite", 40), (0, 1, "fiber", 30)]
+COMMON = dict(site_fixed=[0, 0], per_mw=[1, 2], fiber_cost=20, sat_unit_cost=1, sat_unit_gbps=10, gbps_per_mw=1)
+
+
+def _cells(cell_of_site, up, down=(100.0, 100.0)):
+    n = max(cell_of_site) + 1
+    return dict(sat_cell=np.array(cell_of_site), cell_gbps=np.column_stack([up[:n], down[:n]]),
+                cell_ids=tuple(f"c{i}" for i in range(n)))
+
+
+@pytest.mark.family("satellite_cells")
+def test_two_colonies_in_one_cell_share_its_uplink():
+    # no cell limit: all 10 MW at site 0 by satellite: IT 10 + 1 unit = 11
+    plan = check(tiny([500, 500], [10], ARCS, **COMMON), 11.0)
+    assert plan.sites["sat_units"].tolist() == [1, 0]
+    # both sites in one cell of 4 Gbps up: at most 4 MW by satellite in the cell (1 Gbps/MW up).
+    # Site 0 takes 4 MW by satellite (4 + 1 unit = 5); the other 6 MW go to site 1 over fiber
+    # (6 x 2 + 20 = 32), not by satellite (same cell, full): 5 + 32 = 37. All at site 1 by fiber
+    # would cost 20 + 20 = 40 > 37.
+    plan = check(tiny([500, 500], [10], ARCS, **COMMON, **_cells([0, 0], up=(4.0,))), 37.0)
+    mw = plan.assignments.groupby("link")["mw"].sum().to_dict()
+    assert mw == pytest.approx({"satellite": 4.0, "fiber": 6.0})
+    assert plan.sites["sat_units"].tolist() == [1, 0]
+    # sites.csv: each site's cell, its satellite Gbps (4 up at site 0) and the cell's headroom (4 - 4)
+    shown = plan.sites[["sat_cell", "sat_up_gbps", "cell_up_gbps", "cell_headroom_up_gbps", "cell_headroom_down_gbps"]]
+    assert shown.values.tolist() == [["c0", 4.0, 4.0, 0.0, 96.0], ["c0", 0.0, 4.0, 0.0, 96.0]]
+    # site 1 in a cell of its own with 6 Gbps up: it takes the 6 MW by satellite instead of
+    # fiber: 5 + (6 x 2 + 1 unit) = 18
+    plan = check(tiny([500, 500], [10], ARCS, **COMMON, **_cells([0, 1], up=(4.0, 6.0))), 18.0)
+    assert plan.assignments.groupby("link")["mw"].sum().to_dict() == pytest.approx({"satellite": 10.0})
+    # the down direction binds when it is the smaller: 2 Gbps per MW down into 8 Gbps -> 4 MW again
+    inp = tiny([500, 500], [10], ARCS, **COMMON, sat_down_gbps_per_mw=2.0,
+               **_cells([0, 0], up=(100.0,), down=(8.0,)))
+    check(inp, 37.0)
+
+
+@pytest.mark.family("satellite_cells")
+def test_a_site_buys_no_more_units_than_its_cell_carries():
+    # the sat_cell_units row: a cell of 4 Gbps (both ways) bounds site 0's units by ceil(4 / 10) = 1
+    from siting.model import compile_inputs
+
+    inp = tiny([500, 500], [10], ARCS, **COMMON, **_cells([0, 0], up=(4.0,), down=(4.0,)))
+    comp = compile_inputs(inp)
+    r = comp.rows["sat_cell_units"]
+    assert comp.sf.row_upper[r].tolist() == [10.0, 10.0]  # 10 Gbps x 1 unit, for each satellite site
+
+
+def test_cell_capacity_by_hand_from_a_tiny_constellation():
+    # one equatorial plane of 45 satellites at 550 km (8 deg apart), seen at t = 0. From (0, 0):
+    # the satellite overhead and the two 8 deg away (elevation atan((cos 8 - 6371/6921) / sin 8)
+    # = 26.6 deg) are above 25 deg, 16 deg away is below the horizon -> 3. From (4, 0): those at
+    # 0 and 8 deg longitude are 4 deg away (elevation 63 deg), the one at -8 is 12 deg away
+    # (15.5 deg) -> 2. The two points are ~445 km apart: two H3 resolution-5 cells.
+    ring = pd.DataFrame({"planes": [1], "sats_per_plane": [45], "inclination_deg": [0.0],
+                         "altitude_km": [550.0], "phase_factor": [0]})
+    assert cells.satellites_in_view([0.0, 4.0], [0.0, 0.0], ring, snapshots=1).tolist() == [[3, 2]]
+    centre_lat, centre_lon = h3.cell_to_latlng(h3.latlng_to_cell(0.0, 0.0, 5))  # a third site, in cell 0
+    pos, ids = cells.site_cells([0.0, 4.0, centre_lon], [0.0, 0.0, centre_lat], 5)
+    assert pos.tolist() == [0, 1, 0] and len(ids) == 2
+    # Gen1: up 0.25 Gbps a beam, down 1.0, one beam per satellite, at most 8 per cell:
+    # cell 0: min(3, 8) beams -> 0.75 up, 3 down; cell 1: 0.5 up, 2 down
+    net = load_scenario(None, []).network
+    sites = ["a", "b", "c"]
+    cap = cell_capacities(SiteCells(pos, tuple(ids), np.array([3.0, 2.0])), sites, net)
+    assert cap.tolist() == [[0.75, 3.0], [0.5, 2.0]]
+    # 4 beams per satellite: cell 0 reaches the EPFD ceiling of 8 beams (2 up, 8 down)
+    net = load_scenario(None, ["network.cell_beams_per_satellite=4"]).network
+    cap = cell_capacities(SiteCells(pos, tuple(ids), np.array([3.0, 2.0])), sites, net)
+    assert cap.tolist() == [[2.0, 8.0], [2.0, 8.0]]
+
+
+def test_bad_cell_inputs_name_the_field_and_row():
+    with pytest.raises(InputError, match=r"cell_gbps.up', row 'c1': 0.0 Gbps is not a capacity > 0"):
+        tiny([500, 500], [10], ARCS, **COMMON, **_cells([0, 1], up=(4.0, 0.0)))
+    with pytest.raises(InputError, match=r"sat_cell', row 'S1': position 2 is outside 0..1"):
+        tiny([500, 500], [10], ARCS, **COMMON, sat_cell=np.array([0, 2]), cell_gbps=np.ones((2, 2)))
+    with pytest.raises(InputError, match="cell_h3_resolution.*16 is not an H3 resolution"):
+        cells.site_cells([0.0], [0.0], 16)
+    with pytest.raises(ScenarioError, match="cell_h3_resolution"):
+        load_scenario(None, ["network.cell_h3_resolution=16"])
+    with pytest.raises(ScenarioError, match="cell_gbps_per_beam_up"):
+        load_scenario(None, ["network.cell_gbps_per_beam_up=0"])
+    net = load_scenario(None, ["network.satellite_generation=gen9"]).network
+    with pytest.raises(ScenarioError, match="satellite_generation: 'gen9' is not a generation"):
+        cell_capacities(SiteCells(np.array([0]), ("x",), np.array([3.0])), ["a"], net)
+    with pytest.raises(InputError, match=r"sites: field 'cell_gbps', row 'a': cell x sees no satellite"):
+        cell_capacities(SiteCells(np.array([0]), ("x",), np.array([0.0])), ["a"],
+                        load_scenario(None, []).network)
+
+
+def test_classic_pins_todays_default_and_best_turns_every_switch_on():
+    from siting.paths import MODELS_DIR
+
+    def fields(sc):
+        return sc.model_dump(exclude={"name", "description"})
+
+    classic = load_scenario(MODELS_DIR / "classic.yaml")
+    assert classic.energy.hydro_firm_basis == "mean"  # the one switch the default turned (dry_year)
+    assert fields(classic) == fields(load_scenario(None, ["energy.hydro_firm_basis=mean"]))
+    best = load_scenario(MODELS_DIR / "best.yaml")
+    assert (best.network.leo_model, best.network.cell_capacity, best.network.fiber_stretch_model,
+            best.candidates.rank_by, best.facility.climate, best.energy.hydro_firm_basis) == (
+        "constellation", True, "banded", "cost", True, "dry_year")
