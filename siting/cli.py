@@ -11,10 +11,11 @@ from pathlib import Path
 
 import click
 
-from .errors import NoSolutionError, SitingError, clip
+from .errors import NoSolutionError, PlanCheckError, SitingError, clip
 from .scenario import load_scenario
 
 EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_NOT_WITHIN_GAP, EXIT_NO_SOLUTION, EXIT_WRITE_FAILED = 1, 2, 3, 4, 5
+EXIT_CHECK_FAILED = 6  # a plan broke a rule of the independent post-check: a fault of the tool
 EXIT_INTERRUPTED = 130
 
 
@@ -65,8 +66,9 @@ def main():
 
 def _fail_on(exc: BaseException, debug: bool, interrupted: str) -> None:
     """The one mapping of errors to messages and exit codes for every command: 4 no plan, 5 the
-    outputs could not be written, 2 any other bad input, 130 interrupted, 1 unexpected (never a
-    traceback unless ``--debug``)."""
+    outputs could not be written, 6 a plan failed the independent post-check (the message names
+    the families), 2 any other bad input, 130 interrupted, 1 unexpected (never a traceback unless
+    ``--debug``)."""
     from .outputs.outdir import WriteError
 
     if isinstance(exc, KeyboardInterrupt):
@@ -75,6 +77,8 @@ def _fail_on(exc: BaseException, debug: bool, interrupted: str) -> None:
         _fail(exc, EXIT_NO_SOLUTION)
     if isinstance(exc, WriteError):
         _fail(exc, EXIT_WRITE_FAILED)
+    if isinstance(exc, PlanCheckError):
+        _fail(exc, EXIT_CHECK_FAILED)
     if isinstance(exc, SitingError):
         _fail(exc, EXIT_BAD_INPUT)
     if isinstance(exc, MemoryError):
@@ -126,7 +130,7 @@ def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, qui
         written = bool(manifest) and manifest.get("run_id") == run_id
         _fail_on(exc, debug, f"interrupted after writing: {out} holds the new plan, complete" if written
                  else f"interrupted: nothing written; {out or 'the output folder'} is as it was")
-    click.echo(_summary_text(run.plan, out))
+    click.echo(_summary_text(run.plan, out, sc.demand.n_minus_1_share))
     if not run.plan.summary.within_gap:
         click.echo(f"warning: plan not proven within the {sc.solver.mip_gap:.2%} gap "
                    f"(termination: {run.plan.report.termination})", err=True)
@@ -134,7 +138,13 @@ def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, qui
     _exit(0)
 
 
-def _summary_text(plan, out: Path) -> str:
+def _checked(n1: float | None) -> list[str]:
+    """What the post-check proved of the plan (it raised otherwise)."""
+    return ["every rule recomputed from the plan's tables (independent post-check)"] + (
+        [f"survives the loss of any one failure group with {n1:g} of each region's MW"] if n1 else [])
+
+
+def _summary_text(plan, out: Path, n_minus_1_share: float | None = None) -> str:
     from .outputs.results import OUTPUT_FILES
 
     s, rep = plan.summary, plan.report
@@ -151,6 +161,8 @@ def _summary_text(plan, out: Path) -> str:
         f"plan: {s.plan.sites} sites, {s.plan.it_mw:,.0f} MW IT, inference "
         f"{s.plan.inference_mw:,.0f} MW ({s.plan.satellite_share:.1%} by satellite), "
         f"training {s.plan.training_mw:,.0f} MW, unmet {s.plan.unmet_mw:,.1f} MW",
+        *[f"checked: {line}" for line in _checked(n_minus_1_share)],
+        *[str(n) for n in rep.notes],
         "",
         f"{'site':28} {'fuel':8} {'IT MW':>7} {'cooling':13} {'$/MWh':>6} {'backhaul':15} {'PV M$':>9}",
     ]
@@ -399,6 +411,8 @@ def alternatives(scenario, slack, count, overrides, out, time_limit, quiet, debu
         names = [f"{n} ({k}/{len(alt.plans)})" for n, k in zip(s.loc[s["role"] == role, "name"],
                                                                s.loc[s["role"] == role, "in_plans"])]
         click.echo(f"{role}: {len(names)}" + (": " + "; ".join(names) if names else ""))
+    for note in alt.notes:
+        click.echo(note, err=note.startswith("warning"))
     click.echo(f"wrote {out}/ ({', '.join(ALTERNATIVE_FILES)})")
 
 

@@ -18,13 +18,15 @@ from .inputs.inputs import SitingInputs, from_layers
 from .model import Compiled, compile_inputs, read_decisions, start_vector
 from .model.decisions import Decisions
 from .model.estimate import check_fits, estimate
+from .model.polish import polish
 from .model.warmstart import keep_start, lift, restrict_sites
+from .outputs.audit import require_clean
 from .outputs.outdir import Written
 from .outputs.results import Plan, make_plan, write_outputs
 from .scenario import Scenario, WarmStart
-from .solve import Phase, Reoptimizer, SolveOptions, SolveReport, StandardForm, Termination, feasible, solve
+from .solve import Phase, Reoptimizer, SolveOptions, SolveReport, StandardForm, Termination, feasible, relative_gap, solve
 
-__all__ = ["Run", "Solved", "compile_checked", "solve_model", "solve_scenario", "solve_inputs", "solve_report",
+__all__ = ["Run", "Solved", "compile_checked", "check_decisions", "precheck", "explain_no_plan", "solve_model", "solve_scenario", "solve_inputs", "solve_report",
            "solve_from_subset", "options_from", "run_info"]
 
 
@@ -108,9 +110,44 @@ def solve_model(inp: SitingInputs, opts: SolveOptions, *, compiled: Compiled | N
         report = solve(sf, opts, restrict=comp.open_mask, start=x0, progress=say,
                        support=comp.support_mask, lazy=_rows_of(comp.lazy_rows, sf))
     report = keep_start(sf, report, x0)
+    report = _polished(comp, inp, sf, report, say)
     if build_s is not None:
         report = dataclasses.replace(report, build_s=build_s)
     return Solved(report, None if report.x is None else read_decisions(comp, inp, report.x), comp)
+
+
+def _polished(comp: Compiled, inp: SitingInputs, sf: StandardForm, report: SolveReport,
+              say: Callable[[str], None]) -> SolveReport:
+    """``report`` with its plan polished (:func:`~siting.model.polish.polish`: open sites with no IT
+    load closed, unused fiber and satellite units dropped, each move kept only where the model still
+    holds and the cost falls), re-costed, its gap re-measured from the same bound and a ``polish``
+    phase and notes saying what changed."""
+    if report.x is None:
+        return report
+    t0 = time.perf_counter()
+    done = polish(comp, inp, report.x, sf)
+    if not done.moves:
+        return report
+    for move in done.moves:
+        say(f"polish: {move}")
+    say(f"polish: PV cost {report.objective:,.3f} -> {done.objective:,.3f} M$")
+    return dataclasses.replace(
+        report, x=done.x, objective=done.objective, gap=relative_gap(done.objective, report.best_bound),
+        phases=report.phases + (Phase("polish", report.termination, done.objective, time.perf_counter() - t0),),
+        notes=report.notes + tuple(f"polish: {m}" for m in done.moves))
+
+
+def check_decisions(inp: SitingInputs, dec: Decisions, report: SolveReport, *, where: str = "",
+                    objective: float | None = None) -> Plan:
+    """The plan of ``dec`` as tables, run through the independent post-check
+    (:func:`~siting.outputs.audit.require_clean`; :class:`~siting.errors.PlanCheckError` naming the
+    families it breaks). ``objective``: the plan's true PV cost where the report's objective is
+    another one (an alternative's)."""
+    if objective is not None:
+        report = dataclasses.replace(report, objective=objective)
+    plan = make_plan(inp, dec, report)
+    require_clean(plan, inp, where)
+    return plan
 
 
 def _rows_of(mask: np.ndarray | None, sf: StandardForm) -> np.ndarray | None:
@@ -161,13 +198,9 @@ def solve_from_subset(inp: SitingInputs, opts: SolveOptions, warm: WarmStart, *,
     return report, done.decisions
 
 
-def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario",
-                 description: str = "", progress: Callable[[str], None] | None = None,
-                 inputs_s: float | None = None, run: dict | None = None,
-                 warm_start: WarmStart | None = None) -> Plan:
-    """Build and solve the model for ready inputs; raise :class:`NoSolutionError` if no plan.
-
-    ``warm_start``: solve a subset of the candidates first (:func:`solve_from_subset`)."""
+def precheck(inp: SitingInputs, *, progress: Callable[[str], None] | None = None) -> None:
+    """What makes the scenario infeasible whatever the solver does (:func:`~siting.inputs.diagnose.diagnose`):
+    raise :class:`NoSolutionError` naming it; report its warnings. Every command runs it before solving."""
     say = progress or (lambda _m: None)
     findings = diagnose(inp)
     errors = [f.message for f in findings if f.severity == "error"]
@@ -175,20 +208,47 @@ def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario
         say(line)
     if errors:
         raise NoSolutionError("the scenario cannot be met:\n  " + listed(errors))
+
+
+def explain_no_plan(inp: SitingInputs, opts: SolveOptions, report: SolveReport, *,
+                    progress: Callable[[str], None] | None = None) -> None:
+    """Raise :class:`NoSolutionError` saying why a solve of ``inp`` ended with no plan: when infeasible,
+    the regions left short (an elastic re-solve finds them); else the solver's ending."""
+    say = progress or (lambda _m: None)
+    if report.termination in (Termination.INFEASIBLE, Termination.INFEASIBLE_OR_UNBOUNDED):
+        say("infeasible: re-solving with elastic demand to find what to relax")
+        _, short = solve_report(elastic(inp), dataclasses.replace(opts, strategy="plain"))
+        raise NoSolutionError(explain_infeasible(inp, None if short is None else short.unmet_mw))
+    if report.termination == Termination.MODEL_EMPTY:
+        raise NoSolutionError("no plan: the model is empty (no candidate site and no demand)")
+    raise NoSolutionError(
+        f"no plan: the solver ended '{report.termination}' without a feasible solution"
+        + (" (raise --time-limit)" if report.termination == Termination.TIME_LIMIT else ""))
+
+
+def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario",
+                 description: str = "", progress: Callable[[str], None] | None = None,
+                 inputs_s: float | None = None, run: dict | None = None,
+                 warm_start: WarmStart | None = None, check: bool = True) -> Plan:
+    """Build and solve the model for ready inputs; raise :class:`NoSolutionError` if no plan.
+
+    ``warm_start``: solve a subset of the candidates first (:func:`solve_from_subset`). ``check``:
+    run the independent post-check (:func:`~siting.outputs.audit.require_clean`: every rule, N-1
+    survival included) and raise :class:`~siting.errors.PlanCheckError` naming the families the
+    plan breaks (off only for the N-1 loop's rounds, which check the plan themselves)."""
+    say = progress or (lambda _m: None)
+    precheck(inp, progress=say)
     report, dec = (solve_report(inp, opts, progress=say) if warm_start is None
                    else solve_from_subset(inp, opts, warm_start, progress=say))
     if report.x is None:
-        if report.termination in (Termination.INFEASIBLE, Termination.INFEASIBLE_OR_UNBOUNDED):
-            say("infeasible: re-solving with elastic demand to find what to relax")
-            _, short = solve_report(elastic(inp), dataclasses.replace(opts, strategy="plain"))
-            raise NoSolutionError(explain_infeasible(inp, None if short is None else short.unmet_mw))
-        if report.termination == Termination.MODEL_EMPTY:
-            raise NoSolutionError("no plan: the model is empty (no candidate site and no demand)")
-        raise NoSolutionError(
-            f"no plan: the solver ended '{report.termination}' without a feasible solution"
-            + (" (raise --time-limit)" if report.termination == Termination.TIME_LIMIT else ""))
-    return make_plan(inp, dec, report, scenario_name=name, description=description, inputs_s=inputs_s,
+        explain_no_plan(inp, opts, report, progress=say)
+    plan = make_plan(inp, dec, report, scenario_name=name, description=description, inputs_s=inputs_s,
                      run=run, mip_gap=opts.mip_gap)
+    if check:
+        say("post-check: every rule recomputed from the plan's tables" +
+            (", N-1 survival of every failure group" if inp.n_minus_1_share is not None else ""))
+        require_clean(plan, inp)
+    return plan
 
 
 def run_info(scenario_file: str | Path | None = None, overrides=()) -> dict:

@@ -384,6 +384,7 @@ class _Group:
 
 def _solve_chunk(items: list[dict], prepared: list[tuple], cache_dir: str | None, keep_plans: bool) -> list:
     """Solve one chunk of a structure group in order; ``[(row, (plan, inputs) or None)]``."""
+    from ..outputs.audit import require_clean
     from ..outputs.results import make_plan
     from ..pipeline import options_from
 
@@ -402,6 +403,7 @@ def _solve_chunk(items: list[dict], prepared: list[tuple], cache_dir: str | None
                 else:
                     plan = make_plan(inp, dec, report, scenario_name=sc.name, inputs_s=inputs_s,
                                      mip_gap=sc.solver.mip_gap)
+                    require_clean(plan, inp)  # a plan that breaks a rule is a failed row, never "optimal"
                     row = Row.of_plan(name, plan, list(inp.cooling["cooling"]), **times)
                     payload = (plan, inp) if keep_plans else None
             except Exception as exc:  # recorded, and the sweep goes on
