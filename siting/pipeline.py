@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import NoSolutionError
+from .errors import NoSolutionError, ScenarioError
 from .inputs.diagnose import diagnose, elastic, explain_infeasible, grouped, listed
 from .inputs.inputs import SitingInputs, from_layers
 from .model import Compiled, compile_inputs, read_decisions, start_vector
@@ -23,7 +23,7 @@ from .model.warmstart import keep_start, lift, restrict_sites
 from .outputs.audit import require_clean
 from .outputs.outdir import Written
 from .outputs.results import Plan, make_plan, write_outputs
-from .scenario import Scenario, WarmStart
+from .scenario import Scenario, WarmStart, load_scenario
 from .solve import Phase, Reoptimizer, SolveOptions, SolveReport, StandardForm, Termination, feasible, relative_gap, solve
 
 __all__ = ["Run", "Solved", "compile_checked", "check_decisions", "precheck", "explain_no_plan", "solve_model", "solve_scenario", "solve_inputs", "solve_report",
@@ -263,9 +263,22 @@ def run_info(scenario_file: str | Path | None = None, overrides=()) -> dict:
             "cpu_count": os.cpu_count()}
 
 
-def solve_scenario(sc: Scenario, *, progress: Callable[[str], None] | None = None,
+def solve_scenario(sc: Scenario | str | os.PathLike, *, overrides=(), progress: Callable[[str], None] | None = None,
                    log: bool = False, run: dict | None = None) -> Run:
-    """Read the layers, build the inputs, solve and return the plan (nothing written)."""
+    """Read the layers, build the inputs, solve and return the plan (nothing written).
+
+    ``sc``: a loaded :class:`Scenario`, or the path of a scenario file (loaded with ``overrides``,
+    ``a.b=value`` strings, as ``siting solve`` loads it)."""
+    if isinstance(sc, str | os.PathLike):
+        if run is None:
+            run = run_info(sc, list(overrides))
+        sc = load_scenario(sc, list(overrides))
+    elif not isinstance(sc, Scenario):
+        raise ScenarioError(f"solve_scenario: expected a Scenario (siting.scenario.load_scenario) or the path of "
+                            f"a scenario file, got {type(sc).__name__}")
+    elif overrides:
+        raise ScenarioError("solve_scenario: overrides apply to a scenario file's path; for a loaded Scenario "
+                            "pass them to load_scenario")
     say = progress or (lambda _m: None)
     t0 = time.perf_counter()
     inp = from_layers(sc, progress=say)
