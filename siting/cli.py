@@ -106,7 +106,10 @@ def _fail_on(exc: BaseException, debug: bool, interrupted: str) -> None:
 @click.option("--log", is_flag=True, help="Show the HiGHS log.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 @click.option("--debug", is_flag=True, help="Show a traceback on an unexpected error.")
-def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, quiet, debug):
+@click.option("--replace-proven", is_flag=True,
+              help="Replace a plan proven within its gap in --out (same scenario) even by a dearer plan that is "
+                   "not proven; without it such a plan is written to <out>.unproven and the proven one kept.")
+def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, quiet, debug, replace_proven):
     """Solve SCENARIO (default: the built-in models/default.yaml) and write the plan."""
     from .outputs.outdir import check_out, read_manifest, safe_name
     from .pipeline import run_info, solve_scenario
@@ -121,8 +124,15 @@ def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, qui
         out = Path(out) if out else Path("results") / safe_name(sc.name)
         check_out(out)
         progress(f"scenario '{clip(sc.name)}'")
+        proven = None if replace_proven else _proven_plan_in(out, sc)
         run = solve_scenario(sc, progress=progress, log=log,
                              run=run_info(scenario, list(overrides) + extra))
+        kept = out
+        if proven is not None and not run.plan.summary.within_gap and run.plan.report.objective > proven * (1 + 1e-9):
+            out = out.with_name(f"{out.name}.unproven")
+            check_out(out)
+            progress(f"{kept} holds a plan proven within its gap for this scenario ({proven:,.1f} M$), cheaper than "
+                     f"this one, which is not proven: keeping it and writing this plan to {out}")
         progress("writing outputs")
         run.write(out, run_id=run_id)
     except (Exception, KeyboardInterrupt) as exc:
@@ -131,11 +141,39 @@ def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, qui
         _fail_on(exc, debug, f"interrupted after writing: {out} holds the new plan, complete" if written
                  else f"interrupted: nothing written; {out or 'the output folder'} is as it was")
     click.echo(_summary_text(run.plan, out, sc.demand.n_minus_1_share))
+    if out != kept:
+        click.echo(f"kept {kept}/: its plan is proven within its gap and cheaper ({proven:,.0f} M$) than this one, "
+                   f"which is not proven; this plan is in {out}/ (--replace-proven replaces it)", err=True)
     if not run.plan.summary.within_gap:
         click.echo(f"warning: plan not proven within the {sc.solver.mip_gap:.2%} gap "
                    f"(termination: {run.plan.report.termination})", err=True)
         _exit(EXIT_NOT_WITHIN_GAP)
     _exit(0)
+
+
+def _proven_plan_in(out: Path, sc) -> float | None:
+    """The PV cost (M$) of the plan in ``out`` when siting wrote it, the solver proved it within its gap
+    and it solved the same scenario as ``sc`` (its resolved scenario.yaml equal but for the solver
+    settings and the run's name); else None."""
+    import json
+
+    import yaml
+
+    from .outputs.outdir import read_manifest
+
+    if read_manifest(out) is None:
+        return None
+    try:
+        summary = json.loads((out / "summary.json").read_text())
+        old = yaml.safe_load((out / "scenario.yaml").read_text())
+    except (OSError, ValueError, yaml.YAMLError):
+        return None
+    new = sc.model_dump(mode="json")
+    if not isinstance(old, dict) or summary.get("termination") != "optimal" \
+            or summary.get("solution_status") != "optimal" or summary.get("objective_musd") is None:
+        return None
+    same = lambda tree: {k: v for k, v in tree.items() if k not in ("solver", "description")}  # noqa: E731
+    return float(summary["objective_musd"]) if same(old) == same(new) else None
 
 
 def _checked(n1: float | None) -> list[str]:
