@@ -38,7 +38,8 @@ from ..inputs.inputs import SitingInputs
 from ..model.decisions import Decisions
 from ..solve import SolveOptions, SolveReport, StandardForm, Termination
 
-__all__ = ["Alternative", "Alternatives", "Role", "Kind", "with_cost_row", "without_plans", "slack_reference", "alternatives", "alternatives_of_inputs",
+__all__ = ["Alternative", "Alternatives", "Role", "Kind", "with_cost_row", "without_plans", "slack_reference",
+           "alternatives", "alternatives_of_inputs",
            "site_table", "plan_table", "render_sites_png", "write_alternatives", "ALTERNATIVE_FILES"]
 
 ALTERNATIVE_FILES = ("alternatives.csv", "sites_in_alternatives.csv", "alternatives.png", "summary.json")

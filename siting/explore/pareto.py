@@ -39,7 +39,8 @@ from ..model.decisions import Decisions
 from ..solve import SolveOptions, SolveReport
 
 __all__ = ["Point", "Front", "Monotone", "Start", "parse_range", "check_limits", "front", "front_of_inputs",
-           "monotone_flags", "front_table", "at_limit", "render_front_png", "write_front", "FRONT_FILES", "MAX_LATENCY_MS"]
+           "monotone_flags", "front_table", "at_limit",
+           "render_front_png", "write_front", "FRONT_FILES", "MAX_LATENCY_MS"]
 
 FRONT_FILES = ("pareto.csv", "pareto.png", "summary.json")
 MAX_LATENCY_MS = 2000.0  # the scenario schema's bound on demand.latency_ms
