@@ -154,7 +154,7 @@ def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, qui
 def _proven_plan_in(out: Path, sc) -> float | None:
     """The PV cost (M$) of the plan in ``out`` when siting wrote it, the solver proved it within its gap
     and it solved the same scenario as ``sc`` (its resolved scenario.yaml equal but for the solver
-    settings and the run's name); else None."""
+    settings and the description); else None."""
     import json
 
     import yaml
