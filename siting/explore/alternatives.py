@@ -189,10 +189,10 @@ def alternatives_of_inputs(inp: SitingInputs, opts: SolveOptions, *, slack: floa
         c = tie.copy()
         c[open_cols[used]] += 1.0
         distinct = without_plans(sf, open_cols, [p.decisions.open for p in plans])
-        # the scenario's strategy (LP, restricted MIP, full MIP); the optimum's plan is a hint only
-        # (the no-good rows exclude it)
+        # the scenario's strategy (LP, restricted MIP, full MIP); no start: the no-good rows exclude
+        # every earlier plan
         done = solve_model(inp, alt_opts, compiled=comp, sf=dataclasses.replace(distinct, c=c, offset=0.0),
-                           start=first.x, progress=say)
+                           progress=say)
         rep = done.report
         if rep.x is None:
             why = ("no other set of sites fits within the slack" if rep.termination in
