@@ -452,6 +452,8 @@ def alternatives(scenario, slack, count, overrides, out, time_limit, quiet, debu
     for note in alt.notes:
         click.echo(note, err=note.startswith("warning"))
     click.echo(f"wrote {out}/ ({', '.join(ALTERNATIVE_FILES)})")
+    if not alt.plans[0].report.proven_optimal:  # warned above; the slack was measured from the bound
+        _exit(EXIT_NOT_WITHIN_GAP)
 
 
 if __name__ == "__main__":

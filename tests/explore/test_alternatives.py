@@ -203,3 +203,34 @@ def test_the_solves_take_the_pipelines_path_memory_check_and_kept_start(monkeypa
     alt = alternatives_of_inputs(_inputs(), EXACT, slack=0.05, count=1)
     assert alt.table["site_ids"].tolist() == ["S0;S1"]
     assert any("0 of 1 alternatives: the solver ended 'time_limit' without one" in n for n in alt.notes)
+
+
+def test_cli_warns_and_exits_3_when_the_optimum_is_not_proven(tmp_path, monkeypatch):
+    """The optimum's solve ends at its time limit (its bound 2 % below its plan): the command says
+    the slack is measured from the bound, warns, writes the plans and exits 3 (not proven)."""
+    from pathlib import Path
+
+    from siting import pipeline
+    from siting.solve import SolutionStatus, Termination
+
+    real = pipeline.solve_model
+    calls = []
+
+    def first_unproven(inp, opts, **kw):
+        done = real(inp, opts, **kw)
+        calls.append(1)
+        if len(calls) > 1:
+            return done
+        rep = dataclasses.replace(done.report, termination=Termination.TIME_LIMIT, solution_status=SolutionStatus.FEASIBLE,
+                                  best_bound=0.98 * done.report.objective, gap=0.02)
+        return pipeline.Solved(rep, done.decisions, done.compiled)
+
+    monkeypatch.setattr(pipeline, "solve_model", first_unproven)
+    example = Path(__file__).parents[2] / "models" / "examples" / "southern_africa.yaml"
+    out = tmp_path / "alt"
+    result = CliRunner().invoke(main, ["alternatives", str(example), "--count", "1", "--out", str(out), "--quiet"])
+    assert result.exit_code == 3, result.output
+    assert "warning: the optimum is not proven" in result.output and "measured from the bound" in result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["slack_from"] == "bound"
+    assert all(p["cost_musd"] <= 1.05 * summary["slack_reference_musd"] + 1e-6 for p in summary["plans"][1:])
