@@ -221,7 +221,8 @@ def test_cli_warns_and_exits_3_when_the_optimum_is_not_proven(tmp_path, monkeypa
         calls.append(1)
         if len(calls) > 1:
             return done
-        rep = dataclasses.replace(done.report, termination=Termination.TIME_LIMIT, solution_status=SolutionStatus.FEASIBLE,
+        rep = dataclasses.replace(done.report, termination=Termination.TIME_LIMIT,
+                                  solution_status=SolutionStatus.FEASIBLE,
                                   best_bound=0.98 * done.report.objective, gap=0.02)
         return pipeline.Solved(rep, done.decisions, done.compiled)
 
