@@ -8,6 +8,8 @@ needs. :func:`polish` tries, in this order and for every site,
    set to 0);
 2. dropping a fiber lateral;
 3. lowering the satellite units to the fewest that still carry the traffic;
+4. lowering a site's IT capacity to its load (inference served + training), in whole modules
+   where IT comes in modules;
 
 and keeps a move only when the standard form still holds (every row and bound it touches, the
 tolerance of :func:`siting.solve.feasible`) and the objective falls. Each move is checked on the
@@ -53,18 +55,12 @@ class _Checker:
     def cost(self, x: np.ndarray) -> float:
         return float(self.sf.c @ x + self.sf.offset)
 
-    def try_move(self, cols: np.ndarray, values: np.ndarray) -> float | None:
-        """Set ``x[cols] = values`` if the result is feasible and strictly cheaper; the saving or None."""
+    def holds(self, cols: np.ndarray, values) -> tuple | None:
+        """``(cols, new values, rows, their new A x)`` if ``x[cols] = values`` keeps every bound and
+        row those columns touch, else None (nothing changed)."""
         cols = np.asarray(cols, np.int64)
-        delta = np.asarray(values, float) - self.x[cols]
-        nz = np.abs(delta) > 0
-        cols, delta = cols[nz], delta[nz]
-        if not cols.size:
-            return None
-        saving = -float(self.sf.c[cols] @ delta)
-        if saving <= 1e-9 * max(1.0, abs(self.cost(self.x))):
-            return None
-        new_x = self.x[cols] + delta
+        new_x = np.asarray(values, float)
+        delta = new_x - self.x[cols]
         sf, tol = self.sf, self.tol
         if np.any(new_x < sf.col_lower[cols] - tol) or np.any(new_x > sf.col_upper[cols] + tol):
             return None
@@ -74,6 +70,19 @@ class _Checker:
         scale = tol * np.maximum(1.0, np.abs(ax))
         if np.any(ax < sf.row_lower[rows] - scale) or np.any(ax > sf.row_upper[rows] + scale):
             return None
+        return cols, new_x, rows, ax
+
+    def try_move(self, cols: np.ndarray, values) -> float | None:
+        """Set ``x[cols] = values`` if the result is feasible and strictly cheaper; the saving or None."""
+        cols = np.asarray(cols, np.int64)
+        values = np.broadcast_to(np.asarray(values, float), cols.shape)
+        saving = -float(self.sf.c[cols] @ (values - self.x[cols]))
+        if saving <= 1e-9 * max(1.0, abs(self.cost(self.x))):
+            return None
+        ok = self.holds(cols, values)
+        if ok is None:
+            return None
+        cols, new_x, rows, ax = ok
         self.x[cols] = new_x
         self.ax[rows] = ax
         return saving
@@ -158,16 +167,48 @@ def polish(comp: Compiled, inp: SitingInputs, x: np.ndarray, sf: StandardForm | 
             if saving is not None:
                 moves.append(f"site {ids[k]}: {have} -> {hi} satellite units (the traffic needs no more): "
                              f"{saving:,.3f} M$ less")
+    moves += _trim_it(check, comp, inp, it_cols, open_col, ids)
     return Polished(check.x, check.cost(check.x), tuple(moves))
 
 
 def _holds(check: _Checker, j: int, value: int) -> bool:
     """Would ``x[j] = value`` keep the rows of column ``j`` (cost not asked)?"""
-    delta = value - check.x[j]
-    change = check.A[:, [j]] @ np.array([delta])
-    rows = np.flatnonzero(change)
-    ax = check.ax[rows] + change[rows]
-    scale = check.tol * np.maximum(1.0, np.abs(ax))
-    sf = check.sf
-    return bool(np.all(ax >= sf.row_lower[rows] - scale) and np.all(ax <= sf.row_upper[rows] + scale)
-                and sf.col_lower[j] - check.tol <= value <= sf.col_upper[j] + check.tol)
+    return check.holds(np.array([j]), [float(value)]) is not None
+
+
+def _trim_it(check: _Checker, comp: Compiled, inp: SitingInputs, it_cols: np.ndarray, open_col: np.ndarray,
+             ids: np.ndarray) -> list[str]:
+    """IT capacity above a site's load (inference served + training): down to the fewest whole
+    modules that still hold (``module_mw``), or to the load itself, where every row still holds."""
+    K = len(inp.sites)
+    moves: list[str] = []
+    serve = np.asarray(comp.columns.get("serve", np.zeros(0, np.int64)), np.int64)
+    arc_site = inp.arcs["site"].to_numpy()[np.asarray(comp.keys["serve"], np.int64)] if serve.size else serve
+    train_col, mod_col = _by_site(comp, "train", K), _by_site(comp, "modules", K)
+    m = float(inp.module_mw or 0.0)
+    for k in np.flatnonzero(open_col >= 0):
+        cs = it_cols[k][it_cols[k] >= 0]
+        used = cs[check.x[cs] > check.tol] if cs.size else cs
+        if check.x[open_col[k]] <= 0.5 or used.size != 1 or (m and mod_col[k] < 0):
+            continue
+        j, have = int(used[0]), float(check.x[used[0]])
+        mine = serve[(arc_site == k) & (serve >= 0)]
+        load = float(check.x[mine].sum()) + (float(check.x[train_col[k]]) if train_col[k] >= 0 else 0.0)
+        if m:
+            n_have = int(round(have / m))
+            lo, hi = int(np.ceil(load / m - 1e-9)), n_have  # the fewest modules that hold lies in [lo, hi]
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if check.holds(np.array([j, mod_col[k]]), [mid * m, float(mid)]) is not None:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            saving = check.try_move(np.array([j, mod_col[k]]), [hi * m, float(hi)]) if hi < n_have else None
+            if saving is not None:
+                moves.append(f"site {ids[k]}: IT {have:,.6g} -> {hi * m:,.6g} MW ({n_have} -> {hi} modules; "
+                             f"its load is {load:,.6g} MW): {saving:,.3f} M$ less")
+        elif load < have - check.tol * max(1.0, have):
+            saving = check.try_move(np.array([j]), [load])
+            if saving is not None:
+                moves.append(f"site {ids[k]}: IT {have:,.6g} -> {load:,.6g} MW (its load): {saving:,.3f} M$ less")
+    return moves

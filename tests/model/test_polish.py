@@ -86,3 +86,24 @@ def test_spare_satellite_units_are_trimmed_to_the_traffic():
     assert done.x[col] == pytest.approx(need)
     assert done.objective == pytest.approx(best.report.objective)
     assert done.moves and f"{need + 3} -> {need} satellite units" in done.moves[0]
+
+
+def test_it_above_the_load_is_trimmed_to_whole_modules_by_hand():
+    # the three sites of 100 MW, 10 M$ to open, 1 M$ per MW IT, IT in 25 MW modules; one region of
+    # 100 MW, at most half from a site. The optimum: two sites with 50 MW each (2 modules): 10 + 10
+    # + 100 = 120 M$ (three sites cost 30 + 100). A plan with one of them at 100 MW (4 modules) for
+    # the same 50 MW costs 170; polish takes it back to 2 modules (50 MW), 50 M$ less.
+    from helpers import three_sites
+
+    inp = three_sites(module_mw=25.0)
+    comp = compile_inputs(inp)
+    best = pipeline.solve_model(inp, EXACT)
+    assert best.report.objective == pytest.approx(120.0)
+    x = best.x.copy()
+    k = int(np.flatnonzero(best.decisions.open)[0])
+    x[comp.columns["it"][k]], x[comp.columns["modules"][k]] = 100.0, 4.0
+    assert feasible(comp.sf, x) and float(comp.sf.c @ x) == pytest.approx(170.0)
+    done = polish(comp, inp, x)
+    assert done.objective == pytest.approx(120.0) and feasible(comp.sf, done.x)
+    assert done.x[comp.columns["modules"][k]] == pytest.approx(2.0)
+    assert done.moves == (f"site S{k}: IT 100 -> 50 MW (4 -> 2 modules; its load is 50 MW): 50.000 M$ less",)
