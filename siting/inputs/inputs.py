@@ -150,8 +150,8 @@ class SitingInputs:
                              "a site may serve at most this share of a region)")
         unmet = self.unmet_cost_musd_per_mw
         if unmet is not None and (isinstance(unmet, bool) or not (isinstance(unmet, int | float | np.number)
-                                                                  and np.isfinite(unmet) and unmet > 0)):
-            raise InputError("inputs", "unmet_cost_musd_per_mw", f"{unmet!r} must be a finite cost > 0 "
+                                                                  and np.isfinite(unmet) and unmet >= 0)):
+            raise InputError("inputs", "unmet_cost_musd_per_mw", f"{unmet!r} must be a finite cost >= 0 "
                              "(M$ per MW left unserved) or None (every MW must be served)")
         self._check_water(K, C)
 

@@ -32,7 +32,7 @@ def test_a_plain_cost_matrix_solves_to_the_hand_optimum():
 @pytest.mark.parametrize("kw, field", [
     ({"fixed_cost": [-3.0, 4.0]}, "fixed_cost"),
     ({"unmet_cost": -1.0}, "unmet_cost_musd_per_mw"),
-    ({"unmet_cost": 0.0}, "unmet_cost_musd_per_mw"),
+    ({"unmet_cost": float("inf")}, "unmet_cost_musd_per_mw"),
     ({"unmet_cost": float("nan")}, "unmet_cost_musd_per_mw"),
     ({"resilience_max_share": 0}, "resilience_max_share"),
     ({"resilience_max_share": -0.5}, "resilience_max_share"),
