@@ -261,8 +261,9 @@ def from_cost_matrix(fixed_cost, capacity, demand, cost, *, cost_is_total=True,
         i, j = bad[0]
         raise InputError("cost_matrix", "cost", f"{cost[i, j]} at site {i}, customer {j} is negative "
                          "(costs are >= 0; inf or NaN marks a pair that may not be used)", int(i))
-    if cost_is_total and np.any(demand <= 0):
-        j = int(np.flatnonzero(demand <= 0)[0])
+    divides = (demand <= 0) & np.isfinite(cost).any(axis=0)  # a total cost to be divided by no demand
+    if cost_is_total and divides.any():
+        j = int(np.flatnonzero(divides)[0])
         raise InputError("cost_matrix", "demand", f"{demand[j]} must be > 0 when cost is the total cost of serving "
                          "the customer (cost_is_total=True)", j)
     site_idx, region_idx = np.nonzero(np.isfinite(cost))
