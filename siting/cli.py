@@ -11,10 +11,11 @@ from pathlib import Path
 
 import click
 
-from .errors import NoSolutionError, SitingError, clip
+from .errors import NoSolutionError, PlanCheckError, SitingError, clip
 from .scenario import load_scenario
 
 EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_NOT_WITHIN_GAP, EXIT_NO_SOLUTION, EXIT_WRITE_FAILED = 1, 2, 3, 4, 5
+EXIT_CHECK_FAILED = 6  # a plan broke a rule of the independent post-check: a fault of the tool
 EXIT_INTERRUPTED = 130
 
 
@@ -73,8 +74,9 @@ def main():
 
 def _fail_on(exc: BaseException, debug: bool, interrupted: str) -> None:
     """The one mapping of errors to messages and exit codes for every command: 4 no plan, 5 the
-    outputs could not be written, 2 any other bad input, 130 interrupted, 1 unexpected (never a
-    traceback unless ``--debug``)."""
+    outputs could not be written, 6 a plan failed the independent post-check (the message names
+    the families), 2 any other bad input, 130 interrupted, 1 unexpected (never a traceback unless
+    ``--debug``)."""
     from .outputs.outdir import WriteError
 
     if isinstance(exc, KeyboardInterrupt):
@@ -83,6 +85,8 @@ def _fail_on(exc: BaseException, debug: bool, interrupted: str) -> None:
         _fail(exc, EXIT_NO_SOLUTION)
     if isinstance(exc, WriteError):
         _fail(exc, EXIT_WRITE_FAILED)
+    if isinstance(exc, PlanCheckError):
+        _fail(exc, EXIT_CHECK_FAILED)
     if isinstance(exc, SitingError):
         _fail(exc, EXIT_BAD_INPUT)
     if isinstance(exc, MemoryError):
@@ -110,7 +114,10 @@ def _fail_on(exc: BaseException, debug: bool, interrupted: str) -> None:
 @click.option("--log", is_flag=True, help="Show the HiGHS log.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 @click.option("--debug", is_flag=True, help="Show a traceback on an unexpected error.")
-def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, quiet, debug):
+@click.option("--replace-proven", is_flag=True,
+              help="Replace a plan proven within its gap in --out (same scenario) even by a dearer plan that is "
+                   "not proven; without it such a plan is written to <out>.unproven and the proven one kept.")
+def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, quiet, debug, replace_proven):
     """Solve SCENARIO (default: the built-in models/default.yaml) and write the plan."""
     from .outputs.outdir import claim, read_manifest, safe_name
     from .pipeline import run_info, solve_scenario
@@ -125,16 +132,27 @@ def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, qui
         out = Path(out) if out else Path("results") / safe_name(sc.name)
         with claim(out, "solve"):  # checked (kind too) before solving; held until written
             progress(f"scenario '{clip(sc.name)}'")
+            proven = None if replace_proven else _proven_plan_in(out, sc)
             run = solve_scenario(sc, progress=progress, log=log,
                                  run=run_info(scenario, list(overrides) + extra))
-            progress("writing outputs")
-            run.write(out, run_id=run_id)
+            kept = out
+            if (proven is not None and not run.plan.summary.within_gap
+                    and run.plan.report.objective > proven * (1 + 1e-9)):
+                out = out.with_name(f"{out.name}.unproven")
+                progress(f"{kept} holds a plan proven within its gap for this scenario ({proven:,.1f} M$), cheaper "
+                         f"than this one, which is not proven: keeping it and writing this plan to {out}")
+            with claim(out, "solve"):  # the same folder: re-entrant; .unproven: checked and held too
+                progress("writing outputs")
+                run.write(out, run_id=run_id)
     except (Exception, KeyboardInterrupt) as exc:
         manifest = read_manifest(out) if out and isinstance(exc, KeyboardInterrupt) else None
         written = bool(manifest) and manifest.get("run_id") == run_id
         _fail_on(exc, debug, f"interrupted after writing: {out} holds the new plan, complete" if written
                  else f"interrupted: nothing written; {out or 'the output folder'} is as it was")
-    click.echo(_summary_text(run.plan, out))
+    click.echo(_summary_text(run.plan, out, sc.demand.n_minus_1_share))
+    if out != kept:
+        click.echo(f"kept {kept}/: its plan is proven within its gap and cheaper ({proven:,.0f} M$) than this one, "
+                   f"which is not proven; this plan is in {out}/ (--replace-proven replaces it)", err=True)
     if not run.plan.summary.within_gap:
         click.echo(f"warning: plan not proven within the {sc.solver.mip_gap:.2%} gap "
                    f"(termination: {run.plan.report.termination})", err=True)
@@ -142,7 +160,38 @@ def solve(scenario, out, overrides, time_limit, mip_gap, threads, seed, log, qui
     _exit(0)
 
 
-def _summary_text(plan, out: Path) -> str:
+def _proven_plan_in(out: Path, sc) -> float | None:
+    """The PV cost (M$) of the plan in ``out`` when siting wrote it, the solver proved it within its gap
+    and it solved the same scenario as ``sc`` (its resolved scenario.yaml equal but for the solver
+    settings and the description); else None."""
+    import json
+
+    import yaml
+
+    from .outputs.outdir import read_manifest
+
+    if read_manifest(out) is None:
+        return None
+    try:
+        summary = json.loads((out / "summary.json").read_text())
+        old = yaml.safe_load((out / "scenario.yaml").read_text())
+    except (OSError, ValueError, yaml.YAMLError):
+        return None
+    new = sc.model_dump(mode="json")
+    if not isinstance(old, dict) or summary.get("termination") != "optimal" \
+            or summary.get("solution_status") != "optimal" or summary.get("objective_musd") is None:
+        return None
+    same = lambda tree: {k: v for k, v in tree.items() if k not in ("solver", "description")}  # noqa: E731
+    return float(summary["objective_musd"]) if same(old) == same(new) else None
+
+
+def _checked(n1: float | None) -> list[str]:
+    """What the post-check proved of the plan (it raised otherwise)."""
+    return ["every rule recomputed from the plan's tables (independent post-check)"] + (
+        [f"survives the loss of any one failure group with {n1:g} of each region's MW"] if n1 else [])
+
+
+def _summary_text(plan, out: Path, n_minus_1_share: float | None = None) -> str:
     from .outputs.results import OUTPUT_FILES
 
     s, rep = plan.summary, plan.report
@@ -159,6 +208,8 @@ def _summary_text(plan, out: Path) -> str:
         f"plan: {s.plan.sites} sites, {s.plan.it_mw:,.0f} MW IT, inference "
         f"{s.plan.inference_mw:,.0f} MW ({s.plan.satellite_share:.1%} by satellite), "
         f"training {s.plan.training_mw:,.0f} MW, unmet {s.plan.unmet_mw:,.1f} MW",
+        *[f"checked: {line}" for line in _checked(n_minus_1_share)],
+        *[str(n) for n in rep.notes],
         "",
         f"{'site':28} {'fuel':8} {'IT MW':>7} {'cooling':13} {'$/MWh':>6} {'backhaul':15} {'PV M$':>9}",
     ]
@@ -445,7 +496,11 @@ def alternatives(scenario, slack, count, overrides, out, time_limit, quiet, debu
         names = [f"{n} ({k}/{len(alt.plans)})" for n, k in zip(s.loc[s["role"] == role, "name"],
                                                                s.loc[s["role"] == role, "in_plans"])]
         click.echo(f"{role}: {len(names)}" + (": " + "; ".join(names) if names else ""))
+    for note in alt.notes:
+        click.echo(note, err=note.startswith("warning"))
     click.echo(f"wrote {out}/ ({', '.join(ALTERNATIVE_FILES)})")
+    if not alt.plans[0].report.proven_optimal:  # warned above; the slack was measured from the bound
+        _exit(EXIT_NOT_WITHIN_GAP)
 
 
 if __name__ == "__main__":

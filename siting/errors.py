@@ -91,3 +91,17 @@ class NoSolutionError(SitingError):
 
 class ModelTooLargeError(SitingError):
     """The model's estimated peak memory exceeds what the machine has available."""
+
+
+class PlanCheckError(RuntimeError):
+    """A plan broke a rule of the independent post-check (:mod:`siting.outputs.audit`): a fault of
+    the tool, never a plan to call optimal. ``families``: the rules broken (``power``, ``n-1``, ...)."""
+
+    def __init__(self, findings: list[str], where: str = ""):
+        self.findings = list(findings)
+        self.families = sorted({f.split(":", 1)[0].strip() for f in self.findings})
+        shown = "; ".join(clip(f) for f in self.findings[:5])
+        more = f" (and {len(self.findings) - 5} more)" if len(self.findings) > 5 else ""
+        super().__init__(f"{where + ': ' if where else ''}the plan fails the independent post-check of "
+                         f"{', '.join(self.families)}: {shown}{more}. It is not reported as a plan; "
+                         "this is a fault of the tool, please report it")

@@ -12,20 +12,23 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import NoSolutionError
+from .errors import NoSolutionError, ScenarioError
 from .inputs.diagnose import diagnose, elastic, explain_infeasible, grouped, listed
 from .inputs.inputs import SitingInputs, from_layers
 from .model import Compiled, compile_inputs, n_periods, period_view, read_decisions, read_schedule, start_vector
 from .model.decisions import Decisions
 from .model.estimate import check_fits, estimate
+from .model.polish import polish
 from .model.warmstart import keep_start, lift, restrict_sites
+from .outputs.audit import require_clean
 from .outputs.outdir import Written
 from .outputs.results import Plan, make_plan, write_outputs
-from .scenario import Scenario, WarmStart
+from .scenario import Scenario, WarmStart, load_scenario
 from .solve import (Phase, Reoptimizer, SolutionStatus, SolveOptions, SolveReport, StandardForm, Termination,
-                    feasible, solve)
+                    feasible, relative_gap, solve)
 
-__all__ = ["Run", "Solved", "compile_checked", "solve_model", "solve_scenario", "solve_inputs", "solve_report",
+__all__ = ["Run", "Solved", "compile_checked", "check_decisions", "precheck", "explain_no_plan",
+           "solve_model", "solve_scenario", "solve_inputs", "solve_report",
            "solve_from_subset", "options_from", "run_info", "solve_myopic", "solve_buildout"]
 
 
@@ -109,6 +112,7 @@ def solve_model(inp: SitingInputs, opts: SolveOptions, *, compiled: Compiled | N
         report = solve(sf, opts, restrict=comp.open_mask, start=x0, progress=say,
                        support=comp.support_mask, lazy=_rows_of(comp.lazy_rows, sf))
     report = keep_start(sf, report, x0)
+    report = _polished(comp, inp, sf, report, say)
     if build_s is not None:
         report = dataclasses.replace(report, build_s=build_s)
     P = n_periods(inp)  # with periods: the plan as built by the last one (read_schedule: every period)
@@ -190,6 +194,40 @@ def solve_buildout(inp: SitingInputs, opts: SolveOptions, *, foresight: str = "p
     return dataclasses.replace(done, report=report)
 
 
+def _polished(comp: Compiled, inp: SitingInputs, sf: StandardForm, report: SolveReport,
+              say: Callable[[str], None]) -> SolveReport:
+    """``report`` with its plan polished (:func:`~siting.model.polish.polish`: open sites with no IT
+    load closed, unused fiber and satellite units dropped, each move kept only where the model still
+    holds and the cost falls), re-costed, its gap re-measured from the same bound and a ``polish``
+    phase and notes saying what changed."""
+    if report.x is None or n_periods(inp) > 1:  # polish reads one period's columns (not yet a build-out's)
+        return report
+    t0 = time.perf_counter()
+    done = polish(comp, inp, report.x, sf)
+    if not done.moves:
+        return report
+    for move in done.moves:
+        say(f"polish: {move}")
+    say(f"polish: PV cost {report.objective:,.3f} -> {done.objective:,.3f} M$")
+    return dataclasses.replace(
+        report, x=done.x, objective=done.objective, gap=relative_gap(done.objective, report.best_bound),
+        phases=report.phases + (Phase("polish", report.termination, done.objective, time.perf_counter() - t0),),
+        notes=report.notes + tuple(f"polish: {m}" for m in done.moves))
+
+
+def check_decisions(inp: SitingInputs, dec: Decisions, report: SolveReport, *, where: str = "",
+                    objective: float | None = None) -> Plan:
+    """The plan of ``dec`` as tables, run through the independent post-check
+    (:func:`~siting.outputs.audit.require_clean`; :class:`~siting.errors.PlanCheckError` naming the
+    families it breaks). ``objective``: the plan's true PV cost where the report's objective is
+    another one (an alternative's)."""
+    if objective is not None:
+        report = dataclasses.replace(report, objective=objective)
+    plan = make_plan(inp, dec, report)
+    require_clean(plan, inp, where)
+    return plan
+
+
 def _rows_of(mask: np.ndarray | None, sf: StandardForm) -> np.ndarray | None:
     """A row mask of the compiled model for ``sf``, which may have rows added after them (not lazy)."""
     if mask is None or len(mask) == sf.shape[0]:
@@ -238,15 +276,9 @@ def solve_from_subset(inp: SitingInputs, opts: SolveOptions, warm: WarmStart, *,
     return report, done.decisions
 
 
-def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario",
-                 description: str = "", progress: Callable[[str], None] | None = None,
-                 inputs_s: float | None = None, run: dict | None = None,
-                 warm_start: WarmStart | None = None, foresight: str = "perfect",
-                 myopic_start: bool = True, lookahead: int = 0) -> Plan:
-    """Build and solve the model for ready inputs; raise :class:`NoSolutionError` if no plan.
-
-    ``warm_start``: solve a subset of the candidates first (:func:`solve_from_subset`).
-    With investment periods: ``foresight``, ``myopic_start`` and ``lookahead`` (:func:`solve_buildout`)."""
+def precheck(inp: SitingInputs, *, progress: Callable[[str], None] | None = None) -> None:
+    """What makes the scenario infeasible whatever the solver does (:func:`~siting.inputs.diagnose.diagnose`):
+    raise :class:`NoSolutionError` naming it; report its warnings. Every command runs it before solving."""
     say = progress or (lambda _m: None)
     findings = diagnose(inp)
     errors = [f.message for f in findings if f.severity == "error"]
@@ -254,6 +286,38 @@ def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario
         say(line)
     if errors:
         raise NoSolutionError("the scenario cannot be met:\n  " + listed(errors))
+
+
+def explain_no_plan(inp: SitingInputs, opts: SolveOptions, report: SolveReport, *,
+                    progress: Callable[[str], None] | None = None) -> None:
+    """Raise :class:`NoSolutionError` saying why a solve of ``inp`` ended with no plan: when infeasible,
+    the regions left short (an elastic re-solve finds them); else the solver's ending."""
+    say = progress or (lambda _m: None)
+    if report.termination in (Termination.INFEASIBLE, Termination.INFEASIBLE_OR_UNBOUNDED):
+        say("infeasible: re-solving with elastic demand to find what to relax")
+        _, short = solve_report(elastic(inp), dataclasses.replace(opts, strategy="plain"))
+        raise NoSolutionError(explain_infeasible(inp, None if short is None else short.unmet_mw))
+    if report.termination == Termination.MODEL_EMPTY:
+        raise NoSolutionError("no plan: the model is empty (no candidate site and no demand)")
+    raise NoSolutionError(
+        f"no plan: the solver ended '{report.termination}' without a feasible solution"
+        + (" (raise --time-limit)" if report.termination == Termination.TIME_LIMIT else ""))
+
+
+def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario",
+                 description: str = "", progress: Callable[[str], None] | None = None,
+                 inputs_s: float | None = None, run: dict | None = None,
+                 warm_start: WarmStart | None = None, check: bool = True, foresight: str = "perfect",
+                 myopic_start: bool = True, lookahead: int = 0) -> Plan:
+    """Build and solve the model for ready inputs; raise :class:`NoSolutionError` if no plan.
+
+    ``warm_start``: solve a subset of the candidates first (:func:`solve_from_subset`). ``check``:
+    run the independent post-check (:func:`~siting.outputs.audit.require_clean`: every rule, N-1
+    survival included) and raise :class:`~siting.errors.PlanCheckError` naming the families the
+    plan breaks (off only for the N-1 loop's rounds, which check the plan themselves).
+    With investment periods: ``foresight``, ``myopic_start`` and ``lookahead`` (:func:`solve_buildout`)."""
+    say = progress or (lambda _m: None)
+    precheck(inp, progress=say)
     schedule = None
     if n_periods(inp) > 1:  # a build-out: the schedule of every period (warm starts are single-period)
         done = solve_buildout(inp, opts, foresight=foresight, myopic_start=myopic_start, lookahead=lookahead,
@@ -264,17 +328,14 @@ def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario
         report, dec = (solve_report(inp, opts, progress=say) if warm_start is None
                        else solve_from_subset(inp, opts, warm_start, progress=say))
     if report.x is None:
-        if report.termination in (Termination.INFEASIBLE, Termination.INFEASIBLE_OR_UNBOUNDED):
-            say("infeasible: re-solving with elastic demand to find what to relax")
-            _, short = solve_report(elastic(inp), dataclasses.replace(opts, strategy="plain"))
-            raise NoSolutionError(explain_infeasible(inp, None if short is None else short.unmet_mw))
-        if report.termination == Termination.MODEL_EMPTY:
-            raise NoSolutionError("no plan: the model is empty (no candidate site and no demand)")
-        raise NoSolutionError(
-            f"no plan: the solver ended '{report.termination}' without a feasible solution"
-            + (" (raise --time-limit)" if report.termination == Termination.TIME_LIMIT else ""))
-    return make_plan(inp, dec, report, scenario_name=name, description=description, inputs_s=inputs_s,
+        explain_no_plan(inp, opts, report, progress=say)
+    plan = make_plan(inp, dec, report, scenario_name=name, description=description, inputs_s=inputs_s,
                      run=run, mip_gap=opts.mip_gap, schedule=schedule)
+    if check:
+        say("post-check: every rule recomputed from the plan's tables" +
+            (", N-1 survival of every failure group" if inp.n_minus_1_share is not None else ""))
+        require_clean(plan, inp)
+    return plan
 
 
 def run_info(scenario_file: str | Path | None = None, overrides=()) -> dict:
@@ -289,9 +350,22 @@ def run_info(scenario_file: str | Path | None = None, overrides=()) -> dict:
             "cpu_count": os.cpu_count()}
 
 
-def solve_scenario(sc: Scenario, *, progress: Callable[[str], None] | None = None,
+def solve_scenario(sc: Scenario | str | os.PathLike, *, overrides=(), progress: Callable[[str], None] | None = None,
                    log: bool = False, run: dict | None = None) -> Run:
-    """Read the layers, build the inputs, solve and return the plan (nothing written)."""
+    """Read the layers, build the inputs, solve and return the plan (nothing written).
+
+    ``sc``: a loaded :class:`Scenario`, or the path of a scenario file (loaded with ``overrides``,
+    ``a.b=value`` strings, as ``siting solve`` loads it)."""
+    if isinstance(sc, str | os.PathLike):
+        if run is None:
+            run = run_info(sc, list(overrides))
+        sc = load_scenario(sc, list(overrides))
+    elif not isinstance(sc, Scenario):
+        raise ScenarioError(f"solve_scenario: expected a Scenario (siting.scenario.load_scenario) or the path of "
+                            f"a scenario file, got {type(sc).__name__}")
+    elif overrides:
+        raise ScenarioError("solve_scenario: overrides apply to a scenario file's path; for a loaded Scenario "
+                            "pass them to load_scenario")
     say = progress or (lambda _m: None)
     t0 = time.perf_counter()
     inp = from_layers(sc, progress=say)

@@ -501,6 +501,9 @@ def validate_tree(tree: dict, source: str = "scenario") -> Scenario:
     if e.price_clamp_low > e.price_clamp_high:
         raise ScenarioError(f"{source}: energy.price_clamp_low ({e.price_clamp_low}) is above "
                             f"energy.price_clamp_high ({e.price_clamp_high})")
+    if scenario.layers.profiles is not None and not e.hourly:
+        raise ScenarioError(f"{source}: layers.profiles is given but energy.hourly is off, so the profiles would "
+                            "be ignored: set energy.hourly: true, or remove layers.profiles")
     if e.grid_import and not e.hourly:
         raise ScenarioError(f"{source}: energy.grid_import needs energy.hourly: true (imports are hourly)")
     for key in ("cfe_target", "cfe_target_per_site"):

@@ -143,30 +143,52 @@ def daily_energy_bound(cf, available_mw, overbuild_max_mw) -> np.ndarray:
                                                           + np.asarray(overbuild_max_mw, float))
 
 
-def read_profiles(path: Path | str, site_ids) -> dict[str, np.ndarray]:
+def read_profiles(path: Path | str, site_ids, candidates: pd.DataFrame | None = None) -> dict[str, np.ndarray]:
     """A user's hourly capacity factors: ``site_id`` + 8,760 hour columns, values in [0, 1].
 
-    Returns ``{site_id: cf[8760]}`` for the rows whose id is a candidate site; other rows are
-    ignored. Hours are taken as the site's local hours starting 1 January 00:00.
+    Ids are read as written (``007`` stays ``007``, ``NA`` is an id). Returns ``{site_id: cf[8760]}``,
+    one entry per row. ``site_ids``: the variable-fuel candidate sites, the only ones a profile
+    is used for; ``candidates`` (``site_id``, ``fuel``): every candidate site, to say why a row is
+    not used. Refused, naming the id: a file with no rows, an id given twice, an id no candidate
+    site has (a typo, or a plant the candidate filters dropped), a site whose fuel is not variable
+    (its profile would be ignored). Hours are taken as the site's local hours from 1 January 00:00.
     """
     try:
-        table = pd.read_csv(path)
+        table = pd.read_csv(path, dtype={"site_id": str}, keep_default_na=False, na_values=[])
     except (OSError, ValueError) as exc:
         raise InputError("profiles", "file", f"cannot read {path} ({exc})") from None
     if "site_id" not in table:
         raise InputError("profiles", "site_id", "the profiles table has no site_id column")
+    if not len(table):
+        raise InputError("profiles", "file", f"{path} has a header but no rows: give one row per variable-fuel "
+                         "site (site_id + 8,760 hourly capacity factors), or remove layers.profiles")
     hours = table.drop(columns="site_id")
     if hours.shape[1] != profiles.HOURS:
         raise InputError("profiles", "hours", f"expected {profiles.HOURS} hour columns, got {hours.shape[1]}")
     values = hours.apply(pd.to_numeric, errors="coerce").to_numpy(float)
-    ids = table["site_id"].astype(str).to_numpy()
+    ids = table["site_id"].to_numpy(str)
+    seen: dict[str, int] = {}
+    for row, sid in enumerate(ids):
+        if sid in seen:
+            raise InputError("profiles", "site_id", f"given twice (rows {seen[sid] + 1} and {row + 1})", sid)
+        seen[sid] = row
     bad = ~np.isfinite(values) | (values < 0) | (values > 1)
     if bad.any():
         row = int(np.argmax(bad.any(axis=1)))
         raise InputError("profiles", "capacity_factor", "hourly capacity factors must be numbers in [0, 1] "
                          f"(hour {int(np.argmax(bad[row]))})", ids[row])
-    wanted = set(map(str, site_ids))
-    return {i: v for i, v in zip(ids, values) if i in wanted}
+    wanted = set(np.asarray(site_ids, dtype=object).astype(str))
+    fuel = ({} if candidates is None else
+            dict(zip(candidates["site_id"].to_numpy(dtype=object).astype(str), candidates["fuel"].to_numpy())))
+    for sid in ids:
+        if sid in wanted:
+            continue
+        if sid in fuel:
+            raise InputError("profiles", "site_id", f"the site's fuel is {fuel[sid]}, not a variable fuel: it keeps "
+                             "its firm power and a profile would not be used; remove the row", sid)
+        raise InputError("profiles", "site_id", "no candidate site has this id (ids are read as written: 007 is "
+                         "not 7; or the candidate filters dropped the plant, or merged it into another site)", sid)
+    return {i: v for i, v in zip(ids, values)}
 
 
 def hourly_inputs(sites: pd.DataFrame, sc, notes: list[str]) -> HourlyInputs:
@@ -183,6 +205,7 @@ def hourly_inputs(sites: pd.DataFrame, sc, notes: list[str]) -> HourlyInputs:
     ref_cf = np.array([fuels[x].ref_capacity_factor for x in fuel[site]])
     cf_mean = v["capacity_factor"].to_numpy(float)
     cf_mean = np.where(np.isfinite(cf_mean) & (cf_mean > 0), cf_mean, ref_cf)
+    own = read_profiles(sc.layers.profiles, v["site_id"], sites) if sc.layers.profiles is not None else {}
     t0 = time.perf_counter()
     solar = fuel[site] == "solar"
     hourly = np.zeros((len(site), profiles.HOURS))
@@ -192,7 +215,6 @@ def hourly_inputs(sites: pd.DataFrame, sc, notes: list[str]) -> HourlyInputs:
         hourly[~solar] = profiles.wind_cf(lat[~solar], lon[~solar], cf_mean[~solar],
                                           v["site_id"].to_numpy()[~solar], seed=e.profile_seed)
     hourly = profiles.to_local_days(hourly, lon)
-    own = read_profiles(sc.layers.profiles, v["site_id"]) if sc.layers.profiles is not None else {}
     ids = v["site_id"].astype(str).to_numpy()
     for i, sid in enumerate(ids):
         if sid in own:

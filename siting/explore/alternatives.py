@@ -13,8 +13,11 @@ only ever asks "can the demand be met within the slack without these sites?", so
 every alternative is one the plan cannot do without (a must-have), and the rest are
 interchangeable.
 
-The optimum is the best plan found within the solver's gap; the slack is measured against its
-cost (the true optimum is at most that, so the slack is at least as wide as asked for).
+The slack is measured from the optimum when it is proven with no gap, else from the solver's
+bound (a lower bound of the true optimum), so every plan is provably within the slack of the true
+optimum; a plan not proven within the gap is warned about. Every alternative opens a set of sites
+no earlier plan opened (one "no-good" row per plan), so no plan repeats and ``in_plans`` counts
+distinct plans.
 """
 
 from __future__ import annotations
@@ -30,12 +33,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import NoSolutionError, ScenarioError
+from ..errors import ScenarioError
 from ..inputs.inputs import SitingInputs
 from ..model.decisions import Decisions
-from ..solve import SolveOptions, SolveReport, StandardForm
+from ..solve import SolveOptions, SolveReport, StandardForm, Termination
 
-__all__ = ["Alternative", "Alternatives", "Role", "Kind", "with_cost_row", "alternatives", "alternatives_of_inputs",
+__all__ = ["Alternative", "Alternatives", "Role", "Kind", "with_cost_row", "without_plans", "slack_reference",
+           "alternatives", "alternatives_of_inputs",
            "site_table", "plan_table", "render_sites_png", "write_alternatives", "ALTERNATIVE_FILES"]
 
 ALTERNATIVE_FILES = ("alternatives.csv", "sites_in_alternatives.csv", "alternatives.png", "summary.json")
@@ -76,6 +80,8 @@ class Alternatives:
     slack: float
     name: str = "scenario"
     notes: list[str] = field(default_factory=list)
+    reference: float | None = None  # the cost the slack is measured from (M$)
+    reference_kind: str = "optimum"  # "optimum" (proven, no gap) or "bound" (the solver's lower bound)
 
     @property
     def optimum(self) -> float:
@@ -99,53 +105,111 @@ def with_cost_row(sf: StandardForm, limit: float) -> StandardForm:
                                row_upper=np.append(sf.row_upper, limit - sf.offset))
 
 
+def without_plans(sf: StandardForm, open_cols: np.ndarray, plans: list[np.ndarray]) -> StandardForm:
+    """``sf`` with one "no-good" row per plan: its open sites ``S`` (a boolean per site) may not come
+    back as they are, ``sum_{k not in S} open_k - sum_{k in S} open_k >= 1 - |S|`` (at least one
+    site of ``S`` closed or one other opened)."""
+    from scipy import sparse
+
+    if not plans:
+        return sf
+    have = open_cols >= 0
+    rows = np.zeros((len(plans), sf.shape[1]))
+    for i, opened in enumerate(plans):
+        rows[i, open_cols[have]] = np.where(opened[have], -1.0, 1.0)
+    lower = np.array([1.0 - float(opened[have].sum()) for opened in plans])
+    A = sparse.vstack([sparse.csr_array(sf.A), sparse.csr_array(rows)]).tocsc()
+    return dataclasses.replace(sf, A=A, row_lower=np.append(sf.row_lower, lower),
+                               row_upper=np.append(sf.row_upper, np.full(len(plans), np.inf)))
+
+
+def slack_reference(report: SolveReport, optimum: float) -> tuple[float, str]:
+    """The cost the slack is measured from, and what it is: the optimum's cost when it is proven with
+    no gap left, else the solver's bound (a lower bound of the true optimum, so every plan within
+    ``(1 + slack)`` of it is provably within ``slack`` of the true optimum).
+
+    >>> from siting.solve import SolutionStatus, Termination
+    >>> r = SolveReport(Termination.TIME_LIMIT, SolutionStatus.FEASIBLE, 101.0, 99.0, 0.0198, 0, 0)
+    >>> slack_reference(r, 101.0)
+    (99.0, 'bound')
+    >>> slack_reference(SolveReport(Termination.OPTIMAL, SolutionStatus.OPTIMAL, 100.0, 100.0, 0.0, 0, 0), 100.0)
+    (100.0, 'optimum')
+    """
+    bound = report.best_bound
+    if bound is None or not math.isfinite(bound) or bound >= optimum - 1e-9 * max(1.0, abs(optimum)):
+        return optimum, "optimum"
+    return float(bound), "bound"
+
+
 def alternatives_of_inputs(inp: SitingInputs, opts: SolveOptions, *, slack: float = 0.05, count: int = 3,
                            name: str = "scenario", time_limit_s: float | None = None,
                            progress: Callable[[str], None] | None = None) -> Alternatives:
-    """The optimum and ``count`` near-optimal alternatives within ``slack`` of its cost. Every
-    solve takes the pipeline's path (:func:`siting.pipeline.solve_model`): the model is checked
-    for memory and compiled once, and an alternative is never worse (in its objective) than the
-    optimum's plan it starts from."""
-    from ..pipeline import solve_model
+    """The optimum and up to ``count`` near-optimal alternatives, each with its own set of open sites,
+    provably within ``slack`` of the true optimum. Every solve takes the pipeline's path
+    (:func:`siting.pipeline.solve_model`): the model is checked for memory and compiled once; the
+    scenario is checked and, when infeasible, explained as ``siting solve`` explains it; every
+    plan passes the independent post-check.
+
+    The slack is measured from :func:`slack_reference`: the optimum when it is proven with no gap,
+    else the solver's bound (with a warning when the optimum is not proven within the gap asked
+    for). Each alternative's site set differs from every earlier plan's (:func:`without_plans`);
+    when no further one fits in the slack the run stops and says so."""
+    from ..pipeline import check_decisions, explain_no_plan, precheck, solve_model
 
     check_args(slack, count)
     say = progress or (lambda _m: None)
+    precheck(inp, progress=say)
     say("solving the optimum")
     first = solve_model(inp, opts, progress=say)
     if first.x is None:
-        raise NoSolutionError(f"no plan: the optimum's solve ended '{first.report.termination}' without one")
+        explain_no_plan(inp, opts, first.report, progress=say)
     comp = first.compiled
     optimum = float(comp.sf.c @ first.x + comp.sf.offset)
+    check_decisions(inp, first.decisions, first.report, where="the optimum", objective=optimum)
     plans = [Alternative(0, optimum, first.decisions, first.report)]
-    sf = with_cost_row(comp.sf, (1 + slack) * optimum)
+    ref, what = slack_reference(first.report, optimum)
+    limit = (1 + slack) * ref
+    gap = "n/a" if first.report.gap is None else f"{first.report.gap:.3%}"
+    notes = [f"the slack is measured from the {what} ({ref:,.3f} M$; best plan {optimum:,.3f} M$, gap {gap}): "
+             f"every plan costs at most {limit:,.3f} M$, within {slack:.1%} of the true optimum"]
+    if not first.report.proven_optimal:
+        warning = (f"warning: the optimum is not proven ({first.report.termination}, gap {gap}); the slack is "
+                   f"measured from the solver's bound, so the alternatives have less room than {slack:.1%} "
+                   "of the best plan (raise --time-limit for a proven optimum)")
+        say(warning)
+        notes.append(warning)
+    sf = with_cost_row(comp.sf, limit)
     open_cols = comp.columns["open"]
-    tie = comp.sf.c * (TIE_BREAK / max((1 + slack) * abs(optimum), 1e-9))
+    tie = comp.sf.c * (TIE_BREAK / max(abs(limit), 1e-9))
     alt_opts = dataclasses.replace(opts, time_limit_s=time_limit_s or opts.time_limit_s)
     used = plans[0].decisions.open.copy()
-    say(f"optimum {optimum:,.1f} M$ with {int(used.sum())} sites; alternatives within {slack:.1%} "
-        f"(PV cost <= {(1 + slack) * optimum:,.1f} M$)")
+    say(f"optimum {optimum:,.1f} M$ with {int(used.sum())} sites; alternatives with other site sets "
+        f"within {slack:.1%} of the {what} (PV cost <= {limit:,.1f} M$)")
     for i in range(1, count + 1):
         c = tie.copy()
         c[open_cols[used]] += 1.0
-        # the scenario's strategy (LP, restricted MIP, full MIP) with the optimum as the fallback start:
-        # HiGHS alone from the optimum's plan was seen to end its time at that plan on the default
-        done = solve_model(inp, alt_opts, compiled=comp, sf=dataclasses.replace(sf, c=c, offset=0.0),
-                           start=first.x, progress=say)
+        distinct = without_plans(sf, open_cols, [p.decisions.open for p in plans])
+        # the scenario's strategy (LP, restricted MIP, full MIP); no start: the no-good rows exclude
+        # every earlier plan
+        done = solve_model(inp, alt_opts, compiled=comp, sf=dataclasses.replace(distinct, c=c, offset=0.0),
+                           progress=say)
         rep = done.report
         if rep.x is None:
-            say(f"alternative {i}: no plan ({rep.termination}); stopping")
+            why = ("no other set of sites fits within the slack" if rep.termination in
+                   (Termination.INFEASIBLE, Termination.INFEASIBLE_OR_UNBOUNDED)
+                   else f"the solver ended '{rep.termination}' without one")
+            say(f"alternative {i}: none ({why}); stopping")
+            notes.append(f"{len(plans) - 1} of {count} alternatives: {why}")
             break
         dec = done.decisions
         cost = float(comp.sf.c @ rep.x + comp.sf.offset)
-        same = next((p.index for p in plans if np.array_equal(p.decisions.open, dec.open)), None)
-        plans.append(Alternative(i, cost, dec, rep, same))
+        check_decisions(inp, dec, rep, where=f"alternative {i}", objective=cost)
+        plans.append(Alternative(i, cost, dec, rep, None))
         say(f"alternative {i}: {int(dec.open.sum())} sites, {int((dec.open & used).sum())} of them used before, "
-            f"PV cost {cost:,.1f} M$ (+{cost / optimum - 1:.2%}, {rep.termination})"
-            + (f", same sites as plan {same}" if same is not None else ""))
+            f"PV cost {cost:,.1f} M$ (+{cost / optimum - 1:.2%}, {rep.termination})")
         used |= dec.open
-    notes = [f"the slack is measured from the best plan found ({optimum:,.1f} M$, gap "
-             + ("n/a" if first.report.gap is None else f"{first.report.gap:.2%}") + ")"]
-    return Alternatives(plans, site_table(plans, inp), plan_table(plans, inp), inp, slack, name, notes)
+    return Alternatives(plans, site_table(plans, inp), plan_table(plans, inp), inp, slack, name, notes,
+                        reference=ref, reference_kind=what)
 
 
 def alternatives(scenario, slack: float = 0.05, count: int = 3, *, options: SolveOptions | None = None,
@@ -245,6 +309,7 @@ def write_alternatives(alt: Alternatives, out, *, run: dict | None = None, run_i
 
     roles = {str(k): v for k, v in alt.sites["role"].value_counts().to_dict().items()}
     summary = {"scenario": alt.name, "slack": alt.slack, "optimum_musd": alt.optimum,
+               "slack_from": alt.reference_kind, "slack_reference_musd": alt.reference,
                "plans": alt.table.astype(object).where(alt.table.notna(), None).to_dict(orient="records"),
                "sites": {k: int(v) for k, v in roles.items()},
                "must_have": alt.sites.loc[alt.sites["role"] == Role.MUST_HAVE, "site_id"].tolist(),

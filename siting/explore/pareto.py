@@ -39,7 +39,8 @@ from ..model.decisions import Decisions
 from ..solve import SolveOptions, SolveReport
 
 __all__ = ["Point", "Front", "Monotone", "Start", "parse_range", "check_limits", "front", "front_of_inputs",
-           "monotone_flags", "front_table", "render_front_png", "write_front", "FRONT_FILES", "MAX_LATENCY_MS"]
+           "monotone_flags", "front_table", "at_limit",
+           "render_front_png", "write_front", "FRONT_FILES", "MAX_LATENCY_MS"]
 
 FRONT_FILES = ("pareto.csv", "pareto.png", "summary.json")
 MAX_LATENCY_MS = 2000.0  # the scenario schema's bound on demand.latency_ms
@@ -179,7 +180,7 @@ def front_of_inputs(inp: SitingInputs, latencies_ms: Sequence[float], opts: Solv
     """The front for ready inputs (built at the loosest limit or looser), one point per limit.
     Every solve takes the pipeline's path (:func:`siting.pipeline.solve_model`): the model is
     checked for memory and compiled once, and no point returns a plan dearer than its start."""
-    from ..pipeline import compile_checked, solve_model
+    from ..pipeline import check_decisions, compile_checked, solve_model
     from ..solve import Reoptimizer
 
     say = progress or (lambda _m: None)
@@ -210,6 +211,8 @@ def front_of_inputs(inp: SitingInputs, latencies_ms: Sequence[float], opts: Solv
             reopt.set_col_bounds(cols[has_col], lo_full, ub)
             done, start = _warm_solve(inp, comp, reopt, prev.report.x, say)
         report, dec = done.report, done.decisions
+        if dec is not None:  # checked at this limit: every region's limit is min(its own, the point's)
+            check_decisions(at_limit(inp, limit), dec, report, where=f"front point {limit:g} ms")
         point = Point(limit, report, dec, prev is not None, unreachable, start)
         gap = "n/a" if report.gap is None else f"{report.gap:.2%}"
         say(f"{limit:g} ms: {report.termination}, PV cost "
@@ -226,6 +229,12 @@ def front_of_inputs(inp: SitingInputs, latencies_ms: Sequence[float], opts: Solv
         notes.append(f"{int((own < limits[-1]).sum())} regions have their own latency limit below "
                      f"{limits[-1]:g} ms and keep it as a cap")
     return Front(points, table, inp, name, notes)
+
+
+def at_limit(inp: SitingInputs, limit_ms: float) -> SitingInputs:
+    """``inp`` with every region's latency limit at most ``limit_ms`` (what a point's plan must keep)."""
+    own = inp.regions["latency_ms"].to_numpy(float)
+    return dataclasses.replace(inp, regions=inp.regions.assign(latency_ms=np.minimum(own, limit_ms)))
 
 
 def _warm_solve(inp: SitingInputs, comp, reopt, neighbour: np.ndarray, say: Callable[[str], None]) -> tuple:

@@ -469,6 +469,7 @@ def _prepare(state: dict, sc: Scenario):
 def _solve_variant(run_id: str, item: dict, cache_dir: str | None, keep_plans: bool) -> tuple:
     """Solve one variant in a worker: ``(row, (plan, inputs) or None)``. A variant whose
     structure this worker has compiled before is re-solved in place from the last plan of it."""
+    from ..outputs.audit import require_clean
     from ..outputs.results import make_plan
     from ..pipeline import options_from
 
@@ -493,6 +494,7 @@ def _solve_variant(run_id: str, item: dict, cache_dir: str | None, keep_plans: b
             else:
                 plan = make_plan(inp, dec, report, scenario_name=sc.name, inputs_s=inputs_s,
                                  mip_gap=sc.solver.mip_gap)
+                require_clean(plan, inp)  # a plan that breaks a rule is a failed row, never "optimal"
                 row = Row.of_plan(name, plan, list(inp.cooling["cooling"]), **times)
                 payload = (plan, inp) if keep_plans else None
         except Exception as exc:  # recorded, and the sweep goes on

@@ -152,6 +152,15 @@ class SitingInputs:
                     raise InputError("inputs", f"{name}.{col}", f"{v[bad[0]]} is not a finite number >= 0",
                                      int(bad[0]))
 
+        share = self.resilience_max_share
+        if isinstance(share, bool) or not (isinstance(share, int | float | np.number) and 0 < share <= 1):
+            raise InputError("inputs", "resilience_max_share", f"{share!r} must be a share in (0, 1] (1: no limit; "
+                             "a site may serve at most this share of a region)")
+        unmet = self.unmet_cost_musd_per_mw
+        if unmet is not None and (isinstance(unmet, bool) or not (isinstance(unmet, int | float | np.number)
+                                                                  and np.isfinite(unmet) and unmet >= 0)):
+            raise InputError("inputs", "unmet_cost_musd_per_mw", f"{unmet!r} must be a finite cost >= 0 "
+                             "(M$ per MW left unserved) or None (every MW must be served)")
         self._check_water(K, C)
         self._check_periods(K, R)
         self._check_cells(K)
@@ -302,6 +311,20 @@ def from_cost_matrix(fixed_cost, capacity, demand, cost, *, cost_is_total=True,
     if fixed_cost.shape != (k,) or capacity.shape != (k,) or demand.shape != (r,):
         raise InputError("cost_matrix", "shape", f"cost is {cost.shape}, fixed cost "
                          f"{fixed_cost.shape}, capacity {capacity.shape}, demand {demand.shape}")
+    for what, values in (("fixed_cost", fixed_cost), ("capacity", capacity), ("demand", demand)):
+        bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
+        if bad.size:
+            raise InputError("cost_matrix", what, f"{values[bad[0]]} is not a finite number >= 0", int(bad[0]))
+    bad = np.argwhere(cost < 0)  # NaN compares False: NaN and +inf mark a pair that may not be used
+    if bad.size:
+        i, j = bad[0]
+        raise InputError("cost_matrix", "cost", f"{cost[i, j]} at site {i}, customer {j} is negative "
+                         "(costs are >= 0; inf or NaN marks a pair that may not be used)", int(i))
+    divides = (demand <= 0) & np.isfinite(cost).any(axis=0)  # a total cost to be divided by no demand
+    if cost_is_total and divides.any():
+        j = int(np.flatnonzero(divides)[0])
+        raise InputError("cost_matrix", "demand", f"{demand[j]} must be > 0 when cost is the total cost of serving "
+                         "the customer (cost_is_total=True)", j)
     site_idx, region_idx = np.nonzero(np.isfinite(cost))
     unit = cost[site_idx, region_idx] / (demand[region_idx] if cost_is_total else 1.0)
     arcs = pd.DataFrame({"region": region_idx, "site": site_idx, "link": "direct",

@@ -10,9 +10,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..errors import PlanCheckError
 from .audit_n_minus_1 import n_minus_1_check
 
-__all__ = ["audit", "audit_hourly", "n_minus_1_findings"]
+__all__ = ["audit", "audit_hourly", "n_minus_1_findings", "require_clean"]
+
+
+def require_clean(plan, inp, where: str = "", tol: float = 1e-5) -> None:
+    """Raise :class:`~siting.errors.PlanCheckError` naming the families ``plan`` breaks (none: return)."""
+    bad = audit(plan, inp, tol)
+    if bad:
+        raise PlanCheckError(bad, where)
 
 
 def audit(plan, inp, tol: float = 1e-5) -> list[str]:

@@ -291,7 +291,8 @@ def make_plan(inp: SitingInputs, dec: Decisions, report: SolveReport, *,
                     cooling_mw=sites.groupby("cooling")["it_mw"].sum().round(3).to_dict()),
         costs_musd=dict(zip(costs["component"], costs["pv_musd"].round(6))),
         carbon_water=_carbon_water(inp, sites), solver=report.solver, strategy=report.strategy,
-        phases=tuple(report.to_dict()["phases"]), notes=tuple(inp.notes), run=run or {}, buildout=buildout)
+        phases=tuple(report.to_dict()["phases"]), notes=tuple(inp.notes) + tuple(report.notes), run=run or {},
+        buildout=buildout)
     return Plan(sites, assignments, regions, costs, report, summary, dec, table, periods)
 
 

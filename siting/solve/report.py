@@ -188,6 +188,7 @@ class SolveReport:
     strategy: str = str(DEFAULT_STRATEGY)  # a strategy's name, or a caller's account of one
     phases: tuple[Phase, ...] = ()
     x: np.ndarray | None = field(default=None, repr=False, compare=False)
+    notes: tuple[str, ...] = ()  # what was done to the plan after the solver (e.g. polish moves)
 
     @property
     def proven_optimal(self) -> bool:
@@ -201,6 +202,7 @@ class SolveReport:
         d = asdict(self)
         d.pop("x")
         d["phases"] = [dict(asdict(p), termination=str(p.termination)) for p in self.phases]
+        d["notes"] = list(self.notes)
         d["termination"], d["solution_status"] = str(self.termination), str(self.solution_status)
         d["proven_optimal"] = self.proven_optimal
         return d

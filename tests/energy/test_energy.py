@@ -171,7 +171,7 @@ def test_users_own_profiles_override_the_synthetic_ones(tmp_path):
                     "energy.fuels.nuclear.price_usd_per_mwh=400"]
     base = from_layers(load_scenario(None, sets))
     sid = str(base.sites["site_id"].iloc[base.hourly.site[0]])
-    path = _profiles_csv(tmp_path / "p.csv", [sid, "not-a-site"], 0.5)
+    path = _profiles_csv(tmp_path / "p.csv", [sid], 0.5)
     own = from_layers(load_scenario(None, sets + [f"layers.profiles={path}"]))
     assert np.allclose(own.hourly.cf[0], 0.5)
     assert not np.allclose(base.hourly.cf[0], 0.5)

@@ -32,24 +32,68 @@ def _inputs():
 
 
 def test_alternatives_worked_out_by_hand():
+    """Distinct plans only: after S0 + S1 (40) and S0 + S2 (41) no third set of sites fits in
+    42 (S0 + S3 = 50; without S0, R0 unmet costs 1000), so the run stops at two plans and says
+    so; no repeat is counted in in_plans (issue 19: it used to repeat plan 0 and count it)."""
     alt = alternatives_of_inputs(_inputs(), EXACT, slack=0.05, count=2)
     t = alt.table
-    assert t["cost_musd"].tolist() == pytest.approx([40, 41, 40])
-    assert t["site_ids"].tolist() == ["S0;S1", "S0;S2", "S0;S1"]
-    assert [None if pd.isna(v) else int(v) for v in t["same_sites_as_plan"]] == [None, None, 0]
+    assert t["cost_musd"].tolist() == pytest.approx([40, 41])
+    assert t["site_ids"].tolist() == ["S0;S1", "S0;S2"]
+    assert t["same_sites_as_plan"].isna().all()
     assert (t["cost_musd"] <= 1.05 * alt.optimum + 1e-9).all()
     roles = dict(zip(alt.sites["site_id"], alt.sites["role"]))
     counts = dict(zip(alt.sites["site_id"], alt.sites["in_plans"]))
     assert roles == {"S0": "must-have", "S1": "interchangeable", "S2": "interchangeable", "S3": "never"}
-    assert counts == {"S0": 3, "S1": 2, "S2": 1, "S3": 0}
+    assert counts == {"S0": 2, "S1": 1, "S2": 1, "S3": 0}
+    assert any("1 of 2 alternatives: no other set of sites fits within the slack" in n for n in alt.notes)
+    assert alt.reference_kind == "optimum" and alt.reference == pytest.approx(40)
 
 
-def test_with_no_substitute_within_the_slack_the_alternative_is_the_optimum():
+def test_with_no_substitute_within_the_slack_only_the_optimum_is_returned():
     alt = alternatives_of_inputs(_inputs(), EXACT, slack=0.01, count=1)
-    assert alt.table["site_ids"].tolist() == ["S0;S1", "S0;S1"]
-    assert alt.plans[1].same_as == 0 and alt.plans[1].decisions.open.tolist() == alt.plans[0].decisions.open.tolist()
+    assert alt.table["site_ids"].tolist() == ["S0;S1"]
     assert alt.sites.set_index("site_id")["role"].to_dict() == {
         "S0": "must-have", "S1": "must-have", "S2": "never", "S3": "never"}
+    assert any("0 of 1 alternatives" in n for n in alt.notes)
+
+
+def test_an_unproven_optimum_measures_the_slack_from_the_bound_and_warns(monkeypatch):
+    """The optimum's solve ends at its time limit with the dearer plan S0 + S2 (41) and a bound of
+    39: the slack (5 %) is measured from 39, so every alternative costs <= 40.95 (provably within
+    5 % of the true optimum 40, which the old code measured from 41: <= 43.05), the run warns, and
+    the alternative is S0 + S1 (40), not a repeat of S0 + S2."""
+    from siting import pipeline
+    from siting.solve import SolutionStatus, Termination
+
+    real = pipeline.solve_model
+    calls = []
+
+    def first_unproven(inp, opts, **kw):
+        done = real(inp, opts, **kw)
+        calls.append(1)
+        if len(calls) > 1:
+            return done
+        comp = done.compiled
+        x = done.x.copy()
+        op = comp.columns["open"]
+        x[op[1]], x[op[2]] = 0.0, 1.0  # serve R1 from S2 instead of S1
+        serve = comp.columns["serve"]
+        x[serve[1]], x[serve[2]] = 0.0, 10.0  # arcs in order: (R0,S0), (R1,S1), (R1,S2), (R1,S3)
+        it = comp.columns["it"]
+        x[it[1]], x[it[2]] = 0.0, 10.0
+        assert pipeline.feasible(comp.sf, x) and float(comp.sf.c @ x) == pytest.approx(41)
+        rep = dataclasses.replace(done.report, termination=Termination.TIME_LIMIT, objective=41.0, best_bound=39.0,
+                                  gap=2 / 41, solution_status=SolutionStatus.FEASIBLE, x=x)
+        return pipeline.Solved(rep, pipeline.read_decisions(comp, inp, x), comp)
+
+    monkeypatch.setattr(pipeline, "solve_model", first_unproven)
+    said = []
+    alt = alternatives_of_inputs(_inputs(), EXACT, slack=0.05, count=2, progress=said.append)
+    assert alt.reference_kind == "bound" and alt.reference == pytest.approx(39)
+    assert alt.table["site_ids"].tolist() == ["S0;S2", "S0;S1"]
+    assert (alt.table["cost_musd"].iloc[1:] <= 1.05 * 39 + 1e-9).all()
+    assert any(s.startswith("warning: the optimum is not proven") for s in said)
+    assert any(n.startswith("warning: the optimum is not proven") for n in alt.notes)
 
 
 def test_the_cost_row_bounds_the_true_cost():
@@ -101,15 +145,40 @@ def test_cli_refuses_a_foreign_folder_and_bad_options_before_solving(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-def test_a_scenario_without_a_plan_is_one_clear_error():
-    inp = tiny([5], [10], [(0, 0, "direct", 1)], site_fixed=[1], per_mw=[1])  # 10 MW demand, 5 MW site
-    with pytest.raises(NoSolutionError, match="no plan"):
+@pytest.mark.parametrize("inp", [
+    tiny([5], [10], [(0, 0, "direct", 1)], site_fixed=[1], per_mw=[1]),  # 10 MW demand, 5 MW site
+    # R1 reaches only S1, but no site may serve more than half of a region
+    tiny([100, 100], [10, 10], [(0, 0, "direct", 1), (0, 1, "direct", 1), (1, 1, "direct", 1)],
+         site_fixed=[1, 1], per_mw=[1, 1], resilience_max_share=0.5)])
+def test_an_infeasible_scenario_is_explained_as_solve_explains_it(inp):
+    """The same message as solve's (it used to be "no plan: the optimum's solve ended 'infeasible'")."""
+    from siting.pipeline import solve_inputs
+
+    with pytest.raises(NoSolutionError) as by_solve:
+        solve_inputs(inp, EXACT)
+    with pytest.raises(NoSolutionError) as by_alternatives:
         alternatives_of_inputs(inp, SolveOptions(time_limit_s=10, threads=1), count=1)
+    assert str(by_alternatives.value) == str(by_solve.value)
+    assert "cannot be met" in str(by_alternatives.value)
+
+
+def test_cli_alternatives_on_an_infeasible_scenario_exits_4_naming_the_regions(tmp_path):
+    from pathlib import Path
+
+    example = Path(__file__).parents[2] / "models" / "examples" / "southern_africa.yaml"
+    args = [str(example), "--set", "demand.unmet_penalty_usd_per_mwh=null", "--set", "demand.latency_ms=5",
+            "--out", str(tmp_path / "x"), "--quiet"]
+    by_solve = CliRunner().invoke(main, ["solve", *args])
+    by_alternatives = CliRunner().invoke(main, ["alternatives", "--count", "1", *args])
+    assert by_solve.exit_code == by_alternatives.exit_code == 4, by_alternatives.output
+    assert "NA-WDH" in by_alternatives.output and by_alternatives.output == by_solve.output
+    assert "Traceback" not in by_alternatives.output and not (tmp_path / "x").exists()
 
 
 def test_the_solves_take_the_pipelines_path_memory_check_and_kept_start(monkeypatch):
     """A model too large for the memory is refused before any solve; an alternative's solve that
-    returns no plan keeps the optimum's plan it started from (the start is feasible within the slack)."""
+    returns no plan does not bring back the optimum's plan it started from (plans are distinct):
+    the run stops and says why."""
     from siting import pipeline
     from siting.errors import ModelTooLargeError
     from siting.model import estimate
@@ -122,12 +191,47 @@ def test_the_solves_take_the_pipelines_path_memory_check_and_kept_start(monkeypa
         with pytest.raises(ModelTooLargeError):
             alternatives_of_inputs(_inputs(), EXACT, slack=0.05, count=1)
 
+    calls = []
+
     def no_plan_for_alternatives(sf, opts, **kw):
-        if kw.get("start") is None:  # the optimum
+        calls.append(sf.shape)
+        if len(calls) == 1:  # the optimum
             return real_solve(sf, opts, **kw)
         return SolveReport(Termination.TIME_LIMIT, SolutionStatus.NONE, None, None, None, 0.0, 0.0)
 
     monkeypatch.setattr(pipeline, "solve", no_plan_for_alternatives)
     alt = alternatives_of_inputs(_inputs(), EXACT, slack=0.05, count=1)
-    assert alt.table["site_ids"].tolist() == ["S0;S1", "S0;S1"] and alt.plans[1].same_as == 0
-    assert alt.plans[1].report.phases[-1].phase == "kept_start"
+    assert alt.table["site_ids"].tolist() == ["S0;S1"]
+    assert any("0 of 1 alternatives: the solver ended 'time_limit' without one" in n for n in alt.notes)
+
+
+def test_cli_warns_and_exits_3_when_the_optimum_is_not_proven(tmp_path, monkeypatch):
+    """The optimum's solve ends at its time limit (its bound 2 % below its plan): the command says
+    the slack is measured from the bound, warns, writes the plans and exits 3 (not proven)."""
+    from pathlib import Path
+
+    from siting import pipeline
+    from siting.solve import SolutionStatus, Termination
+
+    real = pipeline.solve_model
+    calls = []
+
+    def first_unproven(inp, opts, **kw):
+        done = real(inp, opts, **kw)
+        calls.append(1)
+        if len(calls) > 1:
+            return done
+        rep = dataclasses.replace(done.report, termination=Termination.TIME_LIMIT,
+                                  solution_status=SolutionStatus.FEASIBLE,
+                                  best_bound=0.98 * done.report.objective, gap=0.02)
+        return pipeline.Solved(rep, done.decisions, done.compiled)
+
+    monkeypatch.setattr(pipeline, "solve_model", first_unproven)
+    example = Path(__file__).parents[2] / "models" / "examples" / "southern_africa.yaml"
+    out = tmp_path / "alt"
+    result = CliRunner().invoke(main, ["alternatives", str(example), "--count", "1", "--out", str(out), "--quiet"])
+    assert result.exit_code == 3, result.output
+    assert "warning: the optimum is not proven" in result.output and "measured from the bound" in result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["slack_from"] == "bound"
+    assert all(p["cost_musd"] <= 1.05 * summary["slack_reference_musd"] + 1e-6 for p in summary["plans"][1:])
