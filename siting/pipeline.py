@@ -24,8 +24,18 @@ from .outputs.audit import require_clean
 from .outputs.outdir import Written
 from .outputs.results import Plan, make_plan, write_outputs
 from .scenario import Scenario, WarmStart, load_scenario
-from .solve import (Phase, Reoptimizer, SolutionStatus, SolveOptions, SolveReport, StandardForm, Termination,
-                    feasible, relative_gap, solve)
+from .solve import (
+    Phase,
+    Reoptimizer,
+    SolutionStatus,
+    SolveOptions,
+    SolveReport,
+    StandardForm,
+    Termination,
+    feasible,
+    relative_gap,
+    solve,
+)
 
 __all__ = ["Run", "Solved", "compile_checked", "check_decisions", "precheck", "explain_no_plan",
            "solve_model", "solve_scenario", "solve_inputs", "solve_report",

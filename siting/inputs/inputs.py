@@ -21,8 +21,8 @@ from ..errors import InputError, ScenarioError, clip, show_id
 from ..geo import cells, constellation, groups
 from ..geo.layers import read_demand, read_energy_sources, read_pops
 from ..geo.merge import greedy_cluster
-from ..scenario import Scenario
 from ..paths import DATA_DIR
+from ..scenario import Scenario
 from .periods import Periods, compute_per_mw, make_periods
 from .pricing import cost_tables, energy_mwh_per_mw_year
 

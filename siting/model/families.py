@@ -482,7 +482,7 @@ def build_order(inp, ix: Layout, vs) -> list[Rows]:
 
 
 def growth(inp, ix: Layout, vs) -> list[Rows]:
-    """sum_c it[t,k,c] - (1 + y_t R) sum_c it[t-1,k,c] <= y_t S   (ramp R, seed S per year; y_t years built; it[-1] = 0)."""
+    """sum_c it[t,k,c] - (1 + y_t R) sum_c it[t-1,k,c] <= y_t S   (ramp R, seed S per year; y_t years built; it[-1] = 0)."""  # noqa: E501
     per = inp.periods
     if per is None or (per.ramp_per_year is None and per.seed_mw_per_year is None):
         return []
@@ -503,7 +503,7 @@ def growth(inp, ix: Layout, vs) -> list[Rows]:
 
 
 def jurisdiction_cap(inp, ix: Layout, vs) -> list[Rows]:
-    """sum_{k in j, c} pue[c] (it[t,k,c] - it[t-1,k,c]) <= y_t cap_j   (new MW of power per jurisdiction j and period t)."""
+    """sum_{k in j, c} pue[c] (it[t,k,c] - it[t-1,k,c]) <= y_t cap_j   (new MW of power per jurisdiction j and period t)."""  # noqa: E501
     per = inp.periods
     if per is None or per.jurisdiction is None or per.jurisdiction_cap_mw_per_year is None:
         return []

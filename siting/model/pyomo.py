@@ -7,8 +7,8 @@ variable family, so :func:`~siting.model.vectors.read_decisions` reads its solut
 user's change the compiled arrays equal :func:`~siting.model.compile.compile_inputs`' exactly.
 
 Components: one ``Var`` per variable family (indexed by its keys: site, flat ``k * C + c``,
-arc position, hourly cell, recourse position; with periods, (start year, key)), one ``Constraint`` per row block (indexed by
-local row, empty rows skipped), and the objective ``cost``.
+arc position, hourly cell, recourse position; with periods, (start year, key)), one ``Constraint``
+per row block (indexed by local row, empty rows skipped), and the objective ``cost``.
 """
 
 from __future__ import annotations

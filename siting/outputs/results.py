@@ -20,8 +20,14 @@ import yaml
 from ..inputs.inputs import SitingInputs
 from ..model.decisions import Decisions
 from ..solve import SolutionStatus, SolveReport, Termination
-from .buildout import (buildout_figure, buildout_summary, first_served_year, periods_table, schedule_table,
-                       weighted_costs)
+from .buildout import (
+    buildout_figure,
+    buildout_summary,
+    first_served_year,
+    periods_table,
+    schedule_table,
+    weighted_costs,
+)
 from .outdir import Written, replace_dir
 
 __all__ = ["Plan", "Summary", "Times", "Size", "Totals", "CarbonWater", "make_plan", "within_gap",
