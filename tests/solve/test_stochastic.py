@@ -1,0 +1,141 @@
+"""The two-stage stochastic engine: a hand-solved drought instance (stochastic plan against the
+average-scenario plan: VSS and EVPI by hand and by the engine), the extensive form and the
+L-shaped decomposition on Dask agreeing with each other and with SSLP's published optima."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+
+import numpy as np
+import pytest
+
+from siting.inputs.sslp import read_instance
+from siting.model.sslp import two_stage
+from siting.solve import SolveOptions, Termination
+from siting.solve.lshaped import lshaped
+from siting.solve.twostage import (
+    Scenario,
+    TwoStage,
+    TwoStageError,
+    evaluate,
+    expected_value_problem,
+    extensive_form,
+    solve_ef,
+    value_of_stochastic_solution,
+    wait_and_see,
+)
+
+OPTS = SolveOptions(time_limit_s=120, mip_gap=1e-9, threads=1)
+
+# Two sites: A a hydro site (build 2, serves for free, but a drought takes all its firm power),
+# B a gas-backed site (build 5, serves at 0.2 per unit, 10 units firm in every year). Demand 10
+# units; unserved demand costs 1.2 per unit. Wet year (p = 1/2): A has 20 units firm; dry year
+# (p = 1/2): A has none. The average year gives A 10 units: enough for all the demand.
+BUILD = {"A": 2.0, "B": 5.0}
+SERVE = {"A": 0.0, "B": 0.2}
+UNMET, DEMAND, FIRM_B = 1.2, 10.0, 10.0
+YEARS = {"wet": (0.5, 20.0), "dry": (0.5, 0.0)}  # probability, firm power of A
+
+
+def drought_problem() -> TwoStage:
+    """x = (x_A, x_B) binary; per year y = (y_A, y_B, unmet) with y_A <= firm_A x_A,
+    y_B <= 10 x_B, y_A + y_B + unmet = 10."""
+    W = [[1, 0, 0], [0, 1, 0], [1, 1, 1]]
+    scen = [Scenario.build(p, [SERVE["A"], SERVE["B"], UNMET], [[-firm_a, 0], [0, -FIRM_B], [0, 0]], W,
+                           [-np.inf, -np.inf, DEMAND], [0, 0, DEMAND], name=name)
+            for name, (p, firm_a) in YEARS.items()]
+    return TwoStage.build([BUILD["A"], BUILD["B"]], None, [], [], scen, col_lower=[0, 0], col_upper=[1, 1],
+                          integer=[True, True])
+
+
+def hand_cost(plan: tuple[int, int], firm_a: float) -> float:
+    """Build cost plus the cheapest way to serve 10 units in a year: A first (free), then B, then unmet."""
+    cost = BUILD["A"] * plan[0] + BUILD["B"] * plan[1]
+    from_a = min(DEMAND, firm_a * plan[0])
+    from_b = min(DEMAND - from_a, FIRM_B * plan[1])
+    return cost + SERVE["B"] * from_b + UNMET * (DEMAND - from_a - from_b)
+
+
+PLANS = list(itertools.product((0, 1), repeat=2))
+
+
+def test_hand_solved_drought_instance_vss_and_evpi():
+    expected = {plan: sum(p * hand_cost(plan, firm) for p, firm in YEARS.values()) for plan in PLANS}
+    rp_plan = min(expected, key=expected.get)
+    mean_firm = sum(p * firm for p, firm in YEARS.values())
+    ev_plan = min(PLANS, key=lambda plan: hand_cost(plan, mean_firm))
+    eev = expected[ev_plan]
+    ws = sum(p * min(hand_cost(plan, firm) for plan in PLANS) for p, firm in YEARS.values())
+    # by hand: B alone costs 7 in every year; A alone 2 in a wet year, 14 in a dry one (expected 8)
+    assert (rp_plan, expected[rp_plan]) == ((0, 1), 7.0)
+    assert ev_plan == (1, 0) and hand_cost(ev_plan, mean_firm) == 2.0  # the average year: A is enough
+    assert eev == pytest.approx(8.0) and ws == pytest.approx(4.5)  # VSS 1, EVPI 2.5
+
+    ts = drought_problem()
+    v = value_of_stochastic_solution(ts, OPTS)
+    assert tuple(np.round(v.x_rp).astype(int)) == rp_plan and tuple(np.round(v.x_ev).astype(int)) == ev_plan
+    assert v.rp == pytest.approx(7.0) and v.ev == pytest.approx(2.0) and v.eev == pytest.approx(eev)
+    assert v.ws == pytest.approx(ws)
+    assert v.vss == pytest.approx(1.0) and v.evpi == pytest.approx(2.5)
+    np.testing.assert_allclose(v.eev_scenario_costs, [0.0, UNMET * DEMAND])  # the EV plan in a dry year
+    # the pieces on their own: the average scenario's firm power of A, Q_s of every plan, WS per year
+    mean = expected_value_problem(ts).scenarios[0]
+    assert mean.T.toarray()[0, 0] == -mean_firm
+    for plan in PLANS:
+        q = evaluate(ts, np.array(plan, float), OPTS)
+        assert ts.first_cost(np.array(plan, float)) + ts.probabilities @ q == pytest.approx(expected[plan])
+    ws_engine, per_year = wait_and_see(ts, OPTS)
+    np.testing.assert_allclose(per_year, [2.0, 7.0])
+
+
+def test_lshaped_on_the_drought_instance_matches_the_extensive_form():
+    ts = drought_problem()
+    ef = solve_ef(ts, OPTS)
+    r = lshaped(ts, OPTS, workers=1)
+    assert ef.termination == r.termination == Termination.OPTIMAL
+    assert r.objective == pytest.approx(7.0) and ef.objective == pytest.approx(7.0)
+    np.testing.assert_array_equal(np.round(r.x), [0, 1])
+    np.testing.assert_allclose(r.scenario_costs, [2.0, 2.0])  # B serves everything at 0.2 in both years
+    assert r.bound <= r.objective + 1e-9 and r.gap <= 1e-9 and r.workers == 1
+
+
+def test_extensive_form_layout_and_bad_records():
+    ts = drought_problem()
+    ef = extensive_form(ts)
+    assert ef.shape == (6, 8)
+    np.testing.assert_allclose(ef.c, [2, 5, 0, 0.1, 0.6, 0, 0.1, 0.6])
+    s = ts.scenarios[0]
+    with pytest.raises(TwoStageError, match="probabilities sum to 0.9"):
+        TwoStage.build([1.0, 1.0], None, [], [], [s, Scenario.build(0.4, s.q, s.T, s.W, s.h_lower, s.h_upper)])
+    with pytest.raises(TwoStageError, match="T: 1 columns, expected 2"):
+        TwoStage.build([1.0, 1.0], None, [], [], [Scenario.build(1.0, [1.0], [[1.0]], [[1.0]], [0.0], [1.0])])
+    with pytest.raises(TwoStageError, match="binary first stage"):
+        lshaped(TwoStage.build([1.0], None, [], [], [Scenario.build(1.0, [1.0], [[1.0]], [[1.0]], [0.0], [1.0],
+                                                                    integer=[True])], col_upper=[3.0]), OPTS)
+
+
+def _published(shared, name: str) -> float:
+    with open(shared / "sslp" / "optima.csv", newline="") as fh:
+        return float(next(r for r in csv.DictReader(fh) if r["instance"] == name)["published_optimum"])
+
+
+def test_sslp_5_25_50_by_decomposition_matches_the_published_optimum(shared_data):
+    inst = read_instance(shared_data / "sslp" / "sslp_5_25_50")
+    ts = two_stage(inst)
+    assert (ts.n_first, len(ts.scenarios), ts.scenarios[0].n_cols) == (5, 50, 5 * 25 + 5)
+    r = lshaped(ts, OPTS, workers=2)
+    published = _published(shared_data, "sslp_5_25_50")
+    assert r.termination == Termination.OPTIMAL
+    assert r.objective == pytest.approx(published, rel=1e-6) and r.bound == pytest.approx(published, rel=1e-6)
+    assert sorted(np.flatnonzero(np.round(r.x)) + 1) == [1, 3]  # optima.csv: open servers 1 3
+    # the plan's cost recomputed from the instance's arrays: c x + sum_s p_s Q_s(x)
+    assert inst.fixed_cost @ r.x + inst.probability @ r.scenario_costs == pytest.approx(published, rel=1e-9)
+
+
+def test_sslp_15_45_5_by_extensive_form_matches_the_published_optimum(shared_data):
+    ts = two_stage(read_instance(shared_data / "sslp" / "sslp_15_45_5"))
+    r = solve_ef(ts, OPTS)
+    assert r.termination == Termination.OPTIMAL
+    assert r.objective == pytest.approx(_published(shared_data, "sslp_15_45_5"), rel=1e-6)
+    assert sorted(np.flatnonzero(np.round(r.x)) + 1) == [1, 4, 8, 11]
