@@ -78,6 +78,10 @@ def value_task(payload: tuple, x: np.ndarray, opts: SolveOptions, mode: str, tim
     return scenario_value(sf, n1, x, opts, mode=mode, gap=gap, clock=Clock(max(time_left, 1e-3)), lp_highs=h)
 
 
+def _hold(payload: tuple) -> tuple:
+    return payload
+
+
 def lagrangian_task(payload: tuple, slope: np.ndarray, opts: SolveOptions, time_left: float, gap: float) -> float:
     sf, n1, _s = payload
     return lagrangian_bound(sf, n1, slope, opts, gap=gap, clock=Clock(max(time_left, 1e-3)))
@@ -170,8 +174,9 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
         n_workers = len(client.scheduler_info().get("workers", {}))
         say(f"L-shaped: {S} scenarios on {n_workers} Dask worker(s) "
             f"({'at ' + scheduler if scheduler else 'embedded'}), {cuts} cuts")
-        # every worker holds every scenario: a lost worker's tasks re-run elsewhere on the same data
-        payloads = client.scatter([(scenario_form(ts, s), n1, s) for s in range(S)], broadcast=True, hash=False)
+        # each scenario's data is a task's result, not scattered data: the scheduler can compute it again
+        # wherever a worker holding it is lost (scattered data would be gone with the worker)
+        payloads = [client.submit(_hold, (scenario_form(ts, s), n1, s), pure=False) for s in range(S)]
         pending: list = []
 
         def gather(futs: list) -> list:

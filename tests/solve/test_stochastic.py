@@ -139,3 +139,78 @@ def test_sslp_15_45_5_by_extensive_form_matches_the_published_optimum(shared_dat
     assert r.termination == Termination.OPTIMAL
     assert r.objective == pytest.approx(_published(shared_data, "sslp_15_45_5"), rel=1e-6)
     assert sorted(np.flatnonzero(np.round(r.x)) + 1) == [1, 4, 8, 11]
+
+
+def small_sslp(seed: int = 7, m: int = 4, n: int = 10, S: int = 4):
+    """A random SSLP-shaped instance (integer recourse), small enough to solve in seconds."""
+    from siting.inputs.sslp import SSLPInstance
+
+    rng = np.random.default_rng(seed)
+    d = rng.integers(0, 26, size=(n, m)).astype(float)
+    return SSLPInstance("small", m, n, S, rng.integers(40, 81, m).astype(float), m, 60.0, d, d,
+                        rng.integers(0, 2, size=(S, n)).astype(np.int8), np.full(S, 1.0 / S), np.full(m, 1000.0),
+                        tuple(f"s{k}" for k in range(S)))
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_separate_scheduler_and_two_workers_give_identical_results_even_losing_a_worker(tmp_path):
+    """``dask scheduler`` + 2 ``dask worker`` processes on loopback: the same solve as on the embedded
+    cluster, to the last iteration, although one worker is killed during it (Dask re-runs its tasks)."""
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    from dask.distributed import Client
+
+    dask_cli = shutil.which("dask", path=os.path.dirname(sys.executable)) or shutil.which("dask")
+    if dask_cli is None:
+        pytest.skip("no dask command")
+    ts = two_stage(small_sslp())
+    embedded = lshaped(ts, OPTS, workers=2, warm=False)
+    assert embedded.termination == Termination.OPTIMAL
+    assert embedded.objective == pytest.approx(solve_ef(ts, OPTS).objective, rel=1e-9)
+
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    procs = [subprocess.Popen([dask_cli, "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                               "--no-dashboard"], **quiet)]
+    try:
+        procs += [subprocess.Popen([dask_cli, "worker", address, "--nthreads", "1", "--no-nanny",
+                                    "--no-dashboard", "--host", "127.0.0.1"], **quiet) for _ in range(2)]
+        with Client(address, timeout="20s") as c:
+            c.wait_for_workers(2, timeout=25)
+        killed = []
+
+        def progress(line: str) -> None:  # kill the second worker as the cuts of the LP phase are strengthened
+            if not killed and "LP phase" in line:
+                killed.append(line)
+                threading.Timer(0.05, procs[2].send_signal, (signal.SIGKILL,)).start()
+
+        external = lshaped(ts, OPTS, scheduler=address, warm=False, progress=progress)
+        assert killed and procs[2].wait(timeout=10) == -signal.SIGKILL
+        assert external.workers == 2 and external.termination == Termination.OPTIMAL
+        assert external.objective == embedded.objective and external.bound == embedded.bound
+        np.testing.assert_array_equal(external.x, embedded.x)
+        np.testing.assert_array_equal(external.scenario_costs, embedded.scenario_costs)
+        assert external.iterations == embedded.iterations
+        assert [h[:3] for h in external.history] == [h[:3] for h in embedded.history]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
