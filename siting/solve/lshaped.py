@@ -173,7 +173,7 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
         client = _open_client(stack, workers, scheduler)
         n_workers = len(client.scheduler_info().get("workers", {}))
         say(f"L-shaped: {S} scenarios on {n_workers} Dask worker(s) "
-            f"({'at ' + scheduler if scheduler else 'embedded'}), {cuts} cuts")
+            f"({f'at {scheduler}' if scheduler else f'embedded, started in {clock.since():.1f} s'}), {cuts} cuts")
         # each scenario's data is a task's result, not scattered data: the scheduler can compute it again
         # wherever a worker holding it is lost (scattered data would be gone with the worker)
         payloads = [client.submit(_hold, (scenario_form(ts, s), n1, s), pure=False) for s in range(S)]
