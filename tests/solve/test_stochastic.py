@@ -90,14 +90,27 @@ def test_hand_solved_drought_instance_vss_and_evpi():
 
 
 def test_lshaped_on_the_drought_instance_matches_the_extensive_form():
+    import dataclasses
+    import logging
+
+    from dask.distributed import LocalCluster
+
     ts = drought_problem()
     ef = solve_ef(ts, OPTS)
-    r = lshaped(ts, OPTS, workers=1)
-    assert ef.termination == r.termination == Termination.OPTIMAL
-    assert r.objective == pytest.approx(7.0) and ef.objective == pytest.approx(7.0)
-    np.testing.assert_array_equal(np.round(r.x), [0, 1])
-    np.testing.assert_allclose(r.scenario_costs, [2.0, 2.0])  # B serves everything at 0.2 in both years
-    assert r.bound <= r.objective + 1e-9 and r.gap <= 1e-9 and r.workers == 1
+    with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=":0", silence_logs=logging.ERROR) as c:
+        r = lshaped(ts, OPTS, scheduler=c.scheduler_address)
+        assert ef.termination == r.termination == Termination.OPTIMAL
+        assert r.objective == pytest.approx(7.0) and ef.objective == pytest.approx(7.0)
+        np.testing.assert_array_equal(np.round(r.x), [0, 1])
+        np.testing.assert_allclose(r.scenario_costs, [2.0, 2.0])  # B serves everything at 0.2 in both years
+        assert r.bound <= r.objective + 1e-9 and r.gap <= 1e-9 and r.workers == 1
+        # the first stage relaxed to [0, 1] (an LP in both stages; LP cuts alone are exact): still 7,
+        # e.g. B alone, or x = (1/2, 1): 2/2 + 5 + (wet: A's 10 units free) 0 + (dry: B) 1/2 * 2 = 7
+        lp = dataclasses.replace(ts, integer=np.zeros(2, bool))
+        r_lp, ef_lp = lshaped(lp, OPTS, scheduler=c.scheduler_address), solve_ef(lp, OPTS)
+        assert r_lp.termination == Termination.OPTIMAL
+        assert r_lp.objective == pytest.approx(7.0) and ef_lp.objective == pytest.approx(7.0)
+        assert r_lp.bound <= 7.0 + 1e-7
 
 
 def test_extensive_form_layout_and_bad_records():
