@@ -178,6 +178,8 @@ class TwoStageResult:
     iterations: int = 0
     workers: int = 0
     history: tuple[tuple[int, float, float, float, float], ...] = field(default=(), repr=False)
+    master_s: float = 0.0  # decomposition: time in the master's HiGHS solves (here, serial)
+    scenarios_s: float = 0.0  # ... and waiting for the scenario tasks (on the workers, in parallel)
 
     @property
     def within_gap(self) -> bool:
