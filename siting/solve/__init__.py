@@ -14,6 +14,10 @@ solution vector. Strategies (:class:`Strategy`) sit in one registry that refuses
   first plan the LP bound proves within the gap;
 - ``benders``: Benders decomposition, integer master and continuous subproblem (facility location).
 
+Two-stage stochastic programs (:mod:`.twostage`: the :class:`TwoStage` record, its extensive form
+solved by HiGHS, VSS and EVPI) and their multi-cut L-shaped decomposition over scenarios on Dask
+(:func:`siting.solve.lshaped.lshaped`) sit beside the strategies: they take a :class:`TwoStage`.
+
 ``time_limit_s`` bounds the whole solve, every phase and every inner HiGHS solve included, and
 Ctrl-C stops any of them (:mod:`.highs`). A plan is called proven only against a valid bound:
 HiGHS's own, or the LP relaxation's objective when that LP ended optimal.
@@ -41,11 +45,22 @@ from .report import (
     Termination,
 )
 from .strategies import STRATEGIES, Reoptimizer, solve
+from .twostage import (
+    Scenario,
+    StochasticValues,
+    TwoStage,
+    TwoStageError,
+    TwoStageResult,
+    extensive_form,
+    solve_ef,
+    value_of_stochastic_solution,
+)
 
 __all__ = ["SolveOptions", "SolveReport", "StandardForm", "Phase", "Termination", "SolutionStatus", "Strategy",
            "STRATEGIES", "solve", "Reoptimizer", "SolverOptionError", "termination_of", "abandoned_solves",
            "feasible", "relative_gap", "make_highs", "Clock", "LIMITS", "Limit", "HIGHS_MAX_SEED",
-           "LARGE_LAZY_ROWS"]
+           "LARGE_LAZY_ROWS", "TwoStage", "Scenario", "TwoStageResult", "TwoStageError", "StochasticValues",
+           "extensive_form", "solve_ef", "value_of_stochastic_solution"]
 
 # the old private names, still imported by tests/model/test_warmstart.py and bench/memory.py (not ours
 # to edit): drop these once they import feasible and make_highs
