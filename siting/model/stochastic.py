@@ -61,7 +61,8 @@ def _refuse_unsupported(inp: SitingInputs) -> None:
 
 def scenario_inputs(inp: SitingInputs, s: UncertainScenario) -> SitingInputs:
     """``inp`` as scenario ``s`` sees it (a new record; ``inp`` is not changed): the usable share
-    of each site's IT = 1 - the drought share of its region, inference demand x growth, the
+    of each site's IT = 1 - the drought share of its region (hydro sites only where the sites name
+    their ``fuel``), inference demand x growth, the
     ``energy`` and ``carbon`` parts of the IT cost and the satellite unit cost x their multipliers.
 
     >>> from siting.inputs.inputs import from_cost_matrix
@@ -72,6 +73,8 @@ def scenario_inputs(inp: SitingInputs, s: UncertainScenario) -> SitingInputs:
     """
     region = site_regions(inp)
     share = np.array([s.drought.get(r, 0.0) for r in region], float)
+    if "fuel" in inp.sites:  # a drought takes the power of the hydro sources of a basin or country only
+        share = np.where(inp.sites["fuel"].astype(str).str.lower().to_numpy() == "hydro", share, 0.0)
     regions = inp.regions.copy()
     regions["inference_mw"] = regions["inference_mw"].to_numpy(float) * s.demand_growth
     it = dict(inp.it_cost_musd)
