@@ -123,6 +123,12 @@ def solve_stochastic(inp: SitingInputs, unc: Uncertainty, opts: SolveOptions, *,
         raise ScenarioError(f"--method: {method!r} is not one of {', '.join(METHODS)}")
     model = two_stage(inp, unc)
     ts = model.ts
+    if method == "lshaped" and ts.integer_recourse and not ts.binary_first_stage:
+        integer = sorted({name for name, cols in model.compiled[0].columns.items()
+                          if np.any(model.compiled[0].sf.integer[cols[cols >= 0]] & ~model.first[cols[cols >= 0]])})
+        raise ScenarioError(f"--method lshaped: the recourse has integer decisions ({', '.join(integer)}) and the "
+                            "first stage is not binary, so the decomposition would not be exact: use --method ef, "
+                            "or a model without them (network.allow_satellite=false, demand.training_mw=0)")
     say(f"two-stage model: {ts.n_first} first-stage columns, {len(ts.scenarios)} scenarios of "
         f"{ts.scenarios[0].n_cols} columns and {ts.scenarios[0].n_rows} rows")
     rp = (solve_ef(ts, opts, progress=say) if method == "ef"

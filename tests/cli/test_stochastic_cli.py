@@ -44,3 +44,26 @@ def test_an_unknown_basin_is_one_clear_error(tmp_path):
 
 def test_refuses_a_foreign_folder(tmp_path):
     assert_refuses_foreign_folder(tmp_path, "stochastic", ["--scenarios", "2", *SMALL[:-1]])
+
+
+CONTINUOUS = ["--set", "network.allow_satellite=false", "--set", "demand.training_mw=0"]  # no integer recourse
+
+
+def test_decomposition_agrees_with_the_extensive_form(tmp_path):
+    rp = {}
+    for method in ("ef", "lshaped"):
+        out = tmp_path / method
+        res = CliRunner().invoke(main, ["stochastic", "--scenarios", "4", "--method", method, "--workers", "1",
+                                        "--out", str(out), *CONTINUOUS, *SMALL])
+        assert res.exit_code == 0, res.output
+        rp[method] = pd.read_csv(out / "value.csv").set_index("value")["musd"]["RP"]
+        assert json.loads((out / "stochastic.json").read_text())["termination"] == "optimal"
+    assert rp["lshaped"] == pytest.approx(rp["ef"], rel=1e-5)
+
+
+def test_decomposition_with_integer_recourse_is_refused(tmp_path):
+    res = CliRunner().invoke(main, ["stochastic", "--scenarios", "2", "--method", "lshaped",
+                                    "--out", str(tmp_path / "o"), *SMALL])
+    assert res.exit_code == 2, res.output
+    assert "--method lshaped: the recourse has integer decisions (hosts_training, sat_units)" in res.output
+    assert not (tmp_path / "o").exists()
