@@ -17,6 +17,10 @@ from siting.solve.twostage import solve_ef
 from siting.stochastic import scenario_set
 
 
+def _m(v) -> str:
+    return "none" if v is None else f"{v:,.2f}"
+
+
 def main(argv):
     n = int(argv[0])
     sets = [a.split("=", 1)[0] + "=" + a.split("=", 1)[1] for a in argv[1:]]
@@ -33,11 +37,11 @@ def main(argv):
     opts = options_from(sc)
     print(f"load {os.getloadavg()[0]:.2f}", flush=True)
     ef = solve_ef(ts, opts)
-    print(f"EF: {ef.objective:,.2f} M$ bound {ef.bound:,.2f} gap {ef.gap} {ef.termination} {ef.seconds:.1f} s "
+    print(f"EF: {_m(ef.objective)} M$ bound {_m(ef.bound)} gap {ef.gap} {ef.termination} {ef.seconds:.1f} s "
           f"(load {os.getloadavg()[0]:.2f})", flush=True)
     for w in (2, 1):
         r = lshaped(ts, opts, workers=w)
-        print(f"L-shaped {w} workers: {r.objective:,.2f} M$ bound {r.bound:,.2f} gap {r.gap} {r.termination} "
+        print(f"L-shaped {w} workers: {_m(r.objective)} M$ bound {_m(r.bound)} gap {r.gap} {r.termination} "
               f"{r.seconds:.1f} s, {r.iterations} iterations, master {r.master_s:.1f} s, "
               f"scenarios {r.scenarios_s:.1f} s "
               f"(load {os.getloadavg()[0]:.2f})", flush=True)
