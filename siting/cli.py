@@ -505,3 +505,69 @@ def alternatives(scenario, slack, count, overrides, out, time_limit, quiet, debu
 
 if __name__ == "__main__":
     entry()
+
+
+@main.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.option("--scenarios", "n", type=click.IntRange(min=1), default=None,
+              help="Generate N correlated drought/demand scenarios (default: the scenario's uncertainty block).")
+@click.option("--seed", "seed", type=int, default=0, show_default=True, help="Seed of the generated scenarios.")
+@click.option("--method", type=click.Choice(["ef", "lshaped"]), default="ef", show_default=True,
+              help="Extensive form (HiGHS alone) or multi-cut L-shaped decomposition on Dask.")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Workers of the embedded Dask cluster (lshaped).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run the decomposition on an existing Dask scheduler (tcp://host:port) instead.")
+@_study_options("stochastic", "Seconds for each solve (the stochastic plan, the average plan, each scenario).")
+def stochastic(scenario, n, seed, method, workers, scheduler, overrides, out, time_limit, quiet, debug):
+    """A plan that holds over SCENARIO's uncertainty (droughts, demand, prices): the two-stage
+    stochastic plan, against the average-scenario plan (VSS) and perfect information (EVPI)."""
+    import json
+
+    from .inputs.inputs import from_layers
+    from .outputs.outdir import claim, read_manifest
+    from .outputs.results import write_outputs
+    from .pipeline import options_from, run_info
+    from .stochastic import scenario_set, solve_stochastic
+
+    signal.signal(signal.SIGTERM, _terminate)
+    run_id = uuid.uuid4().hex
+    progress = _Progress(quiet)
+    method = "lshaped" if scheduler and method == "ef" else method
+    try:
+        sc, out, used = _explore_setup(scenario, overrides, time_limit, out, "stochastic")
+        with claim(out, "stochastic"):  # held from here until written: a second run is refused
+            inp = from_layers(sc, progress=progress)
+            unc = scenario_set(inp, sc.uncertainty, n, seed)
+            progress(f"{len(unc.scenarios)} scenarios ({'generated, seed ' + str(seed) if n else 'uncertainty block'})")
+            st = solve_stochastic(inp, unc, options_from(sc), method=method, workers=workers, scheduler=scheduler,
+                                  name=sc.name, progress=progress)
+            progress("writing outputs")
+            summary = {"method": st.rp.method, "termination": str(st.rp.termination), "gap": st.rp.gap,
+                       "seconds": st.rp.seconds, "workers": st.rp.workers, "scenarios": len(unc.scenarios),
+                       "seed": seed if n else None, "run": run_info(scenario, used)} | {
+                row.value: row.musd for row in st.value_table().itertuples()}
+            write_outputs(st.plan, inp, out, scenario=sc, run_id=run_id, kind="stochastic",
+                          tables={"scenarios.csv": st.scenarios, "value.csv": st.value_table()},
+                          texts={"stochastic.json": json.dumps(summary, indent=2, default=str)})
+    except (Exception, KeyboardInterrupt) as exc:
+        manifest = read_manifest(out) if isinstance(exc, KeyboardInterrupt) and "out" in locals() else None
+        written = bool(manifest) and manifest.get("run_id") == run_id
+        _fail_on(exc, debug, f"interrupted after writing: {out} holds the new plan, complete" if written
+                 else "interrupted: nothing written; the output folder is as it was")
+    v = st.values
+    gap = "n/a" if st.rp.gap is None else f"{st.rp.gap:.3%}"
+    click.echo(f"stochastic plan over {len(unc.scenarios)} scenarios ({st.rp.method}): expected PV cost "
+               f"{v.rp:,.1f} M$, gap {gap}, {st.rp.seconds:.1f} s")
+    click.echo(f"average-scenario plan on every scenario (EEV) {v.eev:,.1f} M$; perfect information (WS) "
+               f"{v.ws:,.1f} M$; VSS {v.vss:,.1f} M$; EVPI {v.evpi:,.1f} M$")
+    click.echo(f"{'scenario':20} {'p':>6} {'cost M$':>10} {'unmet MW':>9} {'avg-plan M$':>12} {'avg unmet':>9}")
+    for r in st.scenarios.itertuples():
+        click.echo(f"{clip(str(r.scenario))[:20]:20} {r.probability:6.3f} {r.cost_musd:10,.1f} {r.unmet_mw:9,.1f} "
+                   f"{r.average_plan_cost_musd:12,.1f} {r.average_plan_unmet_mw:9,.1f}")
+    click.echo(f"wrote {out}/ (the stochastic plan's files, scenarios.csv, value.csv, stochastic.json)")
+    if st.rp.termination.name != "OPTIMAL":
+        click.echo(f"warning: stochastic plan not proven within the {sc.solver.mip_gap:.2%} gap "
+                   f"(termination: {st.rp.termination})", err=True)
+        _exit(EXIT_NOT_WITHIN_GAP)
+    _exit(0)

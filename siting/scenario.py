@@ -10,7 +10,7 @@ import copy
 import re
 import typing
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 import yaml
@@ -282,6 +282,7 @@ class Scenario(_Strict):
     money: Money
     solver: Solver
     time: Time
+    uncertainty: dict[str, Any] | None = None  # scenarios for `siting stochastic` (siting.inputs.uncertainty)
 
 
 def _nest(flat: dict[str, object]) -> dict:

@@ -101,6 +101,7 @@ class SitingInputs:
     cell_ids: tuple | None = None  # [N] the cells' names (H3 ids), for reports and errors
     sat_up_gbps_per_mw: float = 1.0  # inference traffic up from a colony's terminals (responses)
     sat_down_gbps_per_mw: float = 1.0  # ... and down to them (prompts)
+    available_share: np.ndarray | None = None  # [K] usable share of each site's IT (a scenario's drought)
 
     def failure_groups(self) -> np.ndarray:
         """The failure-group label of every site (K): a whole group fails together."""

@@ -135,14 +135,18 @@ def training(inp, ix: Layout, vs) -> list[Rows]:
 
 
 def capacity(inp, ix: Layout, vs) -> list[Rows]:
-    """sum_{r,b} serve[r,k,b] + train[k] <= sum_c it[k,c]   for every site k.
+    """sum_{r,b} serve[r,k,b] + train[k] <= a_k sum_c it[k,c]   for every site k.
 
-    With chip generations (periods), the right side is the compute of the MW built by vintage,
-    refreshed after their life (:meth:`~siting.model.layout.Layout.compute_terms`): serve and
-    train are then in compute at the reference generation."""
+    ``a_k`` (``inputs.available_share``, 1 without it) is the share of the site's IT its firm
+    power runs in a scenario: a drought that takes a share d of a basin's firm power leaves
+    a = 1 - d of the IT built there usable (a recourse limit: the build rows keep the reference
+    firm power). With chip generations (periods), the right side is the compute of the MW built
+    by vintage, refreshed after their life (:meth:`~siting.model.layout.Layout.compute_terms`):
+    serve and train are then in compute at the reference generation."""
     k = np.arange(ix.K)
     order, rank, counts = ix.by_site
-    cap = ix.compute_terms(k, k, 0, -1.0)  # IT MW, or its compute with chip generations
+    avail = 1.0 if inp.available_share is None else np.asarray(inp.available_share, float)[:, None]
+    cap = ix.compute_terms(k, k, 0, -avail)  # IT MW, or its compute with chip generations
     n = len(cap) * ix.C
     body = cap + [terms("serve", ix.site[order], n + rank, order, 1.0)]
     if "train" in vs:

@@ -47,8 +47,9 @@ __all__ = ["MANIFEST", "KINDS", "OutputError", "WriteError", "ClaimedError", "Co
 MANIFEST = ".siting-output.json"
 _TOOL = "siting"
 _LOCK_WAIT_S = 600.0
-KINDS = ("solve", "sweep", "pareto", "alternatives")
-_KIND_FILES = {"sweep": "sweep.csv", "pareto": "pareto.csv", "alternatives": "alternatives.csv"}
+KINDS = ("solve", "sweep", "pareto", "alternatives", "stochastic")
+_KIND_FILES = {"sweep": "sweep.csv", "pareto": "pareto.csv", "alternatives": "alternatives.csv",
+               "stochastic": "value.csv"}
 _CLAIMS: dict[str, list] = {}  # claim lock path -> [FileLock, depth] held by this process
 
 

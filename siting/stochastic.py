@@ -1,0 +1,153 @@
+"""``siting stochastic``: the plan that holds over a scenario set (two-stage, :mod:`siting.model.stochastic`).
+
+The scenarios come from the scenario's ``uncertainty:`` block or are generated (correlated
+droughts by basin or country, one demand growth factor; :func:`~siting.inputs.uncertainty.correlated_scenarios`).
+The stochastic plan (RP) is solved as the extensive form (HiGHS alone) or by multi-cut L-shaped
+decomposition on Dask; then the average-scenario plan (EV) and its expected cost on every
+scenario (EEV), the wait-and-see value (WS), VSS = EEV - RP, EVPI = RP - WS; per scenario the
+cost and unmet MW of both plans (each scenario's model with the plan's first stage fixed). The
+plan files are the stochastic plan's first stage operated in the reference year (the inputs as
+given), through the one solve path and its post-check.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import NoSolutionError, ScenarioError
+from .inputs.inputs import SitingInputs
+from .inputs.uncertainty import Uncertainty, correlated_scenarios, read_uncertainty, uncertainty_defaults
+from .model import compile_inputs
+from .model.stochastic import StochasticModel, site_regions, two_stage
+from .outputs.audit import require_clean
+from .outputs.results import Plan, make_plan
+from .pipeline import solve_model
+from .solve import SolveOptions, Strategy, Termination, solve
+from .solve.lshaped import lshaped
+from .solve.twostage import StochasticValues, TwoStageResult, solve_ef, value_of_stochastic_solution
+
+__all__ = ["METHODS", "scenario_set", "Stochastic", "solve_stochastic"]
+
+METHODS = ("ef", "lshaped")
+
+
+def _drought_regions(inp: SitingInputs) -> list[str]:
+    region = site_regions(inp)
+    hydro = (inp.sites["fuel"].astype(str).str.lower().to_numpy() == "hydro" if "fuel" in inp.sites
+             else np.ones(len(region), bool))
+    return sorted({r for r, h in zip(region, hydro) if h and r})
+
+
+def scenario_set(inp: SitingInputs, raw: dict | None, n: int | None, seed: int) -> Uncertainty:
+    """The scenarios: ``n`` generated with ``seed`` when ``n`` is given (or there is no
+    ``uncertainty:`` block), else the block ``raw`` checked against the sites' basins and countries."""
+    regions = site_regions(inp)
+    if n is None and raw is not None:
+        return read_uncertainty(raw, {r for r in regions if r})
+    if n is None:
+        raise ScenarioError("uncertainty: the scenario has no uncertainty block; give --scenarios N to generate N")
+    d = uncertainty_defaults()
+    risks = {r: d.risk() for r in _drought_regions(inp)}
+    return correlated_scenarios(n, risks, correlation=d.basin_correlation, growth_median=d.demand_growth_median,
+                                growth_sigma=d.demand_growth_sigma, seed=seed)
+
+
+@dataclass(frozen=True)
+class Stochastic:
+    """The outcome: the two-stage model, the stochastic plan's solve, the values, the per-scenario
+    table, and the stochastic plan's first stage as a :class:`Plan` (reference year)."""
+
+    model: StochasticModel
+    rp: TwoStageResult
+    values: StochasticValues
+    scenarios: pd.DataFrame
+    plan: Plan
+
+    def value_table(self) -> pd.DataFrame:
+        v = self.values
+        rows = [("RP", v.rp, "expected cost of the stochastic plan"),
+                ("EV", v.ev, "optimum of the average scenario"),
+                ("EEV", v.eev, "expected cost of the average-scenario plan on every scenario"),
+                ("WS", v.ws, "expected cost with perfect information (each scenario its own plan)"),
+                ("VSS", v.vss, "EEV - RP: what planning for the scenarios saves"),
+                ("EVPI", v.evpi, "RP - WS: what knowing the scenario in advance would save")]
+        return pd.DataFrame(rows, columns=["value", "musd", "meaning"])
+
+
+def _fixed_first(model: StochasticModel, s: int, x1: np.ndarray, opts: SolveOptions) -> tuple[float, float]:
+    """Scenario ``s``'s whole cost and unmet MW with the first stage fixed to ``x1``."""
+    comp = model.compiled[s]
+    sf = comp.sf
+    lo, up = sf.col_lower.copy(), sf.col_upper.copy()
+    x1 = np.where(model.ts.integer, np.round(x1), x1)
+    lo[model.first], up[model.first] = x1, x1
+    r = solve(dataclasses.replace(sf, col_lower=lo, col_upper=up), dataclasses.replace(opts, strategy=Strategy.PLAIN))
+    if r.x is None:
+        return math.inf, math.inf
+    return float(r.objective), float(comp.values("unmet", r.x).sum())
+
+
+def _reference_plan(inp: SitingInputs, model: StochasticModel, x1: np.ndarray, opts: SolveOptions,
+                    name: str, say: Callable[[str], None]) -> Plan:
+    comp = compile_inputs(inp)
+    if comp.sf.shape[1] != model.first.size:
+        raise NoSolutionError("the reference year's model has other columns than the scenarios' (a scenario "
+                              "changes which decisions exist): no plan files")
+    sf = comp.sf
+    lo, up = sf.col_lower.copy(), sf.col_upper.copy()
+    x1 = np.where(model.ts.integer, np.round(x1), x1)
+    lo[model.first], up[model.first] = x1, x1
+    done = solve_model(inp, opts, compiled=comp, sf=dataclasses.replace(sf, col_lower=lo, col_upper=up),
+                       progress=say)
+    if done.decisions is None:
+        raise NoSolutionError("the stochastic plan cannot be operated in the reference year "
+                              f"({done.report.termination})")
+    plan = make_plan(inp, done.decisions, done.report, scenario_name=name, mip_gap=opts.mip_gap)
+    say("post-check of the stochastic plan in the reference year: every rule recomputed from the plan's tables")
+    require_clean(plan, inp)
+    return plan
+
+
+def solve_stochastic(inp: SitingInputs, unc: Uncertainty, opts: SolveOptions, *, method: str = "ef",
+                     workers: int = 2, scheduler: str | None = None, name: str = "scenario",
+                     progress: Callable[[str], None] | None = None) -> Stochastic:
+    """The stochastic plan of ``inp`` over ``unc`` and what a board asks of it (module docstring)."""
+    say = progress or (lambda _m: None)
+    if method not in METHODS:
+        raise ScenarioError(f"--method: {method!r} is not one of {', '.join(METHODS)}")
+    model = two_stage(inp, unc)
+    ts = model.ts
+    if method == "lshaped" and ts.integer_recourse and not ts.binary_first_stage:
+        integer = sorted({name for name, cols in model.compiled[0].columns.items()
+                          if np.any(model.compiled[0].sf.integer[cols[cols >= 0]] & ~model.first[cols[cols >= 0]])})
+        raise ScenarioError(f"--method lshaped: the recourse has integer decisions ({', '.join(integer)}) and the "
+                            "first stage is not binary, so the decomposition would not be exact: use --method ef, "
+                            "or a model without them (network.allow_satellite=false, demand.training_mw=0)")
+    say(f"two-stage model: {ts.n_first} first-stage columns, {len(ts.scenarios)} scenarios of "
+        f"{ts.scenarios[0].n_cols} columns and {ts.scenarios[0].n_rows} rows")
+    rp = (solve_ef(ts, opts, progress=say) if method == "ef"
+          else lshaped(ts, opts, workers=workers, scheduler=scheduler, progress=say))
+    if rp.x is None:
+        raise NoSolutionError(f"no stochastic plan ({rp.termination})")
+    say(f"stochastic plan: {rp.objective:,.2f} M$ expected ({rp.method}, {rp.seconds:.1f} s); "
+        "the average-scenario plan and perfect information next")
+    values = value_of_stochastic_solution(ts, opts, rp=rp)
+    rows = []
+    for s, sc in enumerate(unc.scenarios):
+        cost_rp, unmet_rp = _fixed_first(model, s, rp.x, opts)
+        cost_ev, unmet_ev = _fixed_first(model, s, values.x_ev, opts)
+        rows.append({"scenario": sc.name, "probability": sc.probability, "cost_musd": cost_rp,
+                     "unmet_mw": unmet_rp, "average_plan_cost_musd": cost_ev, "average_plan_unmet_mw": unmet_ev})
+    table = pd.DataFrame(rows)
+    plan = _reference_plan(inp, model, rp.x, opts, name, say)
+    return Stochastic(model, rp, values, table, plan)
+
+
+def within_gap(st: Stochastic) -> bool:
+    return st.rp.termination == Termination.OPTIMAL

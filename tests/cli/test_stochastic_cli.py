@@ -1,0 +1,69 @@
+"""``siting stochastic``: a small run's tables agree with each other (the expected cost of the
+per-scenario costs is RP, VSS = EEV - RP), its folder is a stochastic output (a plain solve is
+refused over it), bad scenario sets and foreign folders are one clear error (exit 2)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from siting.cli import main
+from tests.helpers import assert_refuses_foreign_folder
+
+SMALL = ["--set", "candidates.max_count=12", "--set", "demand.max_regions=6", "--set", "solver.threads=1",
+         "--set", "solver.mip_gap=1e-6", "--quiet"]
+
+
+def test_a_small_stochastic_run_writes_consistent_tables(tmp_path):
+    out = tmp_path / "st"
+    res = CliRunner().invoke(main, ["stochastic", "--scenarios", "3", "--seed", "0", "--out", str(out), *SMALL])
+    assert res.exit_code == 0, res.output
+    sc, val = pd.read_csv(out / "scenarios.csv"), pd.read_csv(out / "value.csv").set_index("value")["musd"]
+    assert len(sc) == 3 and sc["probability"].sum() == pytest.approx(1.0, abs=1e-5)
+    assert (sc["probability"] * sc["cost_musd"]).sum() == pytest.approx(val["RP"], rel=1e-5)
+    assert (sc["probability"] * sc["average_plan_cost_musd"]).sum() == pytest.approx(val["EEV"], rel=1e-5)
+    assert val["VSS"] == pytest.approx(val["EEV"] - val["RP"]) and val["EVPI"] == pytest.approx(val["RP"] - val["WS"])
+    assert val["WS"] <= val["RP"] * (1 + 1e-6) and val["RP"] <= val["EEV"] * (1 + 1e-6)
+    assert (out / "sites.csv").exists() and json.loads((out / "stochastic.json").read_text())["scenarios"] == 3
+    refused = CliRunner().invoke(main, ["solve", "--out", str(out), *SMALL])
+    assert refused.exit_code == 2 and "holds a stochastic output" in refused.output
+
+
+def test_an_unknown_basin_is_one_clear_error(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("name: dry\nuncertainty:\n  scenarios:\n    - {name: wet, probability: 0.5}\n"
+                    "    - {name: dry, probability: 0.5, drought: {Nile: 0.5}}\n")
+    res = CliRunner().invoke(main, ["stochastic", str(path), "--out", str(tmp_path / "o"), *SMALL])
+    assert res.exit_code == 2, res.output
+    assert "uncertainty.scenarios[1] ('dry'): field 'drought.Nile': unknown basin or country" in res.output
+    assert "Traceback" not in res.output and not (tmp_path / "o").exists()
+
+
+def test_refuses_a_foreign_folder(tmp_path):
+    assert_refuses_foreign_folder(tmp_path, "stochastic", ["--scenarios", "2", *SMALL[:-1]])
+
+
+CONTINUOUS = ["--set", "network.allow_satellite=false", "--set", "demand.training_mw=0"]  # no integer recourse
+
+
+def test_decomposition_agrees_with_the_extensive_form(tmp_path):
+    rp = {}
+    for method in ("ef", "lshaped"):
+        out = tmp_path / method
+        res = CliRunner().invoke(main, ["stochastic", "--scenarios", "4", "--method", method, "--workers", "1",
+                                        "--out", str(out), *CONTINUOUS, *SMALL])
+        assert res.exit_code == 0, res.output
+        rp[method] = pd.read_csv(out / "value.csv").set_index("value")["musd"]["RP"]
+        assert json.loads((out / "stochastic.json").read_text())["termination"] == "optimal"
+    assert rp["lshaped"] == pytest.approx(rp["ef"], rel=1e-5)
+
+
+def test_decomposition_with_integer_recourse_is_refused(tmp_path):
+    res = CliRunner().invoke(main, ["stochastic", "--scenarios", "2", "--method", "lshaped",
+                                    "--out", str(tmp_path / "o"), *SMALL])
+    assert res.exit_code == 2, res.output
+    assert "--method lshaped: the recourse has integer decisions (hosts_training, sat_units)" in res.output
+    assert not (tmp_path / "o").exists()

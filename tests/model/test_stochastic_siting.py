@@ -1,0 +1,127 @@
+"""The siting statement over scenarios (siting.model.stochastic): a hand-solved two-site,
+two-scenario drought instance (the stochastic plan differs from the average-scenario plan; RP,
+EEV, WS, VSS and EVPI by hand), the extensive form and the L-shaped decomposition on Dask
+agreeing, the scenario layout (first stage shared, recourse per scenario), and refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from siting.errors import ScenarioError
+from siting.inputs.uncertainty import read_uncertainty
+from siting.model.compile import compile_inputs
+from siting.model.stochastic import scenario_costs, scenario_inputs, two_stage
+from siting.solve import SolveOptions, Termination
+from siting.solve.lshaped import lshaped
+from siting.solve.twostage import evaluate, solve_ef, value_of_stochastic_solution
+from tests.helpers import tiny
+
+OPTS = SolveOptions(time_limit_s=60, mip_gap=1e-9, threads=1)
+
+# Site A: a hydro dam in the Yangtze basin, 20 MW firm, 2 M$ to open, IT free. Site B: gas in
+# country X, 10 MW firm, 5 M$ to open, 0.1 M$ per MW IT. One region of 10 MW; unmet 1.2 M$/MW.
+# Wet year (p = 1/2): A runs all its IT. Dry year (p = 1/2): the drought takes all of A's power.
+FIXED, PER_MW, FIRM, DEMAND, UNMET = [2.0, 5.0], [0.0, 0.1], [20.0, 10.0], 10.0, 1.2
+UNC = {"scenarios": [{"name": "wet", "probability": 0.5},
+                     {"name": "dry", "probability": 0.5, "drought": {"Yangtze": 1.0}}]}
+
+
+def two_sites():
+    inp = tiny(FIRM, [DEMAND], [(0, 0, "direct", 10.0), (0, 1, "direct", 10.0)], site_fixed=FIXED, per_mw=PER_MW,
+               unmet_cost_musd_per_mw=UNMET)
+    inp.sites["basin"] = ["Yangtze", None]
+    inp.sites["country"] = ["CN", "X"]
+    return inp
+
+
+def hand_cost(a: int, b: int, dry: bool) -> float:
+    """Open A and/or B, build the IT that serves (B's 10 MW IT costs 1 only if opened), serve A
+    first (free) where its power runs, then B, the rest unmet."""
+    cost = FIXED[0] * a + FIXED[1] * b + PER_MW[1] * FIRM[1] * b
+    from_a = 0.0 if dry else min(DEMAND, FIRM[0] * a)
+    from_b = min(DEMAND - from_a, FIRM[1] * b)
+    return cost + UNMET * (DEMAND - from_a - from_b)
+
+
+def test_stochastic_plan_and_vss_by_hand():
+    plans = [(a, b) for a in (0, 1) for b in (0, 1)]
+    expected = {pl: 0.5 * hand_cost(*pl, False) + 0.5 * hand_cost(*pl, True) for pl in plans}
+    rp_plan = min(expected, key=expected.get)  # (0, 1): B alone, 6 in both years
+    # the average year: A runs half its 20 MW IT = 10 MW, all the demand, for 2 M$: A alone
+    ev_plan = (1, 0)
+    ws = 0.5 * min(hand_cost(*pl, False) for pl in plans) + 0.5 * min(hand_cost(*pl, True) for pl in plans)
+    assert rp_plan == (0, 1) and expected[rp_plan] == pytest.approx(6.0) and ws == pytest.approx(4.0)
+    vss_hand, evpi_hand = expected[ev_plan] - expected[rp_plan], expected[rp_plan] - ws  # 8 - 6, 6 - 4
+
+    m = two_stage(two_sites(), read_uncertainty(UNC, {"Yangtze", "CN", "X"}))
+    val = value_of_stochastic_solution(m.ts, OPTS)
+    open_cols = m.compiled[0].columns["open"]
+    f_pos = np.cumsum(m.first) - 1  # first-stage position of each first-stage column
+    opened = lambda x: tuple(int(round(x[f_pos[c]])) for c in open_cols)  # noqa: E731
+    assert opened(val.x_rp) == rp_plan and opened(val.x_ev) == ev_plan  # the two plans differ
+    assert val.rp == pytest.approx(expected[rp_plan], abs=1e-6)
+    assert val.eev == pytest.approx(expected[ev_plan], abs=1e-6)
+    assert val.ws == pytest.approx(ws, abs=1e-6)
+    assert val.vss == pytest.approx(vss_hand, abs=1e-6) and val.evpi == pytest.approx(evpi_hand, abs=1e-6)
+    # per scenario: the average-scenario plan pays 2 in the wet year and 2 + 12 in the dry one
+    costs = scenario_costs(m, val.x_ev, evaluate(m.ts, val.x_ev, OPTS))
+    assert costs.tolist() == pytest.approx([hand_cost(*ev_plan, False), hand_cost(*ev_plan, True)], abs=1e-6)
+
+
+def test_extensive_form_and_decomposition_agree():
+    unc = {"scenarios": [{"name": "wet", "probability": 0.3, "demand_growth": 0.8},
+                         {"name": "normal", "probability": 0.4, "drought": {"Yangtze": 0.4}},
+                         {"name": "dry", "probability": 0.3, "drought": {"Yangtze": 0.9}, "demand_growth": 1.3}]}
+    m = two_stage(two_sites(), read_uncertainty(unc, {"Yangtze", "CN", "X"}))
+    ef = solve_ef(m.ts, OPTS)
+    ls = lshaped(m.ts, SolveOptions(time_limit_s=120, mip_gap=1e-6, threads=1), workers=1)
+    assert ef.termination == Termination.OPTIMAL and ls.termination == Termination.OPTIMAL
+    assert ls.objective == pytest.approx(ef.objective, rel=1e-6)
+    assert ls.bound <= ef.objective + 1e-6
+
+
+@pytest.mark.family("capacity")
+def test_layout_one_scenario_is_the_deterministic_model():
+    """One certain scenario: the two-stage problem's extensive form has the deterministic model's
+    optimum; the first stage is shared (open, it), serve and unmet are the recourse."""
+    inp = two_sites()
+    m = two_stage(inp, read_uncertainty({"scenarios": [{"name": "only", "probability": 1.0}]}, {"Yangtze"}))
+    det = compile_inputs(inp)
+    assert m.first.sum() == det.mask("open").sum() + det.mask("it").sum()
+    assert solve_ef(m.ts, OPTS).objective == pytest.approx(hand_cost(1, 0, False), abs=1e-9)  # A alone: 2
+    # a drought of 60 % leaves 8 of A's 20 MW usable to serve... only if 8 < built IT: A with 20 MW serves 8
+    half = scenario_inputs(inp, read_uncertainty(
+        {"scenarios": [{"name": "d", "probability": 1.0, "drought": {"Yangtze": 0.6}}]}, {"Yangtze"}).scenarios[0])
+    assert half.available_share.tolist() == pytest.approx([0.4, 1.0])
+    assert inp.available_share is None and inp.regions["inference_mw"].tolist() == [DEMAND]  # not changed
+    # open A alone (2) + 2 MW unmet (2.4) = 4.4 against B alone 6: A alone
+    r = solve_ef(two_stage(inp, read_uncertainty(
+        {"scenarios": [{"name": "d", "probability": 1.0, "drought": {"Yangtze": 0.6}}]}, {"Yangtze"})).ts, OPTS)
+    assert r.objective == pytest.approx(2.0 + UNMET * 2.0, abs=1e-9)
+
+
+def test_prices_and_growth_change_the_scenario_only():
+    inp = two_sites()
+    inp.it_cost_musd["energy"] = np.array([[0.0], [0.1]])
+    s = read_uncertainty({"scenarios": [{"name": "p", "probability": 1.0, "demand_growth": 2.0,
+                                         "prices": {"energy": 3.0}}]}, set()).scenarios[0]
+    out = scenario_inputs(inp, s)
+    assert out.it_cost_musd["energy"].tolist() == [[0.0], [pytest.approx(0.3)]]
+    assert out.regions["inference_mw"].tolist() == [2 * DEMAND]
+    assert inp.it_cost_musd["energy"].tolist() == [[0.0], [0.1]]
+
+
+@pytest.mark.parametrize("field,change", [("time", "periods"), ("demand.n_minus_1_share", "n_minus_1_share")])
+def test_refuses_combinations_not_supported(field, change):
+    inp = two_sites()
+    value = object() if change == "periods" else 0.5
+    setattr(inp, change, value)
+    with pytest.raises(ScenarioError, match=field.replace(".", r"\.")):
+        two_stage(inp, read_uncertainty({"scenarios": [{"name": "a", "probability": 1.0}]}, set()))
+
+
+def test_bad_uncertainty_is_one_clear_error():
+    with pytest.raises(ScenarioError, match=r"scenarios\[1\].*drought\.Nile.*unknown basin"):
+        read_uncertainty({"scenarios": [{"name": "a", "probability": 0.5},
+                                        {"name": "b", "probability": 0.5, "drought": {"Nile": 0.5}}]}, {"Yangtze"})
