@@ -208,7 +208,8 @@ def _summary_text(plan, out: Path, n_minus_1_share: float | None = None) -> str:
         f"plan: {s.plan.sites} sites, {s.plan.it_mw:,.0f} MW IT, inference "
         f"{s.plan.inference_mw:,.0f} MW ({s.plan.satellite_share:.1%} by satellite), "
         f"training {s.plan.training_mw:,.0f} MW, unmet {s.plan.unmet_mw:,.1f} MW",
-        *[f"checked: {line}" for line in _checked(n_minus_1_share)],
+        *([f"checked: {line}" for line in _checked(n_minus_1_share)] if plan.schedule is None
+          else ["not post-checked: the independent check reads one period (a build-out has several)"]),
         *[str(n) for n in rep.notes],
         "",
         f"{'site':28} {'fuel':8} {'IT MW':>7} {'cooling':13} {'$/MWh':>6} {'backhaul':15} {'PV M$':>9}",
