@@ -242,14 +242,13 @@ def claim(out: str | Path, kind: str) -> Iterator[Path]:
         finally:
             held[1] -= 1
         return
-    lock = FileLock(path, timeout=0, thread_local=False)
     try:
-        lock.acquire()
-    except Timeout:
-        raise ClaimedError(f"--out {out}: another siting run{_holder(path)} is writing to this folder; "
-                           "wait for it to end or give another --out") from None
+        lock = _try_lock(path)
     except OSError as exc:
         raise OutputError(f"--out {out}: cannot lock the folder ({exc.strerror})") from None
+    if lock is None:
+        raise ClaimedError(f"--out {out}: another siting run{_holder(path)} is writing to this folder; "
+                           "wait for it to end or give another --out")
     _CLAIMS[str(path)] = [lock, 1]
     try:
         with contextlib.suppress(OSError):
@@ -265,15 +264,24 @@ def _check_unclaimed(out: Path) -> None:
     path = _lock_path(out, "claim")
     if str(path) in _CLAIMS or not path.exists():
         return
-    probe = FileLock(path, timeout=0, thread_local=False)
     try:
-        probe.acquire()
-    except Timeout:
-        raise WriteError(f"--out {out}: another siting run{_holder(path)} holds this folder; "
-                         "nothing was written - wait for it to end or give another folder") from None
+        probe = _try_lock(path)
     except OSError:
         return
+    if probe is None:
+        raise WriteError(f"--out {out}: another siting run{_holder(path)} holds this folder; "
+                         "nothing was written - wait for it to end or give another folder")
     probe.release()
+
+
+def _try_lock(path: Path) -> FileLock | None:
+    """``path``'s lock, taken at once, or None while another process holds it (OSError: cannot lock)."""
+    lock = FileLock(path, timeout=0, thread_local=False)
+    try:
+        lock.acquire()
+    except Timeout:
+        return None
+    return lock
 
 
 def _debris(parent: Path, name: str) -> list[Path]:

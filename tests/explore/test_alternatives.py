@@ -57,6 +57,20 @@ def test_with_no_substitute_within_the_slack_only_the_optimum_is_returned():
     assert any("0 of 1 alternatives" in n for n in alt.notes)
 
 
+def _first_solve_becomes(monkeypatch, edit):
+    """The pipeline's first solve (the optimum's) returns ``edit(inputs, solved)``; later solves are real."""
+    from siting import pipeline
+
+    real, calls = pipeline.solve_model, []
+
+    def first(inp, opts, **kw):
+        done = real(inp, opts, **kw)
+        calls.append(1)
+        return edit(inp, done) if len(calls) == 1 else done
+
+    monkeypatch.setattr(pipeline, "solve_model", first)
+
+
 def test_an_unproven_optimum_measures_the_slack_from_the_bound_and_warns(monkeypatch):
     """The optimum's solve ends at its time limit with the dearer plan S0 + S2 (41) and a bound of
     39: the slack (5 %) is measured from 39, so every alternative costs <= 40.95 (provably within
@@ -65,14 +79,7 @@ def test_an_unproven_optimum_measures_the_slack_from_the_bound_and_warns(monkeyp
     from siting import pipeline
     from siting.solve import SolutionStatus, Termination
 
-    real = pipeline.solve_model
-    calls = []
-
-    def first_unproven(inp, opts, **kw):
-        done = real(inp, opts, **kw)
-        calls.append(1)
-        if len(calls) > 1:
-            return done
+    def unproven(inp, done):
         comp = done.compiled
         x = done.x.copy()
         op = comp.columns["open"]
@@ -86,7 +93,7 @@ def test_an_unproven_optimum_measures_the_slack_from_the_bound_and_warns(monkeyp
                                   gap=2 / 41, solution_status=SolutionStatus.FEASIBLE, x=x)
         return pipeline.Solved(rep, pipeline.read_decisions(comp, inp, x), comp)
 
-    monkeypatch.setattr(pipeline, "solve_model", first_unproven)
+    _first_solve_becomes(monkeypatch, unproven)
     said = []
     alt = alternatives_of_inputs(_inputs(), EXACT, slack=0.05, count=2, progress=said.append)
     assert alt.reference_kind == "bound" and alt.reference == pytest.approx(39)
@@ -213,20 +220,13 @@ def test_cli_warns_and_exits_3_when_the_optimum_is_not_proven(tmp_path, monkeypa
     from siting import pipeline
     from siting.solve import SolutionStatus, Termination
 
-    real = pipeline.solve_model
-    calls = []
-
-    def first_unproven(inp, opts, **kw):
-        done = real(inp, opts, **kw)
-        calls.append(1)
-        if len(calls) > 1:
-            return done
+    def unproven(inp, done):
         rep = dataclasses.replace(done.report, termination=Termination.TIME_LIMIT,
                                   solution_status=SolutionStatus.FEASIBLE,
                                   best_bound=0.98 * done.report.objective, gap=0.02)
         return pipeline.Solved(rep, done.decisions, done.compiled)
 
-    monkeypatch.setattr(pipeline, "solve_model", first_unproven)
+    _first_solve_becomes(monkeypatch, unproven)
     example = Path(__file__).parents[2] / "models" / "examples" / "southern_africa.yaml"
     out = tmp_path / "alt"
     result = CliRunner().invoke(main, ["alternatives", str(example), "--count", "1", "--out", str(out), "--quiet"])
