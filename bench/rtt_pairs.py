@@ -3,8 +3,10 @@
     python bench/rtt_pairs.py [--snapshots 12,16,32] [--measured-only]
 
 First, the fiber model against measured round trips (data/rtt_pairs_measured.csv, WonderProxy
-2011): every pair, the constant Internet stretch and the stretch by distance band
-(data/fiber_stretch_bands.csv, refitted here to show the shipped figures are the fit).
+2011): every pair, the constant Internet stretch, the stretch by distance band
+(data/fiber_stretch_bands.csv) and by route type (data/fiber_stretch_routes.csv: continent pair
+and distance band, routing detours left out by the rule of siting/fiber.py), each refitted here
+to show the shipped figures are the fit, and the route fit's leave-one-out error.
 
 The model's columns come from :func:`siting.geo.constellation.compare_rtt` with the default
 network settings. "published" is the figure a source reports for that pair, with its kind
@@ -25,31 +27,88 @@ import pandas as pd
 from siting.geo.constellation import compare_rtt, load_shells, rtt_constellation
 from siting.inputs.inputs import from_layers
 from siting.paths import DATA_DIR
-from siting.physics import fit_band_stretch, haversine_km
+from siting import fiber, physics
+from siting.physics import fit_band_stretch, haversine_km, route_type
 from siting.scenario import load_scenario
 
 
+def _route_rtt_ms(table, t, km):
+    net = load_scenario(None, ["network.fiber_stretch_model=route"]).network
+    route = route_type(t["continent_a"], t["continent_b"])
+    return physics.rtt_fiber_ms(km, 0.0, refractive_index=net.fiber_refractive_index,
+                                internet_stretch=fiber.route_stretch(route, km, table),
+                                overhead_ms=net.fiber_overhead_ms)
+
+
+def _leave_one_out(t, km) -> np.ndarray:
+    """|error| of each kept pair predicted by the route table fitted without it (a route type or
+    band left with no pair falls back to the route's other band, else to the '*' rows)."""
+    kept = np.flatnonzero(~fiber.detours(t)["detour"].to_numpy())
+    out = []
+    for i in kept:
+        table = fiber.fit_measured(t.drop(index=t.index[i]))
+        one = t.iloc[[i]]
+        model = float(np.asarray(_route_rtt_ms(table, one, km[[i]]))[0])
+        out.append(abs(model - one["measured_rtt_ms"].iloc[0]) / one["measured_rtt_ms"].iloc[0])
+    return np.array(out)
+
+
 def measured_pairs() -> None:
-    """Model against measurement for every shipped pair; the band fit redone."""
-    t = pd.read_csv(DATA_DIR / "rtt_pairs_measured.csv")
+    """Model against measurement for every shipped pair: the constant stretch, the distance bands
+    and the route types (continent pair and band); the routing detours left out of the route fit
+    with their reason; the fits redone; a leave-one-out error."""
+    t = pd.read_csv(DATA_DIR / "rtt_pairs_measured.csv", keep_default_na=False)  # "NA": North America
     bands = pd.read_csv(DATA_DIR / "fiber_stretch_bands.csv")
+    shipped = fiber.read_route_table()
     km = haversine_km(t["lon_a"], t["lat_a"], t["lon_b"], t["lat_b"])
     refit = fit_band_stretch(km, t["measured_rtt_ms"], bands["min_km"])
     print("band fit (min km: shipped stretch / refitted):",
           ", ".join(f"{int(b)}: {s:.2f}/{f:.2f}" for b, s, f in zip(bands["min_km"], bands["stretch"], refit)))
-    out = pd.DataFrame({"pair": t["city_a"] + "-" + t["city_b"], "km": km.round(0),
+    det = fiber.detours(t)
+    print(f"routing detours left out of the route fit (measured > {fiber.DETOUR_FACTOR:g} x the best relay "
+          "through a third measured city):")
+    for row in det[det["detour"]].itertuples():
+        print(f"  {row.city_a}-{row.city_b}: {row.measured_rtt_ms:.2f} ms measured, {row.relay_ms:.2f} ms "
+              f"through {row.relay_via} ({row.measured_rtt_ms / row.relay_ms:.2f} x)")
+    refit = fiber.fit_measured(t)
+    same = (refit["route"].tolist() == shipped["route"].tolist()
+            and np.allclose(refit["stretch"], shipped["stretch"]) and np.allclose(refit["min_km"], shipped["min_km"]))
+    print("route fit (route min_km: stretch, pairs):",
+          ", ".join(f"{r.route} {r.min_km}: {r.stretch:.2f} ({r.pairs})" for r in refit.itertuples()),
+          f"\n  the shipped data/fiber_stretch_routes.csv is this fit: {same}")
+    out = pd.DataFrame({"pair": t["city_a"] + "-" + t["city_b"],
+                        "route": route_type(t["continent_a"], t["continent_b"]), "km": km.round(0),
                         "measured_ms": t["measured_rtt_ms"]})
     for model in ("constant", "banded"):
         net = load_scenario(None, [f"network.fiber_stretch_model={model}"]).network
         out[f"{model}_ms"] = np.asarray(net.fiber_rtt_ms(km, 0.0)).round(1)
+    net = load_scenario(None, ["network.fiber_stretch_model=route"]).network
+    out["route_ms"] = np.asarray(net.fiber_rtt_ms(km, 0.0, out["route"].to_numpy())).round(1)
+    for model in ("constant", "banded", "route"):
         out[f"{model}_err"] = ((out[f"{model}_ms"] - out["measured_ms"]) / out["measured_ms"]).round(3)
-    out["banded_within_15%"] = out["banded_err"].abs() <= 0.15
-    pd.set_option("display.width", 200)
-    print(out.sort_values("km").to_string(index=False))
-    for model in ("constant", "banded"):
-        e = out[f"{model}_err"].abs()
-        print(f"{model:8}: {int((e <= 0.15).sum())} of {len(out)} pairs within 15 %, median |error| {e.median():.1%}, "
-              f"worst {e.max():.1%}")
+    out["detour"] = det["detour"].to_numpy()
+    pd.set_option("display.width", 250)
+    print(out.sort_values(["route", "km"]).to_string(index=False))
+    for model in ("constant", "banded", "route"):
+        for name, rows in (("all", out), ("less detours", out[~out["detour"]])):
+            e = rows[f"{model}_err"].abs()
+            print(f"{model:8} {name:12}: {int((e <= 0.15).sum())} of {len(rows)} pairs within 15 %, "
+                  f"median |error| {e.median():.1%}, worst {e.max():.1%}")
+    y, net = t["measured_rtt_ms"].to_numpy(float), load_scenario(None, ["network.fiber_stretch_model=banded"]).network
+    band_loo = []
+    for i in range(len(t)):
+        m = np.arange(len(t)) != i
+        s_i = physics.banded_stretch(km[i], bands["min_km"], fit_band_stretch(km[m], y[m], bands["min_km"]))
+        band_loo.append(abs(float(physics.rtt_fiber_ms(km[i], 0.0, refractive_index=net.fiber_refractive_index,
+                                                       internet_stretch=s_i, overhead_ms=net.fiber_overhead_ms))
+                            - y[i]) / y[i])
+    band_loo = np.array(band_loo)[~out["detour"].to_numpy()]
+    print(f"banded   leave-one-out: {int((band_loo <= 0.15).sum())} of {len(band_loo)} kept pairs within 15 % when "
+          f"fitted without them, median |error| {np.median(band_loo):.1%}, worst {band_loo.max():.1%}")
+    loo = _leave_one_out(t, km)
+    print(f"route    leave-one-out: {int((loo <= 0.15).sum())} of {len(loo)} kept pairs within 15 % when fitted "
+          f"without them, median |error| {np.median(loo):.1%}, worst {loo.max():.1%}")
+
 
 # (pair, lat_a, lon_a, lat_b, lon_b, published figure)
 PAIRS = [

@@ -295,16 +295,21 @@ def rtt(a, b, overrides):
     """Round trip between two points A and B given as LAT,LON: great-circle km, fiber (model),
     LEO over the constellation (median and 95th percentile over an orbit), the closed form, and the
     satellite capacity of the ground cell of each end (siting/geo/cells.py)."""
+    from .fiber import nearest_continent
     from .geo.constellation import compare_rtt
+    from .physics import route_type
 
     (lat_a, lon_a), (lat_b, lon_b) = _point(a), _point(b)
     try:
         net = load_scenario(None, list(overrides)).network
-        row = compare_rtt(lon_a, lat_a, lon_b, lat_b, net).iloc[0]
+        ends = nearest_continent([lon_a, lon_b], [lat_a, lat_b])  # of the nearest place (data/cities.csv)
+        route = route_type(ends[0], ends[1])
+        row = compare_rtt(lon_a, lat_a, lon_b, lat_b, net, route).iloc[0]
     except SitingError as exc:
         _fail(exc, EXIT_BAD_INPUT)
     click.echo(f"great circle     {row.great_circle_km:10,.0f} km  (vacuum bound {row.vacuum_rtt_ms:.1f} ms)")
-    stretch = ("by distance band" if net.fiber_stretch_model == "banded" else f"{net.fiber_internet_stretch:g}")
+    stretch = {"banded": "by distance band", "constant": f"{net.fiber_internet_stretch:g}",
+               "route": f"of route {route} by distance band"}[net.fiber_stretch_model]
     click.echo(f"fiber (model)    {row.fiber_rtt_ms:10.1f} ms  (Internet path, stretch {stretch})")
     click.echo(f"LEO median       {row.leo_median_rtt_ms:10.1f} ms  (constellation, {net.leo_snapshots} snapshots)")
     click.echo(f"LEO p95          {row.leo_p95_rtt_ms:10.1f} ms")

@@ -16,7 +16,7 @@ import pandas as pd
 import yaml
 from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator
 
-from . import physics
+from . import fiber, physics
 from .errors import ScenarioError, clip, decode_utf8, special_file
 from .paths import DATA_DIR, MODELS_DIR
 
@@ -182,9 +182,11 @@ class Network(_Strict):
     leo_shells: Path = DATA_DIR / "constellation.csv"
     allow_satellite: Bool = True
     allow_fiber: Bool = True
-    # Internet path stretch: one figure (fiber_internet_stretch) or by distance band, fitted to measured
-    # round trips (data/fiber_stretch_bands.csv, bench/rtt_pairs.py)
-    fiber_stretch_model: Literal["constant", "banded"] = "constant"
+    # Internet path stretch: one figure (fiber_internet_stretch), by distance band (data/fiber_stretch_bands.csv)
+    # or by route type (continent pair) and band (fiber_stretch_table), fitted to measured round trips
+    # (bench/rtt_pairs.py, siting/fiber.py)
+    fiber_stretch_model: Literal["constant", "banded", "route"] = "route"
+    fiber_stretch_table: Path = DATA_DIR / "fiber_stretch_routes.csv"
     # satellite capacity per ground cell (siting/geo/cells.py; data/satellite_generations.csv)
     cell_capacity: Bool = False
     cell_h3_resolution: Int = Field(default=5, ge=0, le=15)
@@ -197,13 +199,18 @@ class Network(_Strict):
     inference_up_gbps_per_mw: Num = Field(default=1.0, ge=0)
     inference_down_gbps_per_mw: Num = Field(default=1.0, ge=0)
 
-    def fiber_rtt_ms(self, internet_km, lateral_km):
+    def fiber_rtt_ms(self, internet_km, lateral_km, route=None):
         """Fiber round trip (ms) with this network's figures (:func:`siting.physics.rtt_fiber_ms`);
-        with ``fiber_stretch_model: banded`` the Internet path's stretch by its distance band."""
+        with ``fiber_stretch_model: banded`` the Internet path's stretch by its distance band, with
+        ``route`` by its route type (``route``: :func:`siting.physics.route_type` of the path's ends,
+        broadcast with ``internet_km``; ``None``: the table's ``*`` rows, the bands over all routes)."""
         stretch = self.fiber_internet_stretch
         if self.fiber_stretch_model == "banded":
             bands = pd.read_csv(DATA_DIR / "fiber_stretch_bands.csv")
             stretch = physics.banded_stretch(internet_km, bands["min_km"], bands["stretch"])
+        elif self.fiber_stretch_model == "route":
+            stretch = fiber.route_stretch(physics.ANY_ROUTE if route is None else route, internet_km,
+                                          fiber.read_route_table(self.fiber_stretch_table))
         return physics.rtt_fiber_ms(internet_km, lateral_km, refractive_index=self.fiber_refractive_index,
                                     internet_stretch=stretch,
                                     lateral_stretch=self.fiber_lateral_stretch, overhead_ms=self.fiber_overhead_ms)

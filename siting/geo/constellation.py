@@ -300,10 +300,11 @@ def rtt_constellation(a_lon, a_lat, b_lon, b_lat, *, shells: pd.DataFrame | None
     return RttStats(2e3 * np.asarray(km, float) / C_KM_PER_S + overhead_ms, np.asarray(times))
 
 
-def compare_rtt(lon_a, lat_a, lon_b, lat_b, net) -> pd.DataFrame:
+def compare_rtt(lon_a, lat_a, lon_b, lat_b, net, route=None) -> pd.DataFrame:
     """Fiber and LEO round trips (ms) side by side for point pairs, with the scenario's ``network``
-    settings: great-circle km, the vacuum bound, fiber over the Internet path, the closed-form
-    LEO figure and the constellation's median and 95th percentile. One row per pair.
+    settings: great-circle km, the vacuum bound, fiber over the Internet path (``route``: each
+    pair's route type for ``fiber_stretch_model: route``), the closed-form LEO figure and the
+    constellation's median and 95th percentile. One row per pair.
     """
     from ..physics import haversine_km
 
@@ -315,6 +316,6 @@ def compare_rtt(lon_a, lat_a, lon_b, lat_b, net) -> pd.DataFrame:
     i = np.arange(len(d))
     return pd.DataFrame({
         "great_circle_km": d, "vacuum_rtt_ms": 2e3 * d / C_KM_PER_S,
-        "fiber_rtt_ms": net.fiber_rtt_ms(d, 0.0),
+        "fiber_rtt_ms": net.fiber_rtt_ms(d, 0.0, route),
         "leo_formula_rtt_ms": net.leo_rtt_ms(d),
         "leo_median_rtt_ms": stats.median_ms[i, i], "leo_p95_rtt_ms": stats.p95_ms[i, i]})

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .. import costs, physics
+from .. import costs, fiber, physics
 from ..energy import climate, hydro
 from ..energy.storage import HourlyInputs, daily_energy_bound, hourly_inputs
 from ..errors import InputError, ScenarioError, clip, show_id
@@ -548,7 +548,8 @@ def _arcs(sites, regions, pops, sc: Scenario) -> pd.DataFrame:
     d_region_pop = physics.pairwise_km(regions["longitude"], regions["latitude"],
                                        pops["longitude"].to_numpy()[nearest],
                                        pops["latitude"].to_numpy()[nearest])
-    rtt = {"fiber": net.fiber_rtt_ms(d_region_pop, sites["lateral_km"].to_numpy()[None, :]),
+    route = _fiber_routes(regions, pops, nearest) if net.fiber_stretch_model == "route" else None
+    rtt = {"fiber": net.fiber_rtt_ms(d_region_pop, sites["lateral_km"].to_numpy()[None, :], route),
            "satellite": _rtt_satellite(sites, regions, d_region_site, sc)}
     allowed = {"fiber": net.allow_fiber, "satellite": net.allow_satellite}
     limit = regions["latency_ms"].to_numpy()[:, None]
@@ -564,6 +565,23 @@ def _arcs(sites, regions, pops, sc: Scenario) -> pd.DataFrame:
     arcs = pd.concat(parts, ignore_index=True).sort_values(["region", "site", "link"], kind="stable")
     arcs["cost_musd_per_mw"] = 0.0
     return arcs.reset_index(drop=True)
+
+
+def _fiber_routes(regions, pops, nearest) -> np.ndarray:
+    """Route type (:func:`siting.physics.route_type`) of each region's Internet path to each site's
+    PoP, regions x sites. A PoP's continent is its ``continent`` column where given, else that of
+    the nearest demand region (a PoP sits in a metro). ``None`` (every path on the table's ``*``
+    rows) when the demand layer has no continent column."""
+    if "continent" not in regions:
+        return None
+    reg = fiber.check_continents(regions["continent"], "demand", regions["region_id"])
+    given = pops["continent"].fillna("").astype(str).str.strip() if "continent" in pops else pd.Series(
+        "", index=pops.index)
+    near = physics.pairwise_km(pops["longitude"], pops["latitude"], regions["longitude"],
+                               regions["latitude"]).argmin(axis=1)
+    pop_cont = np.where(given.to_numpy() != "", given.to_numpy(), reg[near])
+    pop_cont = fiber.check_continents(pop_cont, "pops", pops["pop_id"])
+    return physics.route_type(reg[:, None], pop_cont[nearest][None, :])
 
 
 def _rtt_satellite(sites, regions, d_region_site, sc: Scenario) -> np.ndarray:
@@ -693,6 +711,9 @@ def read_geography(sc: Scenario, *, progress: Callable[[str], None] | None = Non
     sites["max_it_mw"] = sites["firm_mw"] / cooling["pue"].astype(float).min()
     _check_module_size(sites, sc.facility.module_mw)
     arcs = _arcs(sites, regions, pops, sc)
+    if sc.network.fiber_stretch_model == "route" and "continent" not in regions:
+        notes.append("fiber: the demand layer has no continent column, so every Internet path takes the "
+                     "route table's '*' rows (the distance bands over all route types)")
     n_pairs = len(sites) * len(regions)
     notes.append(f"arcs: {len(arcs)} of {2 * n_pairs} (region, site, link) combinations are "
                  f"within their region's latency limit")

@@ -110,11 +110,14 @@ def _sites(rng: np.random.Generator, n: int, sc: Scenario) -> pd.DataFrame:
 
 def _rtt(d_km, lateral_km, sc: Scenario) -> dict[str, np.ndarray]:
     """Round trips (ms) by link: fiber over the Internet to the site's PoP (taken at the site's
-    distance) then its lateral, and LEO (the closed form); only the links the scenario allows."""
+    distance) then its lateral, and LEO (the closed form); only the links the scenario allows.
+    Fiber on the constant Internet stretch (``network.fiber_internet_stretch``) whatever
+    ``fiber_stretch_model`` says: synthetic places have no continent, and the k-d tree's reach
+    needs a round trip that grows with distance (the fitted bands are steeper below 1,500 km)."""
     net = sc.network
     out = {}
     if net.allow_fiber:
-        out["fiber"] = net.fiber_rtt_ms(d_km, lateral_km)
+        out["fiber"] = net.model_copy(update={"fiber_stretch_model": "constant"}).fiber_rtt_ms(d_km, lateral_km)
     if net.allow_satellite:
         out["satellite"] = net.leo_rtt_ms(d_km)
     return out

@@ -73,12 +73,14 @@ def geography_key(sc: Scenario) -> str:
 
 def layer_stamp(sc: Scenario) -> list:
     """``[field, path, sha256 of its bytes]`` of each file the scenario reads: the layers, the
-    user's hourly profiles and the constellation's shells (``None`` for a file that cannot be
+    user's hourly profiles, the constellation's shells and the fiber route table (``None`` for a file that cannot be
     read). The bytes, not the size and modification time: an edit is always seen
     (:func:`siting.fingerprint.file_digest`, read once per file state in a process)."""
     out = []
     files = {f"layers.{name}": getattr(sc.layers, name) for name in ("energy_sources", "demand", "pops", "profiles")}
     files["network.leo_shells"] = sc.network.leo_shells
+    if sc.network.fiber_stretch_model == "route":
+        files["network.fiber_stretch_table"] = sc.network.fiber_stretch_table
     for name, value in files.items():
         if value is None:
             continue

@@ -16,7 +16,7 @@ PVF = (1 - 1.07 ** -25) / 0.07  # 25 years at 7 %: 11.6536
 SIMPLE = ["candidates.min_firm_mw=0", "demand.unmet_penalty_usd_per_mwh=null", "demand.min_population=0",
           "demand.training_mw=0",
           "facility.module_mw=null", "demand.resilience_max_share=1", "candidates.merge_km=0",
-          "demand.merge_km=0"]
+          "demand.merge_km=0", "network.fiber_stretch_model=constant"]  # fiber at the one stretch 2.1
 
 
 def layers(tmp_path, plants, cities, pops):
