@@ -113,9 +113,10 @@ def test_classic_pins_todays_default_and_best_turns_every_switch_on():
         return sc.model_dump(exclude={"name", "description"})
 
     classic = load_scenario(MODELS_DIR / "classic.yaml")
-    assert classic.energy.hydro_firm_basis == "mean"  # the switches the default turned (dry_year, route)
+    assert classic.energy.hydro_firm_basis == "mean"  # the switches the default turned (dry_year, route, 0.05)
     assert fields(classic) == fields(load_scenario(None, ["energy.hydro_firm_basis=mean",
-                                                          "network.fiber_stretch_model=constant"]))
+                                                          "network.fiber_stretch_model=constant",
+                                                          "network.training_gbps_per_mw=0"]))
     best = load_scenario(MODELS_DIR / "best.yaml")
     assert (best.network.leo_model, best.network.cell_capacity, best.network.fiber_stretch_model,
             best.candidates.rank_by, best.facility.climate, best.energy.hydro_firm_basis) == (
