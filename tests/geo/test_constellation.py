@@ -18,6 +18,7 @@ from siting.geo.constellation import (
 from siting.inputs.inputs import from_layers
 from siting.outputs.audit import audit
 from siting.physics import C_KM_PER_S, haversine_km
+from siting.paths import MODELS_DIR
 from siting.scenario import load_scenario
 
 SMALL = ["candidates.max_count=15", "demand.max_regions=10"]
@@ -142,6 +143,20 @@ def _training_site(fiber_cost, training_gbps_per_mw):
     (20.0, 0.5, 10 + 110 + 3 + 15, False, 6),  # a 20 M$ lateral: 5 more units (15) instead
 ])
 def test_training_traffic_needs_backhaul(fiber_cost, g_t, expected, fiber, units):
+    inp = _training_site(fiber_cost, g_t)
+    plan = solve(inp)
+    assert plan.report.objective == pytest.approx(expected)
+    assert plan.sites["fiber"].tolist() == [fiber] and plan.sites["sat_units"].tolist() == [units]
+    assert audit(plan, inp) == []
+
+
+@pytest.mark.parametrize("fiber_cost, expected, fiber, units", [
+    (5.0, 10 + 110 + 6, False, 2),  # 10 + 100 x 0.05 = 15 Gbps: 2 units (6 M$) beat a 5 M$ lateral + 1 unit (8)
+    (2.0, 10 + 110 + 2 + 3, True, 1),  # a 2 M$ lateral + 1 unit (5) beats 2 units (6)
+])
+def test_training_traffic_is_on_by_default_at_the_documented_estimate(fiber_cost, expected, fiber, units):
+    g_t = load_scenario(None).network.training_gbps_per_mw
+    assert g_t == 0.05 and load_scenario(MODELS_DIR / "classic.yaml").network.training_gbps_per_mw == 0
     inp = _training_site(fiber_cost, g_t)
     plan = solve(inp)
     assert plan.report.objective == pytest.approx(expected)
