@@ -208,6 +208,10 @@ def _summary_text(plan, out: Path, n_minus_1_share: float | None = None) -> str:
         f"plan: {s.plan.sites} sites, {s.plan.it_mw:,.0f} MW IT, inference "
         f"{s.plan.inference_mw:,.0f} MW ({s.plan.satellite_share:.1%} by satellite), "
         f"training {s.plan.training_mw:,.0f} MW, unmet {s.plan.unmet_mw:,.1f} MW",
+        *([f"long laterals (over the practical {s.plan.long_laterals[0]['practical_km']:,.0f} km: a long-haul route "
+           "to a far PoP, priced as a lateral): " + "; ".join(
+               f"{clip(x['name'], 30)} {x['lateral_km']:,.0f} km to {x['pop_id']}" for x in s.plan.long_laterals)]
+          if getattr(s.plan, "long_laterals", ()) else []),
         *([f"checked: {line}" for line in _checked(n_minus_1_share)] if plan.schedule is None
           else ["not post-checked: the independent check reads one period (a build-out has several)"]),
         *[str(n) for n in rep.notes],

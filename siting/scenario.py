@@ -164,6 +164,7 @@ class Network(_Strict):
     fiber_internet_stretch: Num = Field(ge=1, le=10)
     fiber_lateral_stretch: Num = Field(ge=1, le=10)
     fiber_overhead_ms: Num = Field(ge=0)
+    lateral_practical_km: Num = Field(gt=0)  # longer laterals are flagged (sites.csv long_lateral, summary)
     leo_altitude_km: Num = Field(gt=0, le=2000)
     leo_slant_factor: Num = Field(ge=1, le=5)
     leo_isl_stretch: Num = Field(ge=1, le=5)

@@ -85,6 +85,7 @@ class SitingInputs:
     notes: list[str] = field(default_factory=list)
     training_gbps_per_mw: float = 0.0  # training traffic (Gbps per training MW) needing backhaul
     training_links: tuple = ("fiber", "satellite")  # links training traffic may use
+    lateral_practical_km: float = float("inf")  # a built lateral longer than this is flagged (reported, not priced)
     n_minus_1_share: float | None = None  # beta: share of each region's served MW that survives any one failure
     failure_group: np.ndarray | None = None  # [K] failure-group label per site; None: each site alone
     n_minus_1_groups: tuple | None = None  # groups given a recourse block; None: every group (exact)
@@ -766,6 +767,7 @@ def priced(geo: Geography, sc: Scenario) -> SitingInputs:
                         unmet_cost_musd_per_mw=unmet, max_sites=f.max_sites, notes=list(geo.notes),
                         n_minus_1_share=d.n_minus_1_share, failure_group=geo.failure_group,
                         training_gbps_per_mw=sc.network.training_gbps_per_mw,
+                        lateral_practical_km=sc.network.lateral_practical_km,
                         training_links=tuple(b for b, ok in (("fiber", sc.network.allow_fiber),
                                                              ("satellite", sc.network.allow_satellite)) if ok),
                         hourly=geo.hourly, climate_pue_peak=geo.pue_peak,

@@ -35,7 +35,7 @@ PRICE_FIELDS = (
     "network.fiber_build_usd_per_km", "network.fiber_om_share_per_year", "network.fiber_life_years",
     "network.sat_price_musd_per_gbps_year", "network.sat_unit_gbps", "network.sat_terminal_usd",
     "network.sat_terminal_gbps", "network.sat_terminal_life_years", "network.inference_gbps_per_mw",
-    "network.training_gbps_per_mw",
+    "network.training_gbps_per_mw", "network.lateral_practical_km",
     "demand.unmet_penalty_usd_per_mwh", "demand.training_mw", "demand.training_min_cluster_mw",
     "demand.resilience_max_share",
 )

@@ -87,6 +87,8 @@ class Totals:
     unmet_mw: float
     satellite_share: float
     cooling_mw: dict[str, float]
+    # built laterals longer than network.lateral_practical_km: site_id, name, pop_id, lateral_km, practical_km
+    long_laterals: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,8 @@ def make_plan(inp: SitingInputs, dec: Decisions, report: SolveReport, *,
     s["sat_gbps"] = units * inp.sat_unit_gbps
     s["backhaul"] = np.select([dec.fiber & (units > 0), dec.fiber, units > 0],
                               ["fiber+satellite", "fiber", "satellite"], "none")
+    if "lateral_km" in s:  # a lateral longer than a practical one is a long-haul route to a far PoP
+        s["long_lateral"] = dec.fiber & (s["lateral_km"].to_numpy(float) > inp.lateral_practical_km)
     if inp.sat_cell is not None:
         s = s.assign(**_cell_columns(inp, dec, s["satellite_mw"].to_numpy()))
     load_mw = (it * inp.load_pue()).sum(axis=1)
@@ -294,12 +298,23 @@ def make_plan(inp: SitingInputs, dec: Decisions, report: SolveReport, *,
                     inference_mw=float(regions["served_mw"].sum()),
                     training_mw=float(sites["training_mw"].sum()), unmet_mw=float(regions["unmet_mw"].sum()),
                     satellite_share=float(regions["satellite_mw"].sum() / max(regions["served_mw"].sum(), TOL)),
-                    cooling_mw=sites.groupby("cooling")["it_mw"].sum().round(3).to_dict()),
+                    cooling_mw=sites.groupby("cooling")["it_mw"].sum().round(3).to_dict(),
+                    long_laterals=_long_laterals(sites, inp.lateral_practical_km)),
         costs_musd=dict(zip(costs["component"], costs["pv_musd"].round(6))),
         carbon_water=_carbon_water(inp, sites), solver=report.solver, strategy=report.strategy,
         phases=tuple(report.to_dict()["phases"]), notes=tuple(inp.notes) + tuple(report.notes), run=run or {},
         buildout=buildout)
     return Plan(sites, assignments, regions, costs, report, summary, dec, table, periods)
+
+
+def _long_laterals(sites: pd.DataFrame, practical_km: float) -> tuple[dict, ...]:
+    """The opened sites whose built lateral is longer than ``practical_km``, longest first."""
+    if "long_lateral" not in sites:
+        return ()
+    far = sites[sites["long_lateral"].to_numpy(bool)].sort_values("lateral_km", ascending=False)
+    return tuple({"site_id": r.site_id, "name": r.name, "pop_id": getattr(r, "pop_id", ""),
+                  "lateral_km": float(r.lateral_km), "practical_km": float(practical_km)}
+                 for r in far.itertuples(index=False))
 
 
 def _cell_columns(inp: SitingInputs, dec: Decisions, satellite_mw: np.ndarray) -> dict[str, np.ndarray]:

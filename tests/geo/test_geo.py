@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from helpers import EXACT
 
+from siting.cli import _summary_text
 from siting.inputs.inputs import from_layers
 from siting.outputs.audit import audit
 from siting.pipeline import solve_inputs
@@ -105,3 +106,23 @@ def test_merging_and_capacity_factor_prices(tmp_path):
     site = inp.sites.iloc[0]
     assert site["firm_mw"] == pytest.approx(2000 * 0.5 * 0.65)  # hydro firmed on a dry year (global 0.65)
     assert site["price_usd_per_mwh"] == pytest.approx((27.5 + 55) / 2)
+
+
+@pytest.mark.parametrize("practical_km, flagged", [(480.0, True), (700.0, False)])
+def test_a_lateral_longer_than_practical_is_flagged(tmp_path, practical_km, flagged):
+    # the site at (0, 0), its only PoP and the city 600 km east on the equator: the lateral is
+    # 600 km (fiber 2 x 1.468 x 1.3 x 600 / c + 2 = 9.64 ms), longer than the 480 km default
+    # practical length (flagged), shorter than 700 (not)
+    east = 600 / KM_PER_DEG
+    path = layers(tmp_path, [plant("P", 0.0)], [city("c", east)], [{"pop_id": "far", "longitude": east, "latitude": 0.0}])
+    sc = load_scenario(path, SIMPLE + ["network.allow_satellite=false", f"network.lateral_practical_km={practical_km}"])
+    inp = from_layers(sc)
+    assert inp.arcs.loc[0, "rtt_ms"] == pytest.approx(2e3 * 1.468 * 1.3 * 600 / C + 2, rel=1e-6)
+    plan = solve_inputs(inp, EXACT)
+    row = plan.sites.iloc[0]
+    assert bool(row["fiber"]) and row["lateral_km"] == pytest.approx(600.0, rel=1e-9)
+    assert bool(row["long_lateral"]) == flagged
+    want = ({"site_id": "P", "name": "P", "pop_id": "far", "lateral_km": pytest.approx(600.0), "practical_km": 480.0},)
+    assert plan.summary.plan.long_laterals == (want if flagged else ())
+    assert ("long laterals" in _summary_text(plan, tmp_path)) == flagged
+    assert "600 km to far" in _summary_text(plan, tmp_path) or not flagged
