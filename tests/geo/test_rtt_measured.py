@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from siting import fiber
-from siting.errors import InputError
+from siting.errors import InputError, ScenarioError
 from siting.geo.layers import read_demand, read_pops
 from siting.inputs.inputs import read_geography
 from siting.paths import DATA_DIR
@@ -160,3 +160,10 @@ def test_arcs_take_the_route_of_region_and_pop(tmp_path, pop_continent, region_c
     got = geo.arcs.set_index("link").loc["fiber", "rtt_ms"]
     assert got == pytest.approx(2e3 * 1.468 * stretch * d / C + 2, rel=1e-6)
     assert any("no continent column" in n for n in geo.notes) == (route == "*")
+
+
+@pytest.mark.parametrize("value", ["-5", "0"])
+def test_a_practical_lateral_length_not_above_zero_is_one_named_error(value):
+    with pytest.raises(ScenarioError, match="network.lateral_practical_km"):
+        load_scenario(None, [f"network.lateral_practical_km={value}"])
+    assert load_scenario(None).network.lateral_practical_km == 480.0  # the sourced default
