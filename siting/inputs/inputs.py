@@ -9,7 +9,7 @@ in: :func:`from_layers` (the geography: merging, distances, round-trip times, pr
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -234,6 +234,17 @@ class SitingInputs:
         for name in ("embodied_tco2e_per_mw_it", "battery_tco2e_per_mwh"):
             if not (np.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
                 raise InputError("inputs", name, f"{getattr(self, name)} is not a finite number >= 0")
+
+    def in_period(self, t: int) -> SitingInputs:
+        """Period ``t`` of a build-out as one period's inputs, with no period axis: each region's
+        inference MW times its demand factor in ``t``, that period's training MW (what the
+        post-check reads that period's tables against). Without periods: these inputs."""
+        per = self.periods
+        if per is None:
+            return self
+        regions = self.regions.copy()
+        regions["inference_mw"] = regions["inference_mw"].to_numpy(float) * per.demand_factor[t]
+        return replace(self, regions=regions, training_mw=float(per.training_mw[t]), periods=None, notes=[])
 
     def water_limited(self) -> np.ndarray:
         """Positions of the sites with a finite water limit."""
