@@ -168,3 +168,20 @@ def test_cli_solve_of_a_build_out_says_it_was_checked(tmp_path):
     assert result.exit_code == 0, result.output
     assert "checked: every rule recomputed from the plan's tables (independent post-check), each period" \
         in result.output
+
+
+@pytest.mark.parametrize("command, extra", [("pareto", ["--latency-ms", "60,100"]), ("alternatives", ["--count", "1"])])
+def test_studies_refuse_a_build_out_naming_time_years(tmp_path, command, extra):
+    # alternatives and pareto read one period's plan: a build-out is refused (exit 2), nothing written
+    out = tmp_path / command
+    result = CliRunner().invoke(main, [command, str(EXAMPLE), *GROWTH, *extra, "--out", str(out), "--quiet"])
+    assert result.exit_code == 2, result.output
+    assert f"time.years: siting {command} reads one period's plan" in result.output and not out.exists()
+
+
+def test_the_n_minus_1_loop_refuses_a_build_out():
+    from siting.errors import ScenarioError
+    from siting.explore.n_minus_1 import solve_n_minus_1
+
+    with pytest.raises(ScenarioError, match="time.years: the N-1 loop reads one period's plan"):
+        solve_n_minus_1(every_rule(), EXACT)
