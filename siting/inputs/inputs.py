@@ -176,10 +176,11 @@ class SitingInputs:
             if np.shape(getattr(per, name)) != shape:
                 raise InputError("inputs", f"periods.{name}", f"shape {np.shape(getattr(per, name))}, expected {shape}")
         if per.P > 1:
+            # N-1 and the climate's peak PUE are laid over the periods like every family; these not yet:
             off = [name for name, on in (("energy.hourly", self.hourly is not None),
-                                         ("demand.n_minus_1_share", self.n_minus_1_share is not None),
-                                         ("facility.climate", self.climate_pue_peak is not None),
-                                         ("facility.water_limit_m3_per_year", self.water_limited().size > 0))
+                                         ("facility.water_limit_m3_per_year", self.water_limited().size > 0),
+                                         ("demand.n_minus_1_share with time.chips",  # N-1 holds MW, not compute
+                                          self.n_minus_1_share is not None and per.compute_per_mw is not None))
                    if on]
             if off:
                 raise ScenarioError(f"{off[0]}: not yet stated over investment periods; with time.years "

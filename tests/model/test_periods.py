@@ -256,3 +256,42 @@ def test_one_period_of_lookahead_sees_the_cheap_site_coming():
                per_mw=[10, 2], unmet_cost_musd_per_mw=17.0)
     inp = timed(inp, [2026, 2028], site_ready_year=[2026, 2028])
     assert solve_myopic(inp, EXACT, lookahead=1).report.objective == pytest.approx(950.0)
+
+
+# ---------------------------------------------------------------- families laid over periods
+
+
+@pytest.mark.family("climate_power")
+def test_the_warmest_months_pue_binds_in_every_period():
+    # one site of 100 MW firm power whose warmest month needs PUE 1.25: at most 80 MW IT in any
+    # period. Demand 50 then 100 MW (2026, 2027; w = 1/2), 1 per MW IT, unmet at 10 per MW:
+    # (50 + (80 + 20 x 10)) / 2 = 165 (without the climate row: (50 + 100) / 2 = 75)
+    from siting.pipeline import solve_inputs
+
+    inp = tiny([100], [50], [(0, 0, "direct", 1)], site_fixed=[0], per_mw=[1], unmet_cost_musd_per_mw=10.0,
+               climate_pue_peak=np.array([[1.25]]))
+    inp = timed(inp, [2026, 2027], lifetime_years=2, demand_factor=[1, 2])
+    plan = solve_inputs(inp, EXACT)  # post-checked in each period: the warmest month's power within firm
+    assert plan.report.objective == pytest.approx(165.0)
+    assert plan.schedule["it_mw"].tolist() == pytest.approx([50.0, 80.0])
+    assert [p.sites["power_peak_mw"].tolist() for p in plan.by_period] == [pytest.approx([62.5]),
+                                                                          pytest.approx([100.0])]
+
+
+@pytest.mark.family("n_minus_1")
+def test_n_minus_1_holds_in_every_period_at_that_periods_demand():
+    # S0, S1: 50 MW firm, 10 to open + 1 per MW; R0 reaches both, R1 only S1; beta = 0.5, unmet
+    # at 100 per MW. R1 can never be served (losing S1 leaves it nothing), R0 is split evenly so
+    # that either site carries half of it: 10 MW then 20 MW of demand (w = 1/2): period 1 costs
+    # 20 + 10 + 10 x 100 = 1030, period 2 20 + 20 + 20 x 100 = 2040: (1030 + 2040) / 2 = 1535.
+    # Period 2's recourse flow is 10 MW (half of 20): its bound is that period's demand.
+    from siting.pipeline import solve_inputs
+
+    inp = tiny([50, 50], [10, 10], [(0, 0, "direct", 1), (0, 1, "direct", 1), (1, 1, "direct", 1)],
+               site_fixed=[10, 10], per_mw=[1, 1], unmet_cost_musd_per_mw=100.0, n_minus_1_share=0.5)
+    inp = timed(inp, [2026, 2027], lifetime_years=2, demand_factor=[1, 2])
+    plan = solve_inputs(inp, EXACT)  # post-checked: every failure group in every period
+    assert plan.report.objective == pytest.approx(1535.0)
+    s = plan.schedule.set_index(["site_id", "year"])["it_mw"]
+    assert [s["S0", 2026], s["S1", 2026], s["S0", 2027], s["S1", 2027]] == pytest.approx([5, 5, 10, 10])
+    assert plan.periods["unmet_mw"].tolist() == pytest.approx([0, 10, 0, 20])
