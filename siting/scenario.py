@@ -258,6 +258,7 @@ class Time(_Strict):
     modules_per_year: Num | None = Field(default=None, ge=0)
     chips: Bool = False
     chip_life_years: Num = Field(default=5.0, gt=0, le=50)
+    it_hardware_musd_per_mw: Num = Field(ge=0, le=1000)  # with chips: IT hardware, bought again at each refresh
     foresight: Literal["perfect", "myopic"] = "perfect"
     myopic_start: Bool = True
     myopic_lookahead: Int = Field(default=0, ge=0, le=20)
