@@ -41,7 +41,9 @@ def audit(plan, inp, tol: float = 1e-5, *, compute_mw: pd.Series | None = None) 
 
     # demand: served + unmet = inference demand (the inputs', not the table's), for every region
     served = a.groupby("region_id")["mw"].sum().reindex(r["region_id"]).fillna(0.0).to_numpy()
-    demand = inp.regions.set_index("region_id")["inference_mw"].reindex(r["region_id"]).to_numpy(float)
+    ids = inp.regions["region_id"].astype(str)  # ids as text: a table read back from CSV may hold numbers
+    demand = inp.regions["inference_mw"].set_axis(ids).reindex(r["region_id"].astype(str)).to_numpy(float)
+    demand = np.where(np.isnan(demand), r["inference_mw"].to_numpy(float), demand)  # an id the inputs lack
     for rid, srv, un, dem in zip(r["region_id"], served, r["unmet_mw"], demand):
         if not close(srv + un, dem):
             bad.append(f"demand: region {rid} served {srv:.6g} + unmet {un:.6g} != {dem:.6g}")
