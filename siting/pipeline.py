@@ -209,20 +209,27 @@ def _polished(comp: Compiled, inp: SitingInputs, sf: StandardForm, report: Solve
     """``report`` with its plan polished (:func:`~siting.model.polish.polish`: open sites with no IT
     load closed, unused fiber and satellite units dropped, each move kept only where the model still
     holds and the cost falls), re-costed, its gap re-measured from the same bound and a ``polish``
-    phase and notes saying what changed."""
-    if report.x is None or n_periods(inp) > 1:  # polish reads one period's columns (not yet a build-out's)
+    phase and notes saying what changed. A build-out is polished period by period, first to last
+    (each period's columns; every move still checked on the whole statement, rows across periods
+    included, so it can only close or trim what no later period needs)."""
+    if report.x is None:
         return report
     t0 = time.perf_counter()
-    done = polish(comp, inp, report.x, sf)
-    if not done.moves:
+    P = n_periods(inp)
+    x, objective, moves = report.x, report.objective, []
+    for t in range(P):
+        done = polish(period_view(comp, t, P), inp, x, sf)
+        x, objective = (done.x, done.objective) if done.moves else (x, objective)
+        moves += [m if P == 1 else f"{inp.periods.years[t]}: {m}" for m in done.moves]
+    if not moves:
         return report
-    for move in done.moves:
+    for move in moves:
         say(f"polish: {move}")
-    say(f"polish: PV cost {report.objective:,.3f} -> {done.objective:,.3f} M$")
+    say(f"polish: PV cost {report.objective:,.3f} -> {objective:,.3f} M$")
     return dataclasses.replace(
-        report, x=done.x, objective=done.objective, gap=relative_gap(done.objective, report.best_bound),
-        phases=report.phases + (Phase("polish", report.termination, done.objective, time.perf_counter() - t0),),
-        notes=report.notes + tuple(f"polish: {m}" for m in done.moves))
+        report, x=x, objective=objective, gap=relative_gap(objective, report.best_bound),
+        phases=report.phases + (Phase("polish", report.termination, objective, time.perf_counter() - t0),),
+        notes=report.notes + tuple(f"polish: {m}" for m in moves))
 
 
 def check_decisions(inp: SitingInputs, dec: Decisions, report: SolveReport, *, where: str = "",
@@ -341,11 +348,10 @@ def solve_inputs(inp: SitingInputs, opts: SolveOptions, *, name: str = "scenario
         explain_no_plan(inp, opts, report, progress=say)
     plan = make_plan(inp, dec, report, scenario_name=name, description=description, inputs_s=inputs_s,
                      run=run, mip_gap=opts.mip_gap, schedule=schedule)
-    if check and schedule is not None:  # the audit reads one period's tables against one period's inputs
-        say("post-check: not run on a build-out (the independent check reads one period; issue 20)")
-    elif check:
+    if check:
         say("post-check: every rule recomputed from the plan's tables" +
-            (", N-1 survival of every failure group" if inp.n_minus_1_share is not None else ""))
+            (", N-1 survival of every failure group" if inp.n_minus_1_share is not None else "") +
+            (f", in each of the {n_periods(inp)} periods and across them" if schedule is not None else ""))
         require_clean(plan, inp)
     return plan
 

@@ -266,6 +266,7 @@ class Time(_Strict):
     modules_per_year: Num | None = Field(default=None, ge=0)
     chips: Bool = False
     chip_life_years: Num = Field(default=5.0, gt=0, le=50)
+    it_hardware_musd_per_mw: Num = Field(ge=0, le=1000)  # with chips: IT hardware, bought again at each refresh
     foresight: Literal["perfect", "myopic"] = "perfect"
     myopic_start: Bool = True
     myopic_lookahead: Int = Field(default=0, ge=0, le=20)
@@ -542,9 +543,9 @@ def _check_time(sc: Scenario, source: str) -> None:
     if missing:
         raise ScenarioError(f"{source}: time.lead_time_months: no lead time for fuel {missing[0]!r}")
     if len(t.years) > 1:
-        for key, on in (("energy.hourly", sc.energy.hourly), ("demand.n_minus_1_share", sc.demand.n_minus_1_share),
-                        ("facility.climate", sc.facility.climate),
-                        ("facility.water_limit_m3_per_year", sc.facility.water_limit_m3_per_year)):
+        for key, on in (("energy.hourly", sc.energy.hourly),  # N-1 and climate are laid over periods
+                        ("facility.water_limit_m3_per_year", sc.facility.water_limit_m3_per_year),
+                        ("demand.n_minus_1_share with time.chips", sc.demand.n_minus_1_share and t.chips)):
             if on:
                 raise ScenarioError(f"{source}: {key}: not yet stated over investment periods; with "
                                     f"time.years ({len(t.years)} periods) turn it off")

@@ -35,6 +35,7 @@ import pandas as pd
 
 from ..errors import ScenarioError
 from ..inputs.inputs import SitingInputs
+from ..inputs.periods import one_period_only
 from ..model.decisions import Decisions
 from ..solve import SolveOptions, SolveReport, StandardForm, Termination
 
@@ -158,6 +159,7 @@ def alternatives_of_inputs(inp: SitingInputs, opts: SolveOptions, *, slack: floa
 
     check_args(slack, count)
     say = progress or (lambda _m: None)
+    one_period_only(inp.periods, "siting alternatives")  # a build-out's studies are not yet over periods (issue 20)
     precheck(inp, progress=say)
     say("solving the optimum")
     first = solve_model(inp, opts, progress=say)

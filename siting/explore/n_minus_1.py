@@ -15,6 +15,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from ..errors import InputError
+from ..inputs.periods import one_period_only
 from ..outputs.audit import require_clean
 from ..outputs.audit_n_minus_1 import n_minus_1_check
 from ..pipeline import solve_inputs
@@ -32,6 +33,7 @@ def solve_n_minus_1(inp, opts, *, max_rounds: int = 10, progress: Callable[[str]
     table of groups added, objective and bound per round.
     """
     say = progress or (lambda _m: None)
+    one_period_only(inp.periods, "the N-1 loop")  # a build-out's studies are not yet over periods (issue 20)
     if inp.n_minus_1_share is None:
         raise InputError("demand", "n_minus_1_share", "is off (null); set a share in (0, 1] to solve N-1")
     groups: tuple = ()

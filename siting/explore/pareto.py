@@ -35,6 +35,7 @@ import pandas as pd
 
 from ..errors import ScenarioError
 from ..inputs.inputs import SitingInputs
+from ..inputs.periods import one_period_only
 from ..model.decisions import Decisions
 from ..solve import SolveOptions, SolveReport
 
@@ -185,6 +186,7 @@ def front_of_inputs(inp: SitingInputs, latencies_ms: Sequence[float], opts: Solv
 
     say = progress or (lambda _m: None)
     limits = check_limits(latencies_ms)
+    one_period_only(inp.periods, "siting pareto")  # a build-out's studies are not yet over periods (issue 20)
     comp, _build_s = compile_checked(inp, progress=say)
     cols = comp.columns["serve"]
     has_col = cols >= 0

@@ -469,9 +469,10 @@ def _prepare(state: dict, sc: Scenario):
 def _solve_variant(run_id: str, item: dict, cache_dir: str | None, keep_plans: bool) -> tuple:
     """Solve one variant in a worker: ``(row, (plan, inputs) or None)``. A variant whose
     structure this worker has compiled before is re-solved in place from the last plan of it."""
+    from ..model import n_periods, read_schedule
     from ..outputs.audit import require_clean
     from ..outputs.results import make_plan
-    from ..pipeline import options_from
+    from ..pipeline import options_from, solve_buildout
 
     state = _worker_state(run_id)
     sc, name, payload = item["scenario"], item["name"], None
@@ -486,14 +487,22 @@ def _solve_variant(run_id: str, item: dict, cache_dir: str | None, keep_plans: b
         _remember(state["groups"], skey, group, _KEEP_GROUPS)
         row = Row(name, VariantState.FAILED, inputs_s=inputs_s)
         try:
-            report, dec, build_s, in_place = group.solve(inp, options_from(sc))
+            schedule = None
+            if n_periods(inp) > 1:  # a build-out: solved as `siting solve` does (its foresight), never in place
+                t = sc.time
+                done = solve_buildout(inp, options_from(sc), foresight=t.foresight, myopic_start=t.myopic_start,
+                                      lookahead=t.myopic_lookahead)
+                report, dec, build_s, in_place = done.report, done.decisions, done.report.build_s, False
+                schedule = None if report.x is None else read_schedule(done.compiled, inp, report.x)
+            else:
+                report, dec, build_s, in_place = group.solve(inp, options_from(sc))
             times = {"inputs_s": inputs_s, "build_s": build_s, "solve_s": report.solve_s,
                      "resolved_in_place": in_place}
             if dec is None:
                 row = Row(name, VariantState.NO_PLAN, str(report.termination), error=_no_plan(report), **times)
             else:
                 plan = make_plan(inp, dec, report, scenario_name=sc.name, inputs_s=inputs_s,
-                                 mip_gap=sc.solver.mip_gap)
+                                 mip_gap=sc.solver.mip_gap, schedule=schedule)
                 require_clean(plan, inp)  # a plan that breaks a rule is a failed row, never "optimal"
                 row = Row.of_plan(name, plan, list(inp.cooling["cooling"]), **times)
                 payload = (plan, inp) if keep_plans else None

@@ -9,7 +9,7 @@ in: :func:`from_layers` (the geography: merging, distances, round-trip times, pr
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -177,10 +177,11 @@ class SitingInputs:
             if np.shape(getattr(per, name)) != shape:
                 raise InputError("inputs", f"periods.{name}", f"shape {np.shape(getattr(per, name))}, expected {shape}")
         if per.P > 1:
+            # N-1 and the climate's peak PUE are laid over the periods like every family; these not yet:
             off = [name for name, on in (("energy.hourly", self.hourly is not None),
-                                         ("demand.n_minus_1_share", self.n_minus_1_share is not None),
-                                         ("facility.climate", self.climate_pue_peak is not None),
-                                         ("facility.water_limit_m3_per_year", self.water_limited().size > 0))
+                                         ("facility.water_limit_m3_per_year", self.water_limited().size > 0),
+                                         ("demand.n_minus_1_share with time.chips",  # N-1 holds MW, not compute
+                                          self.n_minus_1_share is not None and per.compute_per_mw is not None))
                    if on]
             if off:
                 raise ScenarioError(f"{off[0]}: not yet stated over investment periods; with time.years "
@@ -235,6 +236,17 @@ class SitingInputs:
         for name in ("embodied_tco2e_per_mw_it", "battery_tco2e_per_mwh"):
             if not (np.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
                 raise InputError("inputs", name, f"{getattr(self, name)} is not a finite number >= 0")
+
+    def in_period(self, t: int) -> SitingInputs:
+        """Period ``t`` of a build-out as one period's inputs, with no period axis: each region's
+        inference MW times its demand factor in ``t``, that period's training MW (what the
+        post-check reads that period's tables against). Without periods: these inputs."""
+        per = self.periods
+        if per is None:
+            return self
+        regions = self.regions.copy()
+        regions["inference_mw"] = regions["inference_mw"].to_numpy(float) * per.demand_factor[t]
+        return replace(self, regions=regions, training_mw=float(per.training_mw[t]), periods=None, notes=[])
 
     def water_limited(self) -> np.ndarray:
         """Positions of the sites with a finite water limit."""

@@ -21,7 +21,7 @@ import numpy as np
 from .. import costs
 from ..errors import ScenarioError
 
-__all__ = ["Periods", "period_weights", "first_period", "make_periods", "compute_per_mw"]
+__all__ = ["Periods", "period_weights", "first_period", "make_periods", "compute_per_mw", "one_period_only"]
 
 
 @dataclass(frozen=True)
@@ -174,3 +174,19 @@ def make_periods(years, *, K: int, R: int, rate: float, lifetime_years: float, e
                    seed_mw_per_year, None if jurisdiction is None else np.asarray(jurisdiction, np.int64), caps,
                    tuple(jurisdiction_names), modules_per_year,
                    None if compute is None else np.asarray(compute, float).reshape(P, P))
+
+
+def one_period_only(periods: Periods | None, command: str) -> None:
+    """Refuse a build-out (more than one period) for a study that reads one period's plan.
+
+    >>> one_period_only(None, "siting pareto")
+    >>> try:
+    ...     one_period_only(make_periods([2026, 2028], K=1, R=1, rate=0.0, lifetime_years=4), "siting pareto")
+    ... except ScenarioError as e:
+    ...     print(str(e)[:74])
+    time.years: siting pareto reads one period's plan, and this scenario has 2
+    """
+    if periods is not None and periods.P > 1:
+        raise ScenarioError(f"time.years: {command} reads one period's plan, and this scenario has {periods.P} "
+                            f"investment periods ({periods.years[0]}..{periods.years[-1]}); solve the build-out "
+                            "with `siting solve`, or drop time.years for the one-period study")

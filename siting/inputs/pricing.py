@@ -108,6 +108,9 @@ def cost_tables(sites, cooling, sc: Scenario, pue_annual=None, water=None):
 
     ``pue_annual`` [K, C] (``facility.climate``) prices energy at each site's own PUE; ``water``
     [K, C] (m3 a year per MW IT) is priced at ``facility.water_price_usd_per_m3`` when above 0.
+    With chip generations (``time.chips``) IT hardware is priced too (``it_hardware``:
+    ``time.it_hardware_musd_per_mw`` as annuities over ``time.chip_life_years``, each refresh
+    bought again), so a refresh is not free.
     Energy and carbon are priced on :func:`energy_mwh_per_mw_year` (the plan's tables count its
     MWh and tonnes with the same figure)."""
     m, f, net = sc.money, sc.facility, sc.network
@@ -125,6 +128,8 @@ def cost_tables(sites, cooling, sc: Scenario, pue_annual=None, water=None):
           "staff": f.staff_fte_per_mw * f.staff_usd_per_fte_year * pvf / 1e6 * np.ones_like(mwh),
           "energy": mwh * price * pvf / 1e6,
           "carbon": mwh * gco2 / 1e3 * sc.energy.carbon_price_usd_per_tco2 * pvf / 1e6}
+    if sc.time.chips:  # IT hardware: annuities over the chips' life, so each refresh is bought again
+        it["it_hardware"] = cap(sc.time.it_hardware_musd_per_mw, sc.time.chip_life_years) * np.ones_like(mwh)
     if f.water_price_usd_per_m3 > 0 and water is not None:  # only when priced: the default table is unchanged
         it["water"] = np.asarray(water, float) * f.water_price_usd_per_m3 * pvf / 1e6
     k = len(sites)

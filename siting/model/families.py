@@ -103,7 +103,7 @@ def variables(inp: SitingInputs, ix: Layout) -> dict[str, Var]:
             var("train_sat", np.arange(K), train_ub)
     n1 = n_minus_1_layout(inp)
     if n1 is not None and n1.n:
-        var("backup", np.arange(n1.n), inp.n_minus_1_share * ix.demand[n1.pair_region[n1.pair]])
+        var("backup", np.arange(n1.n), inp.n_minus_1_share * ix.demand_p[:, n1.pair_region[n1.pair]])  # per period
     if hi is not None:
         var("soc", np.arange(hi.H), 24 * cell_top)
     return out

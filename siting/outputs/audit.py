@@ -2,7 +2,10 @@
 
 ``audit(plan, inputs)`` returns a list of violations (empty when the plan keeps every rule).
 It reads only the tables a user sees (sites, assignments, regions, costs) plus the scenario
-parameters in the inputs; it never looks at the Pyomo model.
+parameters in the inputs; it never looks at the Pyomo model. A build-out (investment periods) is
+checked period by period, each period's tables against that period's inputs
+(:meth:`~siting.inputs.inputs.SitingInputs.in_period`), and across periods from its schedule
+(:mod:`siting.outputs.audit_periods`).
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ import pandas as pd
 
 from ..errors import PlanCheckError
 from .audit_n_minus_1 import n_minus_1_check
+from .audit_periods import compute_by_site, period_findings
 
-__all__ = ["audit", "audit_hourly", "n_minus_1_findings", "require_clean"]
+__all__ = ["audit", "audit_buildout", "audit_hourly", "n_minus_1_findings", "require_clean"]
 
 
 def require_clean(plan, inp, where: str = "", tol: float = 1e-5) -> None:
@@ -23,15 +27,24 @@ def require_clean(plan, inp, where: str = "", tol: float = 1e-5) -> None:
         raise PlanCheckError(bad, where)
 
 
-def audit(plan, inp, tol: float = 1e-5) -> list[str]:
+def audit(plan, inp, tol: float = 1e-5, *, compute_mw: pd.Series | None = None) -> list[str]:
+    """Every rule the plan breaks, one finding each (``family: what``); none: it keeps them all.
+
+    ``compute_mw``: each site's capacity in compute at the reference generation (chip
+    generations), in place of its IT MW."""
+    if getattr(plan, "schedule", None) is not None and inp.periods is not None:
+        return audit_buildout(plan, inp, tol)
     bad: list[str] = []
     s, a, r = plan.sites, plan.assignments, plan.regions
     cool = inp.cooling.set_index("cooling")
     close = lambda x, y: abs(x - y) <= tol * max(1.0, abs(x), abs(y))  # noqa: E731
 
-    # demand: served + unmet = inference demand, for every region
+    # demand: served + unmet = inference demand (the inputs', not the table's), for every region
     served = a.groupby("region_id")["mw"].sum().reindex(r["region_id"]).fillna(0.0).to_numpy()
-    for rid, srv, un, dem in zip(r["region_id"], served, r["unmet_mw"], r["inference_mw"]):
+    ids = inp.regions["region_id"].astype(str)  # ids as text: a table read back from CSV may hold numbers
+    demand = inp.regions["inference_mw"].set_axis(ids).reindex(r["region_id"].astype(str)).to_numpy(float)
+    demand = np.where(np.isnan(demand), r["inference_mw"].to_numpy(float), demand)  # an id the inputs lack
+    for rid, srv, un, dem in zip(r["region_id"], served, r["unmet_mw"], demand):
         if not close(srv + un, dem):
             bad.append(f"demand: region {rid} served {srv:.6g} + unmet {un:.6g} != {dem:.6g}")
     # latency: every used arc within the region's limit
@@ -49,8 +62,10 @@ def audit(plan, inp, tol: float = 1e-5) -> list[str]:
         inf_mw = by_site.get(row.site_id, 0.0)
         if not close(inf_mw, row.inference_mw):
             bad.append(f"tables: site {row.site_id} inference {row.inference_mw} != assignments {inf_mw}")
-        if inf_mw + row.training_mw > row.it_mw + tol * max(1, row.it_mw):
-            bad.append(f"capacity: site {row.site_id} load {inf_mw + row.training_mw:.6g} > IT {row.it_mw:.6g}")
+        cap = row.it_mw if compute_mw is None else float(compute_mw.get(row.site_id, 0.0))
+        if inf_mw + row.training_mw > cap + tol * max(1, cap):
+            bad.append(f"capacity: site {row.site_id} load {inf_mw + row.training_mw:.6g} > "
+                       f"{'IT' if compute_mw is None else 'compute'} {cap:.6g}")
         power = pue_of[row.cooling] * row.it_mw
         if power > row.firm_mw + tol * max(1, row.firm_mw) or not close(power, row.power_used_mw):
             bad.append(f"power: site {row.site_id} uses {power:.6g} MW of firm {row.firm_mw:.6g}")
@@ -99,6 +114,47 @@ def audit(plan, inp, tol: float = 1e-5) -> list[str]:
                 bad.append(f"satellite cell: {row.sat_cell} of site {row.site_id} is over its {d} capacity by "
                            f"{-getattr(row, f'cell_headroom_{d}_gbps'):.6g} Gbps")
     return bad
+
+
+def audit_buildout(plan, inp, tol: float = 1e-5) -> list[str]:
+    """A build-out's findings: each period's plan (``plan.by_period``) against that period's inputs
+    (findings say the year), the schedule and regions-by-period tables against those plans, the
+    rules across periods (:func:`~siting.outputs.audit_periods.period_findings`), and the cost
+    table against the objective."""
+    per = inp.periods
+    years = [int(y) for y in per.years]
+    parts = getattr(plan, "by_period", None)
+    if parts is None or len(parts) != per.P:
+        return [f"tables: the build-out holds no plan for each of its periods {years}"]
+    bad: list[str] = []
+    sched, regions = plan.schedule, plan.periods
+    for t, (year, part) in enumerate(zip(years, parts)):
+        chips = None if per.compute_per_mw is None else compute_by_site(sched, per.compute_per_mw, years, t)
+        bad += [_in_year(f, year) for f in audit(part, inp.in_period(t), tol, compute_mw=chips)]
+        it = part.sites.set_index("site_id")["it_mw"]
+        rows = sched[sched["year"] == year].set_index("site_id")
+        got = rows["it_mw"].where(rows["open"].astype(bool), 0.0).reindex(it.index.union(rows.index)).fillna(0.0)
+        off = (got - it.reindex(got.index).fillna(0.0)).abs() > tol * np.maximum(1.0, got.abs())
+        bad += [f"tables: {year} site {sid} IT {got[sid]:.6g} in the schedule, {it.get(sid, 0.0):.6g} in "
+                f"that period's plan" for sid in got.index[off.to_numpy()]]
+        reg = part.regions.set_index("region_id")
+        p = regions[regions["year"] == year].set_index("region_id").reindex(reg.index)
+        for col, mine in (("demand_mw", "inference_mw"), ("unmet_mw", "unmet_mw"), ("served_mw", "served_mw")):
+            off = (p[col] - reg[mine]).abs().fillna(np.inf) > tol * np.maximum(1.0, reg[mine].abs())
+            bad += [f"tables: {year} region {rid} {col} {p[col].get(rid)} in the regions by period, "
+                    f"{reg[mine][rid]:.6g} in that period's plan" for rid in reg.index[off.to_numpy()]]
+    bad += period_findings(plan, inp, tol)
+    if plan.report.objective is not None and abs(plan.costs["pv_musd"].sum() - plan.report.objective) > tol * max(
+            1.0, abs(plan.report.objective)):
+        bad.append(f"objective: cost table sums to {plan.costs['pv_musd'].sum():.6f}, "
+                   f"solver reports {plan.report.objective:.6f}")
+    return bad
+
+
+def _in_year(finding: str, year: int) -> str:
+    """``family: what`` as ``family: in <year>, what`` (the family stays the finding's first word)."""
+    family, _, what = finding.partition(":")
+    return f"{family}: in {year},{what}"
 
 
 def n_minus_1_findings(plan, inp) -> list[str]:

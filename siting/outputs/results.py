@@ -7,6 +7,7 @@ as the last act, and only over a folder that is a siting output.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -193,6 +194,7 @@ class Plan:
     decisions: Decisions | None = None
     schedule: pd.DataFrame | None = None  # with investment periods: site x period (siting.outputs.buildout)
     periods: pd.DataFrame | None = None  # with investment periods: region x period
+    by_period: tuple[Plan, ...] | None = None  # with investment periods: each period's plan against its inputs
 
 
 def make_plan(inp: SitingInputs, dec: Decisions, report: SolveReport, *,
@@ -254,12 +256,15 @@ def make_plan(inp: SitingInputs, dec: Decisions, report: SolveReport, *,
     for col in per_site:
         s[f"{col}_musd"] = per_site[col].to_numpy()
     s["total_musd"] = per_site.sum(axis=1).to_numpy()
-    table = periods = buildout = None
+    table = periods = buildout = by_period = None
     if schedule is not None:
         table, periods = schedule_table(inp, schedule), periods_table(inp, schedule)
         s["online_year"] = table.groupby("site_id", sort=False)["online_year"].first().reindex(
             s["site_id"]).to_numpy(float)
         buildout = buildout_summary(inp, table, periods)
+        alone = dataclasses.replace(report, objective=None, best_bound=None, gap=None)  # a period is not the plan
+        by_period = tuple(make_plan(inp.in_period(t), d, alone, scenario_name=f"{scenario_name} {year}")
+                          for t, (year, d) in enumerate(zip(inp.periods.years, schedule)))
     sites = s[dec.open].reset_index(drop=True)
 
     used = np.flatnonzero(serve > 0)
@@ -304,7 +309,7 @@ def make_plan(inp: SitingInputs, dec: Decisions, report: SolveReport, *,
         carbon_water=_carbon_water(inp, sites), solver=report.solver, strategy=report.strategy,
         phases=tuple(report.to_dict()["phases"]), notes=tuple(inp.notes) + tuple(report.notes), run=run or {},
         buildout=buildout)
-    return Plan(sites, assignments, regions, costs, report, summary, dec, table, periods)
+    return Plan(sites, assignments, regions, costs, report, summary, dec, table, periods, by_period)
 
 
 def _long_laterals(sites: pd.DataFrame, practical_km: float) -> tuple[dict, ...]:

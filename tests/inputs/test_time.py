@@ -23,8 +23,8 @@ SMALL = ["candidates.max_count=5", "demand.max_regions=3"]
     ([SIX, "time.seed_mw_per_year=-5"], "time.seed_mw_per_year: Input should be greater than or equal to 0"),
     ([SIX, "time.training_mw=[0,1000]"], "time.training_mw: 2 figures for 6 periods"),
     ([SIX, "energy.hourly=true"], "energy.hourly: not yet stated over investment periods"),
-    ([SIX, "demand.n_minus_1_share=0.5"], "demand.n_minus_1_share: not yet stated over investment periods"),
-    ([SIX, "facility.climate=true"], "facility.climate: not yet stated over investment periods"),
+    ([SIX, "demand.n_minus_1_share=0.5", "time.chips=true"],
+     "demand.n_minus_1_share with time.chips: not yet stated over investment periods"),
     ([SIX, "facility.water_limit_m3_per_year=1000"], "facility.water_limit_m3_per_year: not yet stated"),
 ])
 def test_bad_time_settings_are_named(overrides, message):

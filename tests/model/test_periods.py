@@ -256,3 +256,77 @@ def test_one_period_of_lookahead_sees_the_cheap_site_coming():
                per_mw=[10, 2], unmet_cost_musd_per_mw=17.0)
     inp = timed(inp, [2026, 2028], site_ready_year=[2026, 2028])
     assert solve_myopic(inp, EXACT, lookahead=1).report.objective == pytest.approx(950.0)
+
+
+# ---------------------------------------------------------------- families laid over periods
+
+
+@pytest.mark.family("climate_power")
+def test_the_warmest_months_pue_binds_in_every_period():
+    # one site of 100 MW firm power whose warmest month needs PUE 1.25: at most 80 MW IT in any
+    # period. Demand 50 then 100 MW (2026, 2027; w = 1/2), 1 per MW IT, unmet at 10 per MW:
+    # (50 + (80 + 20 x 10)) / 2 = 165 (without the climate row: (50 + 100) / 2 = 75)
+    from siting.pipeline import solve_inputs
+
+    inp = tiny([100], [50], [(0, 0, "direct", 1)], site_fixed=[0], per_mw=[1], unmet_cost_musd_per_mw=10.0,
+               climate_pue_peak=np.array([[1.25]]))
+    inp = timed(inp, [2026, 2027], lifetime_years=2, demand_factor=[1, 2])
+    plan = solve_inputs(inp, EXACT)  # post-checked in each period: the warmest month's power within firm
+    assert plan.report.objective == pytest.approx(165.0)
+    assert plan.schedule["it_mw"].tolist() == pytest.approx([50.0, 80.0])
+    assert [p.sites["power_peak_mw"].tolist() for p in plan.by_period] == [pytest.approx([62.5]),
+                                                                          pytest.approx([100.0])]
+
+
+@pytest.mark.family("n_minus_1")
+def test_n_minus_1_holds_in_every_period_at_that_periods_demand():
+    # S0, S1: 50 MW firm, 10 to open + 1 per MW; R0 reaches both, R1 only S1; beta = 0.5, unmet
+    # at 100 per MW. R1 can never be served (losing S1 leaves it nothing), R0 is split evenly so
+    # that either site carries half of it: 10 MW then 20 MW of demand (w = 1/2): period 1 costs
+    # 20 + 10 + 10 x 100 = 1030, period 2 20 + 20 + 20 x 100 = 2040: (1030 + 2040) / 2 = 1535.
+    # Period 2's recourse flow is 10 MW (half of 20): its bound is that period's demand.
+    from siting.pipeline import solve_inputs
+
+    inp = tiny([50, 50], [10, 10], [(0, 0, "direct", 1), (0, 1, "direct", 1), (1, 1, "direct", 1)],
+               site_fixed=[10, 10], per_mw=[1, 1], unmet_cost_musd_per_mw=100.0, n_minus_1_share=0.5)
+    inp = timed(inp, [2026, 2027], lifetime_years=2, demand_factor=[1, 2])
+    plan = solve_inputs(inp, EXACT)  # post-checked: every failure group in every period
+    assert plan.report.objective == pytest.approx(1535.0)
+    s = plan.schedule.set_index(["site_id", "year"])["it_mw"]
+    assert [s["S0", 2026], s["S1", 2026], s["S0", 2027], s["S1", 2027]] == pytest.approx([5, 5, 10, 10])
+    assert plan.periods["unmet_mw"].tolist() == pytest.approx([0, 10, 0, 20])
+
+
+def test_it_hardware_is_bought_again_at_each_refresh():
+    # with chip generations, IT hardware (time.it_hardware_musd_per_mw, h) is paid as annuities
+    # over the chips' life L: at a zero discount rate over a 9-year horizon, h x 9 / L per MW
+    # (three purchases with L = 3, 0.9 of one with L = 10); the default (chips off) prices none
+    import pandas as pd
+
+    from siting.inputs.pricing import cost_tables
+
+    sites = pd.DataFrame({"price_usd_per_mwh": [40.0], "gco2_per_kwh": [0.0], "lateral_km": [0.0]})
+    cooling = pd.DataFrame({"cooling": ["liquid"], "capex_musd_per_mw": [10.0], "pue": [1.1]})
+    base = ["money.discount_rate=0", "money.lifetime_years=9", "time.it_hardware_musd_per_mw=20"]
+    for life, purchases in ((3, 3.0), (10, 0.9)):
+        sc = load_scenario(None, [*base, "time.chips=true", f"time.chip_life_years={life}"])
+        it = cost_tables(sites, cooling, sc)[0]
+        assert it["it_hardware"].ravel().tolist() == pytest.approx([20 * purchases])
+    assert "it_hardware" not in cost_tables(sites, cooling, load_scenario(None, base))[0]
+
+
+@pytest.mark.parametrize("life, expected", [(3, 100 * (1 + 3)), (10, 100 * (1 + 0.9) + 50 * (1 + 0.9) * 2 / 3)])
+def test_a_refresh_is_not_free_once_hardware_is_priced(life, expected):
+    # the refresh instance of test_a_refresh_to_a_newer_generation_frees_mw, each MW IT also
+    # paying its hardware (1 per MW, bought 9 / L times over the 9-year horizon at rate 0):
+    # refreshed every 3 years the 100 MW of 2026 carry 2029's 200 of compute but buy their chips
+    # three times: 100 x (1 + 3) = 400; kept 10 years, 2029 adds 50 MW: 100 x 1.9 + 50 x 1.9 x 2/3.
+    # Without hardware the refresh was the cheaper plan (100 against 133.3); with it, it is dearer.
+    from siting.costs import pv_of_capex
+
+    hardware = float(pv_of_capex(1.0, 0.0, life, 9))
+    inp = tiny([1000], [100], [(0, 0, "direct", 1)], site_fixed=[0], per_mw=[1 + hardware],
+               unmet_cost_musd_per_mw=1000.0)
+    g = compute_per_mw([2026, 2029, 2032], [2022, 2028], [1.0, 2.0], life)
+    obj, sched = run(timed(inp, [2026, 2029, 2032], lifetime_years=9, demand_factor=[1, 2, 2], compute=g))
+    assert obj == pytest.approx(expected)

@@ -107,3 +107,33 @@ def test_it_above_the_load_is_trimmed_to_whole_modules_by_hand():
     assert done.objective == pytest.approx(120.0) and feasible(comp.sf, done.x)
     assert done.x[comp.columns["modules"][k]] == pytest.approx(2.0)
     assert done.moves == (f"site S{k}: IT 100 -> 50 MW (4 -> 2 modules; its load is 50 MW): 50.000 M$ less",)
+
+
+def test_a_build_out_is_polished_period_by_period_first_to_last():
+    """The instance above over 2026 and 2027 (w = 1/2 each; optimum 120 M$): the site the optimum
+    leaves shut open with 0 MW IT in both periods (+10) and S1's lateral built unused in 2027
+    (+5 / 2): 132.5 M$. It can close in 2027 only once closed in 2026 (kept once open: closing 2027
+    first breaks keep_open), so the periods are polished first to last: 120 M$, every row held."""
+    from siting.inputs.periods import make_periods
+    from siting.model import period_view
+    from siting.solve import SolveReport
+
+    inp = _inputs()
+    inp = dataclasses.replace(inp, periods=make_periods([2026, 2027], K=3, R=1, rate=0.0, lifetime_years=2))
+    comp = compile_inputs(inp)
+    best = pipeline.solve_model(inp, EXACT)
+    assert best.report.objective == pytest.approx(120.0)
+    x = best.report.x.copy()
+    shut = int(np.flatnonzero(~best.decisions.open)[0])  # S0, S1, S2 tie: two of them serve
+    for t in (0, 1):
+        x[period_view(comp, t, 2).columns["open"][shut]] = 1.0
+    late = period_view(comp, 1, 2)
+    x[late.columns["fiber"][late.keys["fiber"].tolist().index(1)]] = 1.0
+    assert feasible(comp.sf, x) and float(comp.sf.c @ x + comp.sf.offset) == pytest.approx(132.5)
+    report = SolveReport(Termination.TIME_LIMIT, SolutionStatus.FEASIBLE, 132.5, 118.0, None, 0.0, 0.0, x=x)
+    said = []
+    done = pipeline._polished(comp, inp, comp.sf, report, said.append)
+    assert done.objective == pytest.approx(120.0) and feasible(comp.sf, done.x)
+    assert [m.split(" (")[0].split(":")[:3] for m in done.notes] == [
+        ["polish", " 2026", f" closed site S{shut}"], ["polish", " 2027", f" closed site S{shut}"],
+        ["polish", " 2027", " dropped the unused fiber lateral of site S1"]]
