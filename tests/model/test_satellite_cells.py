@@ -119,3 +119,30 @@ def test_classic_pins_todays_default_and_best_turns_every_switch_on():
     assert (best.network.leo_model, best.network.cell_capacity, best.network.fiber_stretch_model,
             best.candidates.rank_by, best.facility.climate, best.energy.hydro_firm_basis) == (
         "constellation", True, "banded", "cost", True, "dry_year")
+
+
+@pytest.mark.family("satellite_cells")
+def test_the_open_and_module_rows_tighten_the_lp_to_the_plan():
+    # one region of 10 MW (unmet 100 per MW), one site (10 to open, 1 per MW IT, 25 MW modules)
+    # by satellite only, in a cell of 2 Gbps up: at most 2 MW by satellite (a 10 Gbps unit for 1)
+    import dataclasses
+
+    from siting.model import compile_inputs
+    from siting.model.repair import without_rows
+    from siting.solve import SolveOptions, solve
+
+    inp = tiny([500], [10], [(0, 0, "satellite", 40)], site_fixed=[10], per_mw=[1], sat_unit_cost=1,
+               sat_unit_gbps=10, gbps_per_mw=1, module_mw=25.0, unmet_cost_musd_per_mw=100.0,
+               **_cells([0], up=(2.0,)))
+    # the plan: one module (25), open (10), one unit (1), 8 MW unmet (800) = 836; nothing built: 1,000
+    check(inp, 836.0)
+    comp = compile_inputs(inp)
+    lp = lambda sf: solve(dataclasses.replace(sf, integer=np.zeros_like(sf.integer)),  # noqa: E731
+                          SolveOptions(threads=1)).objective
+    # LP with the rows: 2 MW of satellite needs open = 2 / 2 = 1 (10) and a whole module (25 MW
+    # of IT: 25), units 2 / 10 (0.2), unmet 800: 835.2
+    assert lp(comp.sf) == pytest.approx(835.2)
+    # without them: open 2 / 10 by the resilience row (2), modules 2 / 25 (IT 2), units 0.2,
+    # unmet 800: 804.2
+    loose = np.concatenate([comp.rows["sat_cell_open"], comp.rows["sat_cell_module"]])
+    assert lp(without_rows(comp.sf, loose)) == pytest.approx(804.2)
