@@ -146,3 +146,35 @@ def test_the_open_and_module_rows_tighten_the_lp_to_the_plan():
     # unmet 800: 804.2
     loose = np.concatenate([comp.rows["sat_cell_open"], comp.rows["sat_cell_module"]])
     assert lp(without_rows(comp.sf, loose)) == pytest.approx(804.2)
+
+
+@pytest.mark.family("satellite_cells")
+def test_a_bigger_cell_in_the_second_period_lets_the_site_use_more_satellite():
+    # two periods (2026, 2027; no discounting, a 2-year life: each period weighs 1/2). Demand 10
+    # then 16 MW (unmet 10 per MW-period, 5 a period). Site 0 (1 per MW IT) by satellite only in
+    # a cell of 2 Gbps up in 2026 and 6 in 2027 (the next satellite generation); site 1 (2 per
+    # MW) over a 20 lateral. IT and the lateral are built once and kept: built in 2026 they cost
+    # their whole price, added in 2027 half of it; a 10 Gbps unit costs 1 a year (1/2 a period).
+    #   2026: site 0 takes the cell's 2 MW (2), site 1 the other 8 (16 + lateral 20)
+    #   2027: site 0 grows to the cell's 6 MW (+4 x 1/2 = 2), site 1 to 10 (+2 x 2 x 1/2 = 2);
+    #   units 1/2 + 1/2: 2 + 16 + 20 + 2 + 2 + 1 = 43.
+    # With the 2026 cell in both periods site 1 takes the growth (+6 x 2 x 1/2 = 6): 45.
+    import dataclasses
+
+    from siting.inputs.periods import make_periods
+    from siting.model import compile_inputs, read_schedule
+    from siting.solve import solve
+    from tests.helpers import EXACT
+
+    arcs = [(0, 0, "satellite", 40), (0, 1, "fiber", 30)]
+    inp = tiny([500, 500], [10], arcs, site_fixed=[0, 0], per_mw=[1, 2], fiber_cost=20, sat_unit_cost=1,
+               sat_unit_gbps=10, gbps_per_mw=1, unmet_cost_musd_per_mw=10.0, **_cells([0, 1], up=(2.0, 100.0)))
+    periods = make_periods([2026, 2027], K=2, R=1, rate=0.0, lifetime_years=2, demand_factor=[1.0, 1.6])
+    for up_2027, expected, site0 in ((6.0, 43.0, [2, 6]), (2.0, 45.0, [2, 2])):
+        cap = np.array([[[2.0, 100.0], [100.0, 100.0]], [[up_2027, 100.0], [100.0, 100.0]]])
+        timed = dataclasses.replace(inp, periods=periods, cell_gbps=cap)
+        comp = compile_inputs(timed)
+        rep = solve(comp.sf, EXACT)
+        assert rep.proven_optimal and rep.objective == pytest.approx(expected)
+        sched = read_schedule(comp, timed, rep.x)
+        assert [float(d.serve_mw[0]) for d in sched] == pytest.approx(site0)
