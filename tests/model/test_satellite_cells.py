@@ -113,8 +113,11 @@ def test_classic_pins_todays_default_and_best_turns_every_switch_on():
         return sc.model_dump(exclude={"name", "description"})
 
     classic = load_scenario(MODELS_DIR / "classic.yaml")
-    assert classic.energy.hydro_firm_basis == "mean"  # the one switch the default turned (dry_year)
-    assert fields(classic) == fields(load_scenario(None, ["energy.hydro_firm_basis=mean"]))
+    # the switches the default turned: dry_year hydro, cell capacity on, candidates ranked by cost
+    assert (classic.energy.hydro_firm_basis, classic.network.cell_capacity, classic.candidates.rank_by) == (
+        "mean", False, "firm_mw")
+    assert fields(classic) == fields(load_scenario(None, ["energy.hydro_firm_basis=mean", "network.cell_capacity=false",
+                                                          "candidates.rank_by=firm_mw"]))
     best = load_scenario(MODELS_DIR / "best.yaml")
     assert (best.network.leo_model, best.network.cell_capacity, best.network.fiber_stretch_model,
             best.candidates.rank_by, best.facility.climate, best.energy.hydro_firm_basis) == (
