@@ -10,7 +10,8 @@ from siting.inputs.inputs import from_layers
 from siting.scenario import load_scenario
 
 SIX = "time.years=[2026,2027,2028,2030,2032,2035]"
-SMALL = ["candidates.max_count=5", "demand.max_regions=3"]
+# PUE by climate (on by default since issue 21) is not yet stated over periods: a build-out turns it off
+SMALL = ["candidates.max_count=5", "demand.max_regions=3", "facility.climate=false"]
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -25,7 +26,8 @@ SMALL = ["candidates.max_count=5", "demand.max_regions=3"]
     ([SIX, "energy.hourly=true"], "energy.hourly: not yet stated over investment periods"),
     ([SIX, "demand.n_minus_1_share=0.5"], "demand.n_minus_1_share: not yet stated over investment periods"),
     ([SIX, "facility.climate=true"], "facility.climate: not yet stated over investment periods"),
-    ([SIX, "facility.water_limit_m3_per_year=1000"], "facility.water_limit_m3_per_year: not yet stated"),
+    ([SIX, "facility.climate=false", "facility.water_limit_m3_per_year=1000"],
+     "facility.water_limit_m3_per_year: not yet stated"),
 ])
 def test_bad_time_settings_are_named(overrides, message):
     with pytest.raises(ScenarioError) as err:
