@@ -154,7 +154,8 @@ def solve_myopic(inp: SitingInputs, opts: SolveOptions, *, progress: Callable[[s
     t0, prev, phases = time.perf_counter(), None, []
     for t in range(P):
         n = min(t + 1 + lookahead, P)
-        sub = inp if n == P else dataclasses.replace(inp, periods=inp.periods.first(n))
+        sub = inp if n == P else dataclasses.replace(inp, periods=inp.periods.first(n), cell_gbps=(
+            inp.cell_gbps[:n] if inp.cell_gbps is not None and np.ndim(inp.cell_gbps) == 3 else inp.cell_gbps))
         comp = compile_inputs(sub)
         sf = comp.sf if prev is None else _fixed_before(comp, n, t, *prev)
         left = max(budget - (time.perf_counter() - t0), 1e-3) / (P - t)

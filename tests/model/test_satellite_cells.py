@@ -181,3 +181,22 @@ def test_a_bigger_cell_in_the_second_period_lets_the_site_use_more_satellite():
         assert rep.proven_optimal and rep.objective == pytest.approx(expected)
         sched = read_schedule(comp, timed, rep.x)
         assert [float(d.serve_mw[0]) for d in sched] == pytest.approx(site0)
+
+
+def test_a_myopic_build_out_cuts_the_cells_by_period_with_the_periods():
+    # the 2-period case above, myopic: 2026 alone sees the 2 Gbps cell (2 MW by satellite, 8 by
+    # fiber: 2 + 16 + 20 + 1/2 unit), then 2027 the 6 Gbps one (+4 x 1/2 at site 0, +2 x 2 x 1/2
+    # at site 1, 1/2 unit): the same 43 as with foresight
+    import dataclasses
+
+    from siting.inputs.periods import make_periods
+    from siting.pipeline import solve_myopic
+    from tests.helpers import EXACT
+
+    arcs = [(0, 0, "satellite", 40), (0, 1, "fiber", 30)]
+    inp = tiny([500, 500], [10], arcs, site_fixed=[0, 0], per_mw=[1, 2], fiber_cost=20, sat_unit_cost=1,
+               sat_unit_gbps=10, gbps_per_mw=1, unmet_cost_musd_per_mw=10.0, **_cells([0, 1], up=(2.0, 100.0)))
+    cap = np.array([[[2.0, 100.0], [100.0, 100.0]], [[6.0, 100.0], [100.0, 100.0]]])
+    timed = dataclasses.replace(inp, periods=make_periods([2026, 2027], K=2, R=1, rate=0.0, lifetime_years=2,
+                                                          demand_factor=[1.0, 1.6]), cell_gbps=cap)
+    assert solve_myopic(timed, EXACT).report.objective == pytest.approx(43.0)
