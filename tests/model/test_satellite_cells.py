@@ -113,11 +113,15 @@ def test_classic_pins_todays_default_and_best_turns_every_switch_on():
         return sc.model_dump(exclude={"name", "description"})
 
     classic = load_scenario(MODELS_DIR / "classic.yaml")
-    # the switches the default turned: dry_year hydro, cell capacity on, candidates ranked by cost
-    assert (classic.energy.hydro_firm_basis, classic.network.cell_capacity, classic.candidates.rank_by) == (
-        "mean", False, "firm_mw")
-    assert fields(classic) == fields(load_scenario(None, ["energy.hydro_firm_basis=mean", "network.cell_capacity=false",
-                                                          "candidates.rank_by=firm_mw"]))
+    # the switches the default turned: dry_year hydro, cell capacity, cost ranking, constellation, climate
+    pinned = ["energy.hydro_firm_basis=mean", "network.cell_capacity=false", "candidates.rank_by=firm_mw",
+              "network.leo_model=formula", "facility.climate=false"]
+    assert (classic.energy.hydro_firm_basis, classic.network.cell_capacity, classic.candidates.rank_by,
+            classic.network.leo_model, classic.facility.climate) == ("mean", False, "firm_mw", "formula", False)
+    assert fields(classic) == fields(load_scenario(None, pinned))
+    default = load_scenario(None)
+    assert (default.energy.hydro_firm_basis, default.network.cell_capacity, default.candidates.rank_by,
+            default.network.leo_model, default.facility.climate) == ("dry_year", True, "cost", "constellation", True)
     best = load_scenario(MODELS_DIR / "best.yaml")
     assert (best.network.leo_model, best.network.cell_capacity, best.network.fiber_stretch_model,
             best.candidates.rank_by, best.facility.climate, best.energy.hydro_firm_basis) == (
