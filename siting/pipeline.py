@@ -19,6 +19,7 @@ from .model import Compiled, compile_inputs, n_periods, period_view, read_decisi
 from .model.decisions import Decisions
 from .model.estimate import check_fits, estimate
 from .model.polish import polish
+from .model.repair import cell_start
 from .model.warmstart import keep_start, lift, restrict_sites
 from .outputs.audit import require_clean
 from .outputs.outdir import Written
@@ -113,6 +114,13 @@ def solve_model(inp: SitingInputs, opts: SolveOptions, *, compiled: Compiled | N
         sf = reoptimizer.sf
     sf = comp.sf if sf is None else sf
     x0 = start_vector(comp, inp, start) if isinstance(start, Decisions) else start
+    pre, spent = (), 0.0
+    if x0 is None and reoptimizer is None and sf is comp.sf and n_periods(inp) == 1 and inp.sat_cell is not None:
+        # satellite cells: a start from the plan without them, repaired to keep them (model/repair.py)
+        t0 = time.perf_counter()
+        x0, pre = cell_start(comp, opts, progress=say, lazy=comp.lazy_rows)
+        spent = time.perf_counter() - t0
+        opts = dataclasses.replace(opts, time_limit_s=max(opts.time_limit_s - spent, 1e-3))
     if x0 is not None and not feasible(sf, np.asarray(x0, float)):
         say("the start is not feasible for this model (e.g. N-1 recourse flows are not carried "
             "over): the solver gets it as a hint only")
@@ -122,6 +130,8 @@ def solve_model(inp: SitingInputs, opts: SolveOptions, *, compiled: Compiled | N
         report = solve(sf, opts, restrict=comp.open_mask, start=x0, progress=say,
                        support=comp.support_mask, lazy=_rows_of(comp.lazy_rows, sf))
     report = keep_start(sf, report, x0)
+    if pre:
+        report = dataclasses.replace(report, phases=pre + report.phases, solve_s=report.solve_s + spent)
     report = _polished(comp, inp, sf, report, say)
     if build_s is not None:
         report = dataclasses.replace(report, build_s=build_s)
@@ -144,7 +154,8 @@ def solve_myopic(inp: SitingInputs, opts: SolveOptions, *, progress: Callable[[s
     t0, prev, phases = time.perf_counter(), None, []
     for t in range(P):
         n = min(t + 1 + lookahead, P)
-        sub = inp if n == P else dataclasses.replace(inp, periods=inp.periods.first(n))
+        sub = inp if n == P else dataclasses.replace(inp, periods=inp.periods.first(n), cell_gbps=(
+            inp.cell_gbps[:n] if inp.cell_gbps is not None and np.ndim(inp.cell_gbps) == 3 else inp.cell_gbps))
         comp = compile_inputs(sub)
         sf = comp.sf if prev is None else _fixed_before(comp, n, t, *prev)
         left = max(budget - (time.perf_counter() - t0), 1e-3) / (P - t)

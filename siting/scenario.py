@@ -192,6 +192,9 @@ class Network(_Strict):
     cell_capacity: Bool = False
     cell_h3_resolution: Int = Field(default=5, ge=0, le=15)
     satellite_generation: str = "gen1"
+    # with time.years: each period's cells carry the newest generation in service by its year
+    # (data/satellite_generations.csv year_in_service), never older than satellite_generation
+    cell_generation_by_year: Bool = True
     cell_percentile: Num = Field(default=50, ge=0, le=100)
     cell_gbps_per_beam_up: Num | None = Field(default=None, gt=0)  # None: the generation's
     cell_gbps_per_beam_down: Num | None = Field(default=None, gt=0)

@@ -28,7 +28,7 @@ from ..paths import DATA_DIR
 from .constellation import elevation_deg, ground_ecef_km, period_s, walker_ecef_km
 
 __all__ = ["GENERATIONS_CSV", "H3_MAX_RESOLUTION", "load_generations", "site_cells", "satellites_in_view",
-           "cell_capacity_gbps"]
+           "generation_by_year", "cell_capacity_gbps"]
 
 GENERATIONS_CSV = DATA_DIR / "satellite_generations.csv"
 H3_MAX_RESOLUTION = 15  # H3 resolutions are 0..15 (h3geo.org resolution table)
@@ -36,13 +36,15 @@ H3_MAX_RESOLUTION = 15  # H3 resolutions are 0..15 (h3geo.org resolution table)
 
 def load_generations(path=GENERATIONS_CSV) -> pd.DataFrame:
     """Per satellite generation: Gbps per beam down and up, beams per satellite per cell, beams
-    per cell (the EPFD ceiling), with sources; indexed by ``generation``.
+    per cell (the EPFD ceiling), the year most cells are served by it (``year_in_service``), with
+    sources; indexed by ``generation``.
 
     >>> load_generations().loc["gen1", ["gbps_per_beam_down", "gbps_per_beam_up", "beams_per_cell"]].tolist()
     [1.0, 0.25, 8.0]
     """
     table = pd.read_csv(path)
-    for col in ("gbps_per_beam_down", "gbps_per_beam_up", "beams_per_satellite_per_cell", "beams_per_cell"):
+    for col in ("gbps_per_beam_down", "gbps_per_beam_up", "beams_per_satellite_per_cell", "beams_per_cell",
+                "year_in_service"):
         v = pd.to_numeric(table[col], errors="coerce")
         bad = ~(v > 0)
         if bad.any():
@@ -96,6 +98,20 @@ def satellites_in_view(lon, lat, shells: pd.DataFrame, *, snapshots: int = 16,
         el, _ = elevation_deg(ground, sats)
         out[i] = (el >= min_elevation_deg).sum(axis=1)
     return out
+
+
+def generation_by_year(years, in_service, floor: str) -> list[str]:
+    """Per year, the newest generation in service by then (``in_service``: generation -> year it
+    serves most cells), never older than ``floor`` (the scenario's generation).
+
+    >>> generation_by_year([2024, 2026, 2030], {"gen1": 2021, "v2mini": 2025, "v3": 2028}, "gen1")
+    ['gen1', 'v2mini', 'v3']
+    >>> generation_by_year([2024, 2030], {"gen1": 2021, "v2mini": 2025, "v3": 2028}, "v2mini")
+    ['v2mini', 'v3']
+    """
+    order = sorted(in_service, key=lambda g: (in_service[g], g))
+    low = order.index(floor)
+    return [order[max([low] + [i for i, g in enumerate(order) if in_service[g] <= y])] for y in years]
 
 
 def cell_capacity_gbps(sats_in_view, beams_per_satellite, beams_per_cell, gbps_per_beam):

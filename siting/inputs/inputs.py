@@ -98,7 +98,7 @@ class SitingInputs:
     battery_tco2e_per_mwh: float = 0.0  # batteries built over the horizon, per MWh of storage (reported)
     periods: Periods | None = None  # investment periods (time: block); None: one period, today's model
     sat_cell: np.ndarray | None = None  # [K] position of each site's satellite cell (network.cell_capacity)
-    cell_gbps: np.ndarray | None = None  # [N, 2] satellite capacity per cell (Gbps), columns up, down
+    cell_gbps: np.ndarray | None = None  # [N, 2] or by period [P, N, 2]: satellite Gbps per cell, up and down
     cell_ids: tuple | None = None  # [N] the cells' names (H3 ids), for reports and errors
     sat_up_gbps_per_mw: float = 1.0  # inference traffic up from a colony's terminals (responses)
     sat_down_gbps_per_mw: float = 1.0  # ... and down to them (prompts)
@@ -194,9 +194,12 @@ class SitingInputs:
         if self.sat_cell is None or self.cell_gbps is None:
             raise InputError("inputs", "sat_cell" if self.sat_cell is None else "cell_gbps",
                              "satellite cells need both a cell per site and a capacity per cell")
-        cap = np.asarray(self.cell_gbps, float)
-        if cap.ndim != 2 or cap.shape[1] != 2:
-            raise InputError("inputs", "cell_gbps", f"shape {cap.shape}, expected (cells, 2): up, down")
+        full = np.asarray(self.cell_gbps, float)
+        P = None if self.periods is None else self.periods.P
+        if not (full.ndim == 2 or (full.ndim == 3 and full.shape[0] == P)) or full.shape[-1] != 2:
+            raise InputError("inputs", "cell_gbps", f"shape {full.shape}, expected (cells, 2): up, down"
+                             + ("" if P is None else f", or ({P} periods, cells, 2)"))
+        cap = full.min(axis=0) if full.ndim == 3 else full  # every period's capacity > 0
         ids = self.cell_ids if self.cell_ids is not None else tuple(range(len(cap)))
         if len(ids) != len(cap):
             raise InputError("inputs", "cell_ids", f"{len(ids)} names for {len(cap)} cells")
@@ -215,7 +218,7 @@ class SitingInputs:
         for name in ("sat_up_gbps_per_mw", "sat_down_gbps_per_mw"):
             if not (np.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
                 raise InputError("inputs", name, f"{getattr(self, name)} is not a finite number >= 0")
-        self.sat_cell, self.cell_gbps = cell.astype(np.int64), cap
+        self.sat_cell, self.cell_gbps = cell.astype(np.int64), full
 
     def _check_water(self, K: int, C: int) -> None:
         """Water per MW IT [K, C] finite and >= 0; water limits [K] >= 0 (inf: none); embodied >= 0."""
@@ -674,14 +677,15 @@ def site_cells(lon, lat, net, notes: list[str] | None = None) -> SiteCells:
     return SiteCells(pos, tuple(ids), n_view.astype(float))
 
 
-def cell_capacities(geo_cells: SiteCells, site_ids, net) -> np.ndarray:
-    """Capacity (Gbps) per cell [N, 2] (up, down) from the satellites in view and the scenario's
-    satellite generation (``data/satellite_generations.csv``, each figure overridable)."""
+def cell_capacities(geo_cells: SiteCells, site_ids, net, generation: str | None = None) -> np.ndarray:
+    """Capacity (Gbps) per cell [N, 2] (up, down) from the satellites in view and the satellite
+    generation (``generation``, default the scenario's; ``data/satellite_generations.csv``, each
+    figure overridable)."""
     table = cells.load_generations()
     if net.satellite_generation not in table.index:
         raise ScenarioError(f"network.satellite_generation: {clip(repr(net.satellite_generation))} is not a "
                             f"generation of data/satellite_generations.csv (known: {', '.join(table.index)})")
-    gen = table.loc[net.satellite_generation]
+    gen = table.loc[generation or net.satellite_generation]
     per_sat = net.cell_beams_per_satellite or float(gen["beams_per_satellite_per_cell"])
     per_cell = net.cell_beams_per_cell or float(gen["beams_per_cell"])
     cap = np.column_stack([cells.cell_capacity_gbps(geo_cells.sats_in_view, per_sat, per_cell, beam)
@@ -759,8 +763,16 @@ def priced(geo: Geography, sc: Scenario) -> SitingInputs:
     sites, cooling = geo.sites.copy(), cooling_table(sc)
     net = sc.network
     cell = {}
+    notes = list(geo.notes)
     if geo.cells is not None:
-        cell = dict(sat_cell=geo.cells.position, cell_gbps=cell_capacities(geo.cells, sites["site_id"], net),
+        cap = cell_capacities(geo.cells, sites["site_id"], net)
+        if sc.time.years and net.cell_generation_by_year:  # each period's cells: the generation of its year
+            table = cells.load_generations()
+            gens = cells.generation_by_year(sc.time.years, table["year_in_service"].to_dict(), net.satellite_generation)
+            cap = np.stack([cell_capacities(geo.cells, sites["site_id"], net, g) for g in gens])
+            notes.append("satellite cells by period: " + ", ".join(f"{y} {g}" for y, g in zip(sc.time.years, gens))
+                         + " (data/satellite_generations.csv year_in_service)")
+        cell = dict(sat_cell=geo.cells.position, cell_gbps=cap,
                     cell_ids=geo.cells.ids, sat_up_gbps_per_mw=net.inference_up_gbps_per_mw,
                     sat_down_gbps_per_mw=net.inference_down_gbps_per_mw)
         sites["sat_cell"] = np.asarray(geo.cells.ids, dtype=object)[geo.cells.position]
@@ -776,7 +788,7 @@ def priced(geo: Geography, sc: Scenario) -> SitingInputs:
                         gbps_per_mw=sc.network.inference_gbps_per_mw,
                         training_mw=training_mw, training_min_cluster_mw=d.training_min_cluster_mw,
                         module_mw=f.module_mw, resilience_max_share=d.resilience_max_share,
-                        unmet_cost_musd_per_mw=unmet, max_sites=f.max_sites, notes=list(geo.notes),
+                        unmet_cost_musd_per_mw=unmet, max_sites=f.max_sites, notes=notes,
                         n_minus_1_share=d.n_minus_1_share, failure_group=geo.failure_group,
                         training_gbps_per_mw=sc.network.training_gbps_per_mw,
                         lateral_practical_km=sc.network.lateral_practical_km,

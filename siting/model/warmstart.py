@@ -43,6 +43,7 @@ def restrict_sites(inp: SitingInputs, keep) -> SitingInputs:
         fiber_cost_musd=cut(inp.fiber_cost_musd), sat_unit_cost_musd=cut(inp.sat_unit_cost_musd),
         failure_group=None if inp.failure_group is None else np.asarray(inp.failure_group)[keep],
         climate_pue_peak=None if inp.climate_pue_peak is None else np.asarray(inp.climate_pue_peak)[keep],
+        sat_cell=None if inp.sat_cell is None else np.asarray(inp.sat_cell)[keep],  # the cells stay as they are
         water_m3_per_mw_year=None if inp.water_m3_per_mw_year is None else np.asarray(inp.water_m3_per_mw_year)[keep],
         water_limit_m3_per_year=(None if inp.water_limit_m3_per_year is None
                                  else np.asarray(inp.water_limit_m3_per_year)[keep]),

@@ -326,14 +326,16 @@ def _cell_columns(inp: SitingInputs, dec: Decisions, satellite_mw: np.ndarray) -
     """Per site: its satellite cell, its satellite traffic up and down (Gbps: inference at
     ``sat_up/down_gbps_per_mw`` plus training traffic by satellite), the cell's capacity and the
     headroom the whole cell has left (capacity minus every site's traffic in it), per direction."""
-    cell, N = inp.sat_cell, len(inp.cell_gbps)
+    cap = np.asarray(inp.cell_gbps)
+    cap = cap[-1] if cap.ndim == 3 else cap  # by period: the last period's (the plan as built)
+    cell, N = inp.sat_cell, len(cap)
     train = dec.train_sat_mw * inp.training_gbps_per_mw if dec.train_sat_mw is not None else 0.0
     out = {"sat_cell": np.asarray(inp.cell_ids, dtype=object)[cell] if inp.cell_ids is not None else cell}
     for d, (name, g) in enumerate((("up", inp.sat_up_gbps_per_mw), ("down", inp.sat_down_gbps_per_mw))):
         traffic = satellite_mw * g + train
         out[f"sat_{name}_gbps"] = traffic
-        out[f"cell_{name}_gbps"] = inp.cell_gbps[cell, d]
-        out[f"cell_headroom_{name}_gbps"] = (inp.cell_gbps[:, d] - np.bincount(cell, traffic, N))[cell]
+        out[f"cell_{name}_gbps"] = cap[cell, d]
+        out[f"cell_headroom_{name}_gbps"] = (cap[:, d] - np.bincount(cell, traffic, N))[cell]
     return out
 
 

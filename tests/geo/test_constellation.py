@@ -94,7 +94,7 @@ def test_a_broken_shell_table_names_the_field(tmp_path):
 
 
 def test_the_constellation_model_feeds_the_arcs():
-    base = from_layers(load_scenario(None, SMALL))
+    base = from_layers(load_scenario(None, SMALL + ["network.leo_model=formula"]))
     med = from_layers(load_scenario(None, SMALL + ["network.leo_model=constellation"]))
     p95 = from_layers(load_scenario(None, SMALL + ["network.leo_model=constellation",
                                                    "network.leo_percentile=95"]))

@@ -10,7 +10,8 @@ from siting.inputs.inputs import from_layers
 from siting.scenario import load_scenario
 
 SIX = "time.years=[2026,2027,2028,2030,2032,2035]"
-SMALL = ["candidates.max_count=5", "demand.max_regions=3"]
+# PUE by climate (on by default since issue 21) is not yet stated over periods: a build-out turns it off
+SMALL = ["candidates.max_count=5", "demand.max_regions=3", "facility.climate=false"]
 
 
 @pytest.mark.parametrize("overrides, message", [

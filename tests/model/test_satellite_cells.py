@@ -113,11 +113,97 @@ def test_classic_pins_todays_default_and_best_turns_every_switch_on():
         return sc.model_dump(exclude={"name", "description"})
 
     classic = load_scenario(MODELS_DIR / "classic.yaml")
-    assert classic.energy.hydro_firm_basis == "mean"  # the switches the default turned (dry_year, route, 0.05)
-    assert fields(classic) == fields(load_scenario(None, ["energy.hydro_firm_basis=mean",
-                                                          "network.fiber_stretch_model=constant",
-                                                          "network.training_gbps_per_mw=0"]))
+    # the switches the default turned: dry_year hydro, cell capacity, cost ranking, constellation, climate,
+    # fiber stretch by route type, training traffic
+    pinned = ["energy.hydro_firm_basis=mean", "network.cell_capacity=false", "candidates.rank_by=firm_mw",
+              "network.leo_model=formula", "facility.climate=false",
+              "network.fiber_stretch_model=constant", "network.training_gbps_per_mw=0"]
+    assert (classic.energy.hydro_firm_basis, classic.network.cell_capacity, classic.candidates.rank_by,
+            classic.network.leo_model, classic.facility.climate) == ("mean", False, "firm_mw", "formula", False)
+    assert fields(classic) == fields(load_scenario(None, pinned))
+    default = load_scenario(None)
+    assert (default.energy.hydro_firm_basis, default.network.cell_capacity, default.candidates.rank_by,
+            default.network.leo_model, default.facility.climate, default.network.fiber_stretch_model,
+            default.network.training_gbps_per_mw) == ("dry_year", True, "cost", "constellation", True, "route", 0.05)
     best = load_scenario(MODELS_DIR / "best.yaml")
     assert (best.network.leo_model, best.network.cell_capacity, best.network.fiber_stretch_model,
             best.candidates.rank_by, best.facility.climate, best.energy.hydro_firm_basis) == (
         "constellation", True, "route", "cost", True, "dry_year")
+
+
+@pytest.mark.family("satellite_cells")
+def test_the_open_and_module_rows_tighten_the_lp_to_the_plan():
+    # one region of 10 MW (unmet 100 per MW), one site (10 to open, 1 per MW IT, 25 MW modules)
+    # by satellite only, in a cell of 2 Gbps up: at most 2 MW by satellite (a 10 Gbps unit for 1)
+    import dataclasses
+
+    from siting.model import compile_inputs
+    from siting.model.repair import without_rows
+    from siting.solve import SolveOptions, solve
+
+    inp = tiny([500], [10], [(0, 0, "satellite", 40)], site_fixed=[10], per_mw=[1], sat_unit_cost=1,
+               sat_unit_gbps=10, gbps_per_mw=1, module_mw=25.0, unmet_cost_musd_per_mw=100.0,
+               **_cells([0], up=(2.0,)))
+    # the plan: one module (25), open (10), one unit (1), 8 MW unmet (800) = 836; nothing built: 1,000
+    check(inp, 836.0)
+    comp = compile_inputs(inp)
+    lp = lambda sf: solve(dataclasses.replace(sf, integer=np.zeros_like(sf.integer)),  # noqa: E731
+                          SolveOptions(threads=1)).objective
+    # LP with the rows: 2 MW of satellite needs open = 2 / 2 = 1 (10) and a whole module (25 MW
+    # of IT: 25), units 2 / 10 (0.2), unmet 800: 835.2
+    assert lp(comp.sf) == pytest.approx(835.2)
+    # without them: open 2 / 10 by the resilience row (2), modules 2 / 25 (IT 2), units 0.2,
+    # unmet 800: 804.2
+    loose = np.concatenate([comp.rows["sat_cell_open"], comp.rows["sat_cell_module"]])
+    assert lp(without_rows(comp.sf, loose)) == pytest.approx(804.2)
+
+
+@pytest.mark.family("satellite_cells")
+def test_a_bigger_cell_in_the_second_period_lets_the_site_use_more_satellite():
+    # two periods (2026, 2027; no discounting, a 2-year life: each period weighs 1/2). Demand 10
+    # then 16 MW (unmet 10 per MW-period, 5 a period). Site 0 (1 per MW IT) by satellite only in
+    # a cell of 2 Gbps up in 2026 and 6 in 2027 (the next satellite generation); site 1 (2 per
+    # MW) over a 20 lateral. IT and the lateral are built once and kept: built in 2026 they cost
+    # their whole price, added in 2027 half of it; a 10 Gbps unit costs 1 a year (1/2 a period).
+    #   2026: site 0 takes the cell's 2 MW (2), site 1 the other 8 (16 + lateral 20)
+    #   2027: site 0 grows to the cell's 6 MW (+4 x 1/2 = 2), site 1 to 10 (+2 x 2 x 1/2 = 2);
+    #   units 1/2 + 1/2: 2 + 16 + 20 + 2 + 2 + 1 = 43.
+    # With the 2026 cell in both periods site 1 takes the growth (+6 x 2 x 1/2 = 6): 45.
+    import dataclasses
+
+    from siting.inputs.periods import make_periods
+    from siting.model import compile_inputs, read_schedule
+    from siting.solve import solve
+    from tests.helpers import EXACT
+
+    arcs = [(0, 0, "satellite", 40), (0, 1, "fiber", 30)]
+    inp = tiny([500, 500], [10], arcs, site_fixed=[0, 0], per_mw=[1, 2], fiber_cost=20, sat_unit_cost=1,
+               sat_unit_gbps=10, gbps_per_mw=1, unmet_cost_musd_per_mw=10.0, **_cells([0, 1], up=(2.0, 100.0)))
+    periods = make_periods([2026, 2027], K=2, R=1, rate=0.0, lifetime_years=2, demand_factor=[1.0, 1.6])
+    for up_2027, expected, site0 in ((6.0, 43.0, [2, 6]), (2.0, 45.0, [2, 2])):
+        cap = np.array([[[2.0, 100.0], [100.0, 100.0]], [[up_2027, 100.0], [100.0, 100.0]]])
+        timed = dataclasses.replace(inp, periods=periods, cell_gbps=cap)
+        comp = compile_inputs(timed)
+        rep = solve(comp.sf, EXACT)
+        assert rep.proven_optimal and rep.objective == pytest.approx(expected)
+        sched = read_schedule(comp, timed, rep.x)
+        assert [float(d.serve_mw[0]) for d in sched] == pytest.approx(site0)
+
+
+def test_a_myopic_build_out_cuts_the_cells_by_period_with_the_periods():
+    # the 2-period case above, myopic: 2026 alone sees the 2 Gbps cell (2 MW by satellite, 8 by
+    # fiber: 2 + 16 + 20 + 1/2 unit), then 2027 the 6 Gbps one (+4 x 1/2 at site 0, +2 x 2 x 1/2
+    # at site 1, 1/2 unit): the same 43 as with foresight
+    import dataclasses
+
+    from siting.inputs.periods import make_periods
+    from siting.pipeline import solve_myopic
+    from tests.helpers import EXACT
+
+    arcs = [(0, 0, "satellite", 40), (0, 1, "fiber", 30)]
+    inp = tiny([500, 500], [10], arcs, site_fixed=[0, 0], per_mw=[1, 2], fiber_cost=20, sat_unit_cost=1,
+               sat_unit_gbps=10, gbps_per_mw=1, unmet_cost_musd_per_mw=10.0, **_cells([0, 1], up=(2.0, 100.0)))
+    cap = np.array([[[2.0, 100.0], [100.0, 100.0]], [[6.0, 100.0], [100.0, 100.0]]])
+    timed = dataclasses.replace(inp, periods=make_periods([2026, 2027], K=2, R=1, rate=0.0, lifetime_years=2,
+                                                          demand_factor=[1.0, 1.6]), cell_gbps=cap)
+    assert solve_myopic(timed, EXACT).report.objective == pytest.approx(43.0)

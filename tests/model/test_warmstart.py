@@ -132,7 +132,7 @@ def test_restrict_sites_cuts_every_per_site_array(sets):
     keep = np.array([4, 0, 17])
     sub = restrict_sites(full, keep)
     assert list(sub.sites["site_id"]) == list(full.sites["site_id"].iloc[keep])
-    for name in ("water_m3_per_mw_year", "water_limit_m3_per_year", "climate_pue_peak", "failure_group"):
+    for name in ("water_m3_per_mw_year", "water_limit_m3_per_year", "climate_pue_peak", "failure_group", "sat_cell"):
         if getattr(full, name) is not None:
             np.testing.assert_array_equal(getattr(sub, name), np.asarray(getattr(full, name))[keep])
     for table in ("it_cost_musd", "site_cost_musd"):
