@@ -562,6 +562,11 @@ def stochastic(scenario, n, seed, method, workers, scheduler, overrides, out, ti
                f"{v.rp:,.1f} M$, gap {gap}, {st.rp.seconds:.1f} s")
     click.echo(f"average-scenario plan on every scenario (EEV) {v.eev:,.1f} M$; perfect information (WS) "
                f"{v.ws:,.1f} M$; VSS {v.vss:,.1f} M$; EVPI {v.evpi:,.1f} M$")
+    vt = st.value_table().set_index("value")["musd"]
+    ts = st.model.ts
+    click.echo(f"CVaR at {ts.cvar_alpha:g} of the scenario cost: stochastic plan {vt['CVaR_RP']:,.1f} M$, "
+               f"average-scenario plan {vt['CVaR_EV']:,.1f} M$" + (
+                   f" (objective: expected cost + {ts.cvar_weight:g} x CVaR)" if ts.risk_averse else ""))
     click.echo(f"{'scenario':20} {'p':>6} {'cost M$':>10} {'unmet MW':>9} {'avg-plan M$':>12} {'avg unmet':>9}")
     for r in st.scenarios.itertuples():
         click.echo(f"{clip(str(r.scenario))[:20]:20} {r.probability:6.3f} {r.cost_musd:10,.1f} {r.unmet_mw:9,.1f} "

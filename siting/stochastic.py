@@ -22,7 +22,7 @@ import pandas as pd
 
 from .errors import NoSolutionError, ScenarioError
 from .inputs.inputs import SitingInputs
-from .inputs.uncertainty import Uncertainty, correlated_scenarios, read_uncertainty, uncertainty_defaults
+from .inputs.uncertainty import Uncertainty, correlated_scenarios, read_risk, read_uncertainty, uncertainty_defaults
 from .model import compile_inputs
 from .model.stochastic import StochasticModel, site_regions, two_stage
 from .outputs.audit import require_clean
@@ -30,7 +30,7 @@ from .outputs.results import Plan, make_plan
 from .pipeline import solve_model
 from .solve import SolveOptions, Strategy, Termination, solve
 from .solve.lshaped import lshaped
-from .solve.twostage import StochasticValues, TwoStageResult, solve_ef, value_of_stochastic_solution
+from .solve.twostage import StochasticValues, TwoStageResult, cvar, solve_ef, value_of_stochastic_solution
 
 __all__ = ["METHODS", "scenario_set", "Stochastic", "solve_stochastic"]
 
@@ -46,7 +46,8 @@ def _drought_regions(inp: SitingInputs) -> list[str]:
 
 def scenario_set(inp: SitingInputs, raw: dict | None, n: int | None, seed: int) -> Uncertainty:
     """The scenarios: ``n`` generated with ``seed`` when ``n`` is given (or there is no
-    ``uncertainty:`` block), else the block ``raw`` checked against the sites' basins and countries."""
+    ``uncertainty:`` block), else the block ``raw`` checked against the sites' basins and countries.
+    The risk measure (``cvar_weight``, ``cvar_alpha``) is the block's in both cases."""
     regions = site_regions(inp)
     if n is None and raw is not None:
         return read_uncertainty(raw, {r for r in regions if r})
@@ -54,8 +55,9 @@ def scenario_set(inp: SitingInputs, raw: dict | None, n: int | None, seed: int) 
         raise ScenarioError("uncertainty: the scenario has no uncertainty block; give --scenarios N to generate N")
     d = uncertainty_defaults()
     risks = {r: d.risk() for r in _drought_regions(inp)}
-    return correlated_scenarios(n, risks, correlation=d.basin_correlation, growth_median=d.demand_growth_median,
-                                growth_sigma=d.demand_growth_sigma, seed=seed)
+    u = correlated_scenarios(n, risks, correlation=d.basin_correlation, growth_median=d.demand_growth_median,
+                             growth_sigma=d.demand_growth_sigma, seed=seed)
+    return u.model_copy(update=read_risk(raw).model_dump())  # the block's risk measure, if it has one
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,14 @@ class Stochastic:
                 ("WS", v.ws, "expected cost with perfect information (each scenario its own plan)"),
                 ("VSS", v.vss, "EEV - RP: what planning for the scenarios saves"),
                 ("EVPI", v.evpi, "RP - WS: what knowing the scenario in advance would save")]
+        ts, sc = self.model.ts, self.scenarios
+        a = ts.cvar_alpha
+        rows += [("CVaR_RP", cvar(sc["cost_musd"], sc["probability"], a),
+                  f"mean cost of the stochastic plan's worst {1 - a:.0%} of probability (CVaR at {a:g})"),
+                 ("CVaR_EV", cvar(sc["average_plan_cost_musd"], sc["probability"], a),
+                  f"mean cost of the average-scenario plan's worst {1 - a:.0%} of probability (CVaR at {a:g})")]
+        if ts.risk_averse:
+            rows.append(("lambda", ts.cvar_weight, "RP, EEV and WS include lambda x CVaR of their scenario costs"))
         return pd.DataFrame(rows, columns=["value", "musd", "meaning"])
 
 

@@ -125,3 +125,48 @@ def test_bad_uncertainty_is_one_clear_error():
     with pytest.raises(ScenarioError, match=r"scenarios\[1\].*drought\.Nile.*unknown basin"):
         read_uncertainty({"scenarios": [{"name": "a", "probability": 0.5},
                                         {"name": "b", "probability": 0.5, "drought": {"Nile": 0.5}}]}, {"Yangtze"})
+
+
+# CVaR: the wet year is likely (0.8), the dry one rare (0.2). Risk-neutral, A alone is cheaper on
+# average (0.8 x 2 + 0.2 x 14 = 4.4 against B's 6 in both years); its CVaR at alpha = 0.5 (the
+# worst half of the probability: 0.2 at 14 and 0.3 at 2) is (2.8 + 0.6) / 0.5 = 6.8 against B's 6.
+RISKY = {"scenarios": [{"name": "wet", "probability": 0.8},
+                       {"name": "dry", "probability": 0.2, "drought": {"Yangtze": 1.0}}], "cvar_alpha": 0.5}
+
+
+@pytest.mark.parametrize("lam,plan,objective", [(0.0, (1, 0), 4.4), (1.0, (1, 0), 4.4 + 6.8),
+                                                (3.0, (0, 1), 6.0 + 3 * 6.0)])
+def test_cvar_flips_the_plan_to_the_safer_one_by_hand(lam, plan, objective):
+    plans = [(a, b) for a in (0, 1) for b in (0, 1)]
+    cost = {pl: (hand_cost(*pl, False), hand_cost(*pl, True)) for pl in plans}
+    tail = {pl: (0.2 * max(w, d) + 0.3 * min(w, d)) / 0.5 for pl, (w, d) in cost.items()}  # CVaR_0.5 by hand
+    total = {pl: 0.8 * w + 0.2 * d + lam * tail[pl] for pl, (w, d) in cost.items()}
+    assert min(total, key=total.get) == plan and total[plan] == pytest.approx(objective)
+    m = two_stage(two_sites(), read_uncertainty(RISKY | {"cvar_weight": lam}, {"Yangtze", "CN", "X"}))
+    r = solve_ef(m.ts, OPTS)
+    f_pos = np.cumsum(m.first) - 1
+    assert tuple(int(round(r.x[f_pos[c]])) for c in m.compiled[0].columns["open"]) == plan
+    assert r.objective == pytest.approx(objective, abs=1e-6)
+    assert m.ts.objective_at(r.x, r.scenario_costs) == pytest.approx(objective, abs=1e-6)
+
+
+def test_extensive_form_and_decomposition_agree_with_cvar():
+    unc = {"cvar_weight": 0.7, "cvar_alpha": 0.6,
+           "scenarios": [{"name": "wet", "probability": 0.3, "demand_growth": 0.8},
+                         {"name": "normal", "probability": 0.5, "drought": {"Yangtze": 0.4}},
+                         {"name": "dry", "probability": 0.2, "drought": {"Yangtze": 0.9}, "demand_growth": 1.3}]}
+    m = two_stage(two_sites(), read_uncertainty(unc, {"Yangtze", "CN", "X"}))
+    ef = solve_ef(m.ts, OPTS)
+    neutral = solve_ef(two_stage(two_sites(), read_uncertainty(unc | {"cvar_weight": 0.0}, {"Yangtze"})).ts, OPTS)
+    ls = lshaped(m.ts, SolveOptions(time_limit_s=120, mip_gap=1e-6, threads=1), workers=1)
+    assert ef.termination == Termination.OPTIMAL and ls.termination == Termination.OPTIMAL
+    assert ef.objective > neutral.objective + 1e-3  # the risk term counts here
+    assert ls.objective == pytest.approx(ef.objective, rel=1e-6) and ls.bound <= ef.objective + 1e-6
+    assert m.ts.objective_at(ls.x, ls.scenario_costs) == pytest.approx(ls.objective, rel=1e-9)
+
+
+@pytest.mark.parametrize("field,value,msg", [("cvar_weight", -0.1, "greater than or equal to 0"),
+                                             ("cvar_alpha", 1.0, "less than 1"), ("cvar_alpha", 0.0, "greater than 0")])
+def test_a_bad_risk_measure_is_one_error_naming_the_field(field, value, msg):
+    with pytest.raises(ScenarioError, match=f"uncertainty: field '{field}': .*{msg}"):
+        read_uncertainty({"scenarios": [{"name": "a", "probability": 1.0}], field: value}, set())

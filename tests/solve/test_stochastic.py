@@ -5,6 +5,7 @@ L-shaped decomposition on Dask agreeing with each other and with SSLP's publishe
 from __future__ import annotations
 
 import csv
+import dataclasses
 import itertools
 
 import numpy as np
@@ -247,3 +248,17 @@ def test_ctrl_c_stops_the_decomposition_cleanly_with_its_bound():
     assert sent and r.termination == Termination.INTERRUPTED
     # a valid bound, at least the LP phase's (-17.63 in this instance's log) and at most the optimum (3.25)
     assert -17.632 <= r.bound <= 3.25 + 1e-9
+
+
+def test_cvar_on_the_record_by_hand_and_its_bad_values():
+    """The drought instance with lambda = 1, alpha = 0.5 (two equally likely years: CVaR_0.5 is the
+    dry year's cost): A alone 2 + 0.5 x 12 + 14 = 22, B alone 7 + 7 = 14, both 7 + 0.5 x 2 + 9 = 17."""
+    ts = dataclasses.replace(drought_problem(), cvar_weight=1.0, cvar_alpha=0.5)
+    by_hand = {pl: 0.5 * hand_cost(pl, 20.0) + 0.5 * hand_cost(pl, 0.0) + hand_cost(pl, 0.0) for pl in PLANS}
+    best = min(by_hand, key=by_hand.get)
+    r = solve_ef(ts, OPTS)
+    assert best == (0, 1) and tuple(np.round(r.x).astype(int)) == best
+    assert r.objective == pytest.approx(by_hand[best], abs=1e-9) == 14.0
+    for field, value in (("cvar_weight", -1.0), ("cvar_alpha", 1.0), ("cvar_alpha", 0.0)):
+        with pytest.raises(TwoStageError, match=field):
+            dataclasses.replace(ts, **{field: value})
