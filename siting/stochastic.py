@@ -32,7 +32,7 @@ from .solve import SolveOptions, Strategy, Termination, solve
 from .solve.lshaped import lshaped
 from .solve.twostage import StochasticValues, TwoStageResult, cvar, solve_ef, value_of_stochastic_solution
 
-__all__ = ["METHODS", "scenario_set", "Stochastic", "solve_stochastic"]
+__all__ = ["METHODS", "scenario_set", "Stochastic", "solve_stochastic", "operate"]
 
 METHODS = ("ef", "lshaped")
 
@@ -90,8 +90,9 @@ class Stochastic:
         return pd.DataFrame(rows, columns=["value", "musd", "meaning"])
 
 
-def _fixed_first(model: StochasticModel, s: int, x1: np.ndarray, opts: SolveOptions) -> tuple[float, float]:
-    """Scenario ``s``'s whole cost and unmet MW with the first stage fixed to ``x1``."""
+def operate(model: StochasticModel, s: int, x1: np.ndarray, opts: SolveOptions) -> tuple[float, float]:
+    """Scenario ``s``'s whole cost and unmet MW with the first stage fixed to ``x1`` (its second
+    stage re-solved; inf where ``x1`` leaves the scenario infeasible)."""
     comp = model.compiled[s]
     sf = comp.sf
     lo, up = sf.col_lower.copy(), sf.col_upper.copy()
@@ -150,8 +151,8 @@ def solve_stochastic(inp: SitingInputs, unc: Uncertainty, opts: SolveOptions, *,
     values = value_of_stochastic_solution(ts, opts, rp=rp)
     rows = []
     for s, sc in enumerate(unc.scenarios):
-        cost_rp, unmet_rp = _fixed_first(model, s, rp.x, opts)
-        cost_ev, unmet_ev = _fixed_first(model, s, values.x_ev, opts)
+        cost_rp, unmet_rp = operate(model, s, rp.x, opts)
+        cost_ev, unmet_ev = operate(model, s, values.x_ev, opts)
         rows.append({"scenario": sc.name, "probability": sc.probability, "cost_musd": cost_rp,
                      "unmet_mw": unmet_rp, "average_plan_cost_musd": cost_ev, "average_plan_unmet_mw": unmet_ev})
     table = pd.DataFrame(rows)

@@ -19,8 +19,15 @@ SMALL = ["--set", "candidates.max_count=12", "--set", "demand.max_regions=6", "-
 
 def test_a_small_stochastic_run_writes_consistent_tables(tmp_path):
     out = tmp_path / "st"
-    res = CliRunner().invoke(main, ["stochastic", "--scenarios", "3", "--seed", "0", "--out", str(out), *SMALL])
+    res = CliRunner().invoke(main, ["stochastic", "--scenarios", "3", "--seed", "0", "--out-of-sample", "3",
+                                    "--out", str(out), *SMALL])
     assert res.exit_code == 0, res.output
+    oos = pd.read_csv(out / "out_of_sample.csv")  # 3 fresh scenarios (seed 1), both plans re-operated on each
+    assert len(oos) == 3 and not set(oos["scenario"]) - {f"sample {k}" for k in (1, 2, 3)}
+    fresh = json.loads((out / "stochastic.json").read_text())["out_of_sample"]
+    assert fresh["seed"] == 1 and fresh["stochastic"]["mean_musd"] == pytest.approx(oos["stochastic_cost_musd"].mean())
+    assert fresh["stochastic"]["ci_low_musd"] <= fresh["stochastic"]["mean_musd"] <= fresh["stochastic"]["ci_high_musd"]
+    assert "out of sample, 3 fresh scenarios (seed 1): mean cost of the stochastic plan" in res.output
     sc, val = pd.read_csv(out / "scenarios.csv"), pd.read_csv(out / "value.csv").set_index("value")["musd"]
     assert len(sc) == 3 and sc["probability"].sum() == pytest.approx(1.0, abs=1e-5)
     assert (sc["probability"] * sc["cost_musd"]).sum() == pytest.approx(val["RP"], rel=1e-5)

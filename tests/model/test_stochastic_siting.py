@@ -170,3 +170,26 @@ def test_extensive_form_and_decomposition_agree_with_cvar():
 def test_a_bad_risk_measure_is_one_error_naming_the_field(field, value, msg):
     with pytest.raises(ScenarioError, match=f"uncertainty: field '{field}': .*{msg}"):
         read_uncertainty({"scenarios": [{"name": "a", "probability": 1.0}], field: value}, set())
+
+
+def test_out_of_sample_on_the_same_scenarios_is_the_in_sample_cost():
+    """Evaluated on its own scenarios (second stage re-solved), the stochastic plan costs what the
+    two-stage solve said; on the hand-solved pair (B alone 6 and 6; A alone 2 and 14) the means
+    and the t-interval are the hand's: 6 (exact), 8 +- t(0.975, 1) x 8.485 / sqrt 2 = 8 +- 76.24."""
+    from siting.out_of_sample import evaluate_plans, summarise
+
+    inp, unc = two_sites(), read_uncertainty(UNC, {"Yangtze", "CN", "X"})
+    m = two_stage(inp, unc)
+    val = value_of_stochastic_solution(m.ts, OPTS)
+    t = evaluate_plans(inp, unc, {"stochastic": val.x_rp, "average": val.x_ev}, m, OPTS)
+    in_sample = scenario_costs(m, val.x_rp, evaluate(m.ts, val.x_rp, OPTS))
+    assert t["stochastic_cost_musd"].tolist() == pytest.approx(in_sample.tolist(), abs=1e-6)
+    assert t["stochastic_cost_musd"].tolist() == pytest.approx([6.0, 6.0], abs=1e-6)
+    assert t["average_cost_musd"].tolist() == pytest.approx([2.0, 14.0], abs=1e-6)
+    sm = summarise(t, ["stochastic", "average"], 0.95)
+    assert sm["stochastic"]["mean_musd"] == pytest.approx(val.rp, abs=1e-6)
+    assert sm["stochastic"]["ci_low_musd"] == pytest.approx(6.0, abs=1e-6) == sm["stochastic"]["ci_high_musd"]
+    half = 12.7062047 * (72.0 ** 0.5) / 2 ** 0.5  # t quantile from tables, s = sqrt(((2-8)^2 + (14-8)^2) / 1)
+    assert sm["average"]["mean_musd"] == pytest.approx(val.eev, abs=1e-6)
+    assert sm["average"]["ci_high_musd"] - 8.0 == pytest.approx(half, rel=1e-6)
+    assert sm["average_minus_stochastic"]["mean_musd"] == pytest.approx(val.vss, abs=1e-6)
