@@ -532,7 +532,7 @@ def stochastic(scenario, n, seed, method, workers, scheduler, oos, overrides, ou
     from .outputs.outdir import claim, read_manifest
     from .outputs.results import write_outputs
     from .pipeline import options_from, run_info
-    from .stochastic import scenario_set, solve_stochastic
+    from .stochastic import STOCHASTIC_FILES, cost_distribution, scenario_set, solve_stochastic
 
     signal.signal(signal.SIGTERM, _terminate)
     run_id = uuid.uuid4().hex
@@ -565,7 +565,9 @@ def stochastic(scenario, n, seed, method, workers, scheduler, oos, overrides, ou
                        "seed": seed if n else None, "run": run_info(scenario, used)} | {
                 row.value: row.musd for row in st.value_table().itertuples()} | (
                 {"out_of_sample": fresh} if fresh else {})
+            figure = cost_distribution(st, tables.get("out_of_sample.csv"))
             write_outputs(st.plan, inp, out, scenario=sc, run_id=run_id, kind="stochastic", tables=tables,
+                          figures={"cost_distribution.png": figure},
                           texts={"stochastic.json": json.dumps(summary, indent=2, default=str)})
     except (Exception, KeyboardInterrupt) as exc:
         manifest = read_manifest(out) if isinstance(exc, KeyboardInterrupt) and "out" in locals() else None
@@ -596,7 +598,7 @@ def stochastic(scenario, n, seed, method, workers, scheduler, oos, overrides, ou
         click.echo(f"out of sample, {fresh['scenarios']} fresh scenarios (seed {fresh['seed']}): mean cost of the "
                    f"stochastic plan {est(fresh['stochastic'])}, of the average-scenario plan "
                    f"{est(fresh['average'])}; average minus stochastic {est(fresh['average_minus_stochastic'])}")
-    click.echo(f"wrote {out}/ (the stochastic plan's files, scenarios.csv, value.csv, stochastic.json"
+    click.echo(f"wrote {out}/ (the stochastic plan's files, {', '.join(STOCHASTIC_FILES)}"
                + (", out_of_sample.csv)" if fresh else ")"))
     if st.rp.termination.name != "OPTIMAL":
         click.echo(f"warning: stochastic plan not proven within the {sc.solver.mip_gap:.2%} gap "

@@ -32,9 +32,12 @@ from .solve import SolveOptions, Strategy, Termination, solve
 from .solve.lshaped import lshaped
 from .solve.twostage import StochasticValues, TwoStageResult, cvar, solve_ef, value_of_stochastic_solution
 
-__all__ = ["METHODS", "scenario_set", "Stochastic", "solve_stochastic", "operate"]
+__all__ = ["METHODS", "STOCHASTIC_FILES", "scenario_set", "Stochastic", "solve_stochastic", "operate",
+           "cost_distribution"]
 
 METHODS = ("ef", "lshaped")
+# the files of a stochastic output beside the plan's (out_of_sample.csv too with --out-of-sample)
+STOCHASTIC_FILES = ("scenarios.csv", "value.csv", "stochastic.json", "cost_distribution.png")
 
 
 def _drought_regions(inp: SitingInputs) -> list[str]:
@@ -162,3 +165,20 @@ def solve_stochastic(inp: SitingInputs, unc: Uncertainty, opts: SolveOptions, *,
 
 def within_gap(st: Stochastic) -> bool:
     return st.rp.termination == Termination.OPTIMAL
+
+
+def cost_distribution(st: Stochastic, fresh: pd.DataFrame | None = None):
+    """The figure of ``cost_distribution.png``: the stochastic and the average-scenario plan's
+    per-scenario cost as probability-weighted distributions, in sample and (``fresh``: the
+    :func:`siting.out_of_sample.evaluate_plans` table) out of sample."""
+    from .outputs.plots import cost_distribution_figure
+
+    sc = st.scenarios
+    panels = [(f"in sample: {len(sc)} scenarios", sc["probability"].to_numpy(float),
+               {"stochastic plan": sc["cost_musd"].to_numpy(float),
+                "average-scenario plan": sc["average_plan_cost_musd"].to_numpy(float)})]
+    if fresh is not None:
+        panels.append((f"out of sample: {len(fresh)} fresh scenarios", fresh["probability"].to_numpy(float),
+                       {"stochastic plan": fresh["stochastic_cost_musd"].to_numpy(float),
+                        "average-scenario plan": fresh["average_cost_musd"].to_numpy(float)}))
+    return cost_distribution_figure(panels, cvar_alpha=st.model.ts.cvar_alpha)

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from siting.cli import main
+from siting.outputs.outdir import read_manifest
 from tests.helpers import assert_refuses_foreign_folder
 
 SMALL = ["--set", "candidates.max_count=12", "--set", "demand.max_regions=6", "--set", "solver.threads=1",
@@ -28,6 +29,9 @@ def test_a_small_stochastic_run_writes_consistent_tables(tmp_path):
     assert fresh["seed"] == 1 and fresh["stochastic"]["mean_musd"] == pytest.approx(oos["stochastic_cost_musd"].mean())
     assert fresh["stochastic"]["ci_low_musd"] <= fresh["stochastic"]["mean_musd"] <= fresh["stochastic"]["ci_high_musd"]
     assert "out of sample, 3 fresh scenarios (seed 1): mean cost of the stochastic plan" in res.output
+    png = out / "cost_distribution.png"  # the cost distribution of both plans, in and out of sample
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    assert {"cost_distribution.png", "out_of_sample.csv"} <= set(read_manifest(out)["files"])
     sc, val = pd.read_csv(out / "scenarios.csv"), pd.read_csv(out / "value.csv").set_index("value")["musd"]
     assert len(sc) == 3 and sc["probability"].sum() == pytest.approx(1.0, abs=1e-5)
     assert (sc["probability"] * sc["cost_musd"]).sum() == pytest.approx(val["RP"], rel=1e-5)
