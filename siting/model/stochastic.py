@@ -65,7 +65,8 @@ def scenario_inputs(inp: SitingInputs, s: UncertainScenario) -> SitingInputs:
     """``inp`` as scenario ``s`` sees it (a new record; ``inp`` is not changed): the usable share
     of each site's IT = 1 - the drought share of its region (hydro sites only where the sites name
     their ``fuel``), inference demand x growth, the
-    ``energy`` and ``carbon`` parts of the IT cost and the satellite unit cost x their multipliers.
+    ``energy`` and ``carbon`` parts of the IT cost and the satellite unit cost x their multipliers;
+    training MW may go unplaced at the unmet-demand price (``training`` family's ``train_short``).
 
     >>> from siting.inputs.inputs import from_cost_matrix
     >>> inp = from_cost_matrix([1, 1], [5, 5], [4.0], [[1.0], [1.0]])
@@ -84,8 +85,12 @@ def scenario_inputs(inp: SitingInputs, s: UncertainScenario) -> SitingInputs:
         if part in it:
             it[part] = np.asarray(it[part], float) * m
     sat = {k: np.asarray(v, float) * s.prices.satellite for k, v in inp.sat_unit_cost_musd.items()}
+    # training a drought leaves no room for goes unplaced at the price of unmet demand (the same
+    # value of compute not delivered, per MW), rather than making the scenario infeasible
+    short = inp.unmet_cost_musd_per_mw if inp.training_mw > 0 else None
     return dataclasses.replace(inp, regions=regions, it_cost_musd=it, sat_unit_cost_musd=sat,
-                               available_share=1.0 - share, notes=list(inp.notes))
+                               available_share=1.0 - share, training_shortfall_cost_musd_per_mw=short,
+                               notes=list(inp.notes))
 
 
 @dataclass(frozen=True)

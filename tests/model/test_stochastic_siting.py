@@ -193,3 +193,44 @@ def test_out_of_sample_on_the_same_scenarios_is_the_in_sample_cost():
     assert sm["average"]["mean_musd"] == pytest.approx(val.eev, abs=1e-6)
     assert sm["average"]["ci_high_musd"] - 8.0 == pytest.approx(half, rel=1e-6)
     assert sm["average_minus_stochastic"]["mean_musd"] == pytest.approx(val.vss, abs=1e-6)
+
+
+# Training in a drought: 15 MW of training besides the 10 MW of inference. A dry year leaves A's IT
+# unusable, so B's 10 MW cannot hold all 25 MW: with training_total an equality the year would be
+# infeasible; as a scenario's recourse, training MW left unplaced cost the unmet price (1.2 / MW).
+TRAIN = 15.0
+
+
+def with_training():
+    inp = two_sites()
+    inp.training_mw = TRAIN
+    return inp
+
+
+@pytest.mark.family("training")
+def test_a_drought_leaves_training_unplaced_at_a_price_not_infeasible():
+    dry = read_uncertainty({"scenarios": [{"name": "dry", "probability": 1.0, "drought": {"Yangtze": 1.0}}]},
+                           {"Yangtze"})
+    inp = with_training()
+    seen = scenario_inputs(inp, dry.scenarios[0])
+    assert seen.training_shortfall_cost_musd_per_mw == UNMET and inp.training_shortfall_cost_musd_per_mw is None
+    # the dry year as a deterministic model with the old equality: no plan places 15 MW in B's 10
+    from dataclasses import replace
+
+    from siting.solve import solve
+    strict = solve(compile_inputs(replace(seen, training_shortfall_cost_musd_per_mw=None)).sf, OPTS)
+    assert strict.termination in (Termination.INFEASIBLE, Termination.INFEASIBLE_OR_UNBOUNDED)
+    # by hand: B alone (5 + 10 MW IT at 0.1), 25 - 10 = 15 MW short at 1.2: 5 + 1 + 18 = 24; nothing: 30
+    r = solve_ef(two_stage(inp, dry).ts, OPTS)
+    assert r.termination == Termination.OPTIMAL and r.objective == pytest.approx(24.0, abs=1e-6)
+
+
+def test_training_shortfall_over_two_years_by_hand():
+    """Wet and dry years (1/2 each), 25 MW to place. A alone: wet 20 placed, 5 short: 2 + 6 = 8;
+    dry 2 + 30 = 32: 20 expected. B alone: 6 + 18 = 24 in both. A and B (B's IT b MW): wet short
+    max(0, 5 - b), dry 25 - b: 7 + 0.1 b + 0.6 max(0, 5 - b) + 0.6 (25 - b), least at b = 10: 17."""
+    unc = read_uncertainty(UNC, {"Yangtze", "CN", "X"})
+    both = min(7 + 0.1 * b + 0.6 * max(0.0, 5 - b) + 0.6 * (25 - b) for b in (0.0, 5.0, 10.0))
+    assert both == pytest.approx(17.0) and min(8 / 2 + 32 / 2, 24.0) > both
+    r = solve_ef(two_stage(with_training(), unc).ts, OPTS)
+    assert r.objective == pytest.approx(17.0, abs=1e-6)
