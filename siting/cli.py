@@ -240,9 +240,14 @@ def validate(scenario, overrides):
     from .inputs.inputs import from_layers
     from .model.estimate import check_fits, estimate
 
+    unc = None
     try:
         sc = load_scenario(scenario, list(overrides))
         inp = from_layers(sc)
+        if sc.uncertainty is not None:  # the scenario set of `siting stochastic`, checked against the sites
+            from .stochastic import scenario_set
+
+            unc = scenario_set(inp, sc.uncertainty, None, 0)
     except SitingError as exc:
         _fail(exc, EXIT_BAD_INPUT)
     except Exception as exc:  # never a traceback for a user
@@ -262,6 +267,10 @@ def validate(scenario, overrides):
                + ", ".join(f"{v} {k}" for k, v in inp.size.items()))
     if est is not None:
         click.echo(f"  {est.line()}")
+    if unc is not None:
+        dry = sum(1 for u in unc.scenarios if u.drought)
+        click.echo(f"  uncertainty: {len(unc.scenarios)} scenarios ({dry} with a drought), CVaR weight "
+                   f"{unc.cvar_weight:g} at {unc.cvar_alpha:g}")
     for f in errors:
         click.echo(f"  {f}")
     if fits:

@@ -53,6 +53,26 @@ def test_an_unknown_basin_is_one_clear_error(tmp_path):
     assert "Traceback" not in res.output and not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("block,message", [
+    ("scenarios:\n    - {name: wet, probability: 0.5}\n    - {name: dry, probability: 0.4}\n",
+     "uncertainty.scenarios: field 'probability': the probabilities sum to 0.9, not 1"),
+    ("scenarios:\n    - {name: dry, probability: 1.0, drought: {CHN: 1.5}}\n",
+     "uncertainty.scenarios[0] ('dry'): field 'drought.CHN': share 1.5 is outside [0, 1]"),
+    ("cvar_weight: -1\n  scenarios:\n    - {name: a, probability: 1.0}\n",
+     "uncertainty: field 'cvar_weight': Input should be greater than or equal to 0"),
+])
+def test_validate_checks_the_uncertainty_block(tmp_path, block, message):
+    path = tmp_path / "s.yaml"
+    path.write_text("name: dry\nuncertainty:\n  " + block)
+    res = CliRunner().invoke(main, ["validate", str(path), *SMALL[:2]])
+    assert res.exit_code == 2, res.output
+    assert message in res.output and "Traceback" not in res.output
+    path.write_text("name: dry\nuncertainty:\n  scenarios:\n    - {name: wet, probability: 0.5}\n"
+                    "    - {name: dry, probability: 0.5, drought: {CHN: 0.4}}\n")
+    ok = CliRunner().invoke(main, ["validate", str(path), *SMALL[:2]])
+    assert ok.exit_code == 0 and "uncertainty: 2 scenarios (1 with a drought), CVaR weight 0 at 0.95" in ok.output
+
+
 def test_refuses_a_foreign_folder(tmp_path):
     assert_refuses_foreign_folder(tmp_path, "stochastic", ["--scenarios", "2", *SMALL[:-1]])
 
