@@ -98,3 +98,27 @@ def test_decomposition_with_integer_recourse_is_refused(tmp_path):
     assert res.exit_code == 2, res.output
     assert "--method lshaped: the recourse has integer decisions (hosts_training, sat_units)" in res.output
     assert not (tmp_path / "o").exists()
+
+
+def test_siting_stochastic_on_a_separate_scheduler_and_two_workers_gives_the_embedded_numbers(tmp_path):
+    """``siting stochastic --scheduler`` against a separately started ``dask scheduler`` + 2
+    ``dask worker`` processes: the same values and per-scenario costs as on the embedded cluster."""
+    from tests.helpers import dask_processes
+
+    args = ["stochastic", "--scenarios", "3", "--seed", "2", *CONTINUOUS, *SMALL]
+    embedded = CliRunner().invoke(main, [*args, "--method", "lshaped", "--workers", "2",
+                                         "--out", str(tmp_path / "embedded")])
+    assert embedded.exit_code == 0, embedded.output
+    with dask_processes(tmp_path, 2) as (address, _):
+        external = CliRunner().invoke(main, [*args, "--scheduler", address, "--out", str(tmp_path / "external")])
+    assert external.exit_code == 0, external.output
+    runs = {}
+    for name in ("embedded", "external"):
+        out = tmp_path / name
+        st = json.loads((out / "stochastic.json").read_text())
+        runs[name] = (st, pd.read_csv(out / "value.csv").set_index("value")["musd"], pd.read_csv(out / "scenarios.csv"))
+    (st_e, val_e, sc_e), (st_x, val_x, sc_x) = runs["embedded"], runs["external"]
+    assert st_e["termination"] == st_x["termination"] == "optimal" and st_e["workers"] == st_x["workers"] == 2
+    assert "Dask" in st_x["method"]
+    pd.testing.assert_series_equal(val_x, val_e, rtol=1e-6)
+    pd.testing.assert_frame_equal(sc_x, sc_e, rtol=1e-6)
