@@ -229,3 +229,15 @@ def test_cvar_on_the_record_by_hand_and_its_bad_values():
     for field, value in (("cvar_weight", -1.0), ("cvar_alpha", 1.0), ("cvar_alpha", 0.0)):
         with pytest.raises(TwoStageError, match=field):
             dataclasses.replace(ts, **{field: value})
+
+
+def test_lshaped_with_cvar_and_integer_recourse_matches_the_extensive_form():
+    """A small SSLP (binary first stage, integer recourse) with lambda = 1, alpha = 0.7: the
+    master's eta and u_s keep the integer L-shaped cuts exact; both reach the extensive form's value."""
+    ts = dataclasses.replace(two_stage(small_sslp()), cvar_weight=1.0, cvar_alpha=0.7)
+    ef = solve_ef(ts, OPTS)
+    ls = lshaped(ts, OPTS, workers=1)
+    assert ef.termination == ls.termination == Termination.OPTIMAL
+    assert ef.objective > solve_ef(dataclasses.replace(ts, cvar_weight=0.0), OPTS).objective + 1.0
+    assert ls.objective == pytest.approx(ef.objective, rel=1e-9) and ls.bound <= ef.objective * (1 + 1e-9)
+    assert ts.objective_at(ef.x, evaluate(ts, ef.x, OPTS)) == pytest.approx(ef.objective, rel=1e-9)
