@@ -245,9 +245,12 @@ def validate(scenario, overrides):
         sc = load_scenario(scenario, list(overrides))
         inp = from_layers(sc)
         if sc.uncertainty is not None:  # the scenario set of `siting stochastic`, checked against the sites
+            from .inputs.uncertainty import read_risk
             from .stochastic import scenario_set
 
-            unc = scenario_set(inp, sc.uncertainty, None, 0)
+            risk = read_risk(sc.uncertainty)  # a block may hold the risk measure alone (--scenarios N generates)
+            has_rows = isinstance(sc.uncertainty, dict) and "scenarios" in sc.uncertainty
+            unc = scenario_set(inp, sc.uncertainty, None, 0) if has_rows else risk
     except SitingError as exc:
         _fail(exc, EXIT_BAD_INPUT)
     except Exception as exc:  # never a traceback for a user
@@ -268,9 +271,10 @@ def validate(scenario, overrides):
     if est is not None:
         click.echo(f"  {est.line()}")
     if unc is not None:
-        dry = sum(1 for u in unc.scenarios if u.drought)
-        click.echo(f"  uncertainty: {len(unc.scenarios)} scenarios ({dry} with a drought), CVaR weight "
-                   f"{unc.cvar_weight:g} at {unc.cvar_alpha:g}")
+        rows = getattr(unc, "scenarios", None)
+        what = (f"{len(rows)} scenarios ({sum(1 for u in rows if u.drought)} with a drought)" if rows is not None
+                else "no scenarios (siting stochastic --scenarios N generates them)")
+        click.echo(f"  uncertainty: {what}, CVaR weight {unc.cvar_weight:g} at {unc.cvar_alpha:g}")
     for f in errors:
         click.echo(f"  {f}")
     if fits:

@@ -52,10 +52,12 @@ def scenario_set(inp: SitingInputs, raw: dict | None, n: int | None, seed: int) 
     ``uncertainty:`` block), else the block ``raw`` checked against the sites' basins and countries.
     The risk measure (``cvar_weight``, ``cvar_alpha``) is the block's in both cases."""
     regions = site_regions(inp)
-    if n is None and raw is not None:
+    if n is None and isinstance(raw, dict) and "scenarios" in raw:
         return read_uncertainty(raw, {r for r in regions if r})
     if n is None:
-        raise ScenarioError("uncertainty: the scenario has no uncertainty block; give --scenarios N to generate N")
+        read_risk(raw)  # a bad risk measure is named first
+        raise ScenarioError("uncertainty: the scenario has no uncertainty scenarios; give --scenarios N to "
+                            "generate N")
     d = uncertainty_defaults()
     risks = {r: d.risk() for r in _drought_regions(inp)}
     u = correlated_scenarios(n, risks, correlation=d.basin_correlation, growth_median=d.demand_growth_median,
