@@ -7,7 +7,10 @@ decomposition on Dask; then the average-scenario plan (EV) and its expected cost
 scenario (EEV), the wait-and-see value (WS), VSS = EEV - RP, EVPI = RP - WS; per scenario the
 cost and unmet MW of both plans (each scenario's model with the plan's first stage fixed). The
 plan files are the stochastic plan's first stage operated in the reference year (the inputs as
-given), through the one solve path and its post-check.
+given), through the one solve path and its post-check. With ``uncertainty.cvar_weight`` > 0 the
+objective adds lambda CVaR_alpha of the scenario cost (:mod:`siting.solve.twostage`);
+:func:`cost_distribution` draws both plans' scenario costs; :mod:`siting.out_of_sample` judges
+both plans on a fresh sample.
 """
 
 from __future__ import annotations
