@@ -27,7 +27,7 @@ from .errors import NoSolutionError, ScenarioError
 from .inputs.inputs import SitingInputs
 from .inputs.uncertainty import Uncertainty, correlated_scenarios, read_risk, read_uncertainty, uncertainty_defaults
 from .model import compile_inputs
-from .model.stochastic import StochasticModel, site_regions, two_stage
+from .model.stochastic import FIRST_STAGE, StochasticModel, site_regions, two_stage
 from .outputs.audit import require_clean
 from .outputs.results import Plan, make_plan
 from .pipeline import solve_model
@@ -115,13 +115,26 @@ def operate(model: StochasticModel, s: int, x1: np.ndarray, opts: SolveOptions) 
 def _reference_plan(inp: SitingInputs, model: StochasticModel, x1: np.ndarray, opts: SolveOptions,
                     name: str, say: Callable[[str], None]) -> Plan:
     comp = compile_inputs(inp)
-    if comp.sf.shape[1] != model.first.size:
-        raise NoSolutionError("the reference year's model has other columns than the scenarios' (a scenario "
-                              "changes which decisions exist): no plan files")
+    # the first stage by family (the scenarios' recourse may have columns the reference year has not,
+    # e.g. train_short): each first-stage family's columns must match, key for key
+    c0 = model.compiled[0]
+    x_sc = model.full_x(np.where(model.ts.integer, np.round(x1), x1), 0, np.zeros(int((~model.first).sum())))
+    ref_cols, sc_cols = [], []
+    for fam in FIRST_STAGE:
+        if (fam in comp.columns) != (fam in c0.columns) or (
+                fam in comp.columns and comp.columns[fam].shape != c0.columns[fam].shape):
+            raise NoSolutionError("the reference year's model has other columns than the scenarios' (a scenario "
+                                  "changes which decisions exist): no plan files")
+        if fam in comp.columns:
+            r, c = comp.columns[fam].ravel(), c0.columns[fam].ravel()
+            ref_cols.append(r[r >= 0])
+            sc_cols.append(c[c >= 0])
+    ref_cols, sc_cols = np.concatenate(ref_cols), np.concatenate(sc_cols)
+    if ref_cols.size != sc_cols.size:
+        raise NoSolutionError("the reference year's first stage differs from the scenarios': no plan files")
     sf = comp.sf
     lo, up = sf.col_lower.copy(), sf.col_upper.copy()
-    x1 = np.where(model.ts.integer, np.round(x1), x1)
-    lo[model.first], up[model.first] = x1, x1
+    lo[ref_cols], up[ref_cols] = x_sc[sc_cols], x_sc[sc_cols]
     done = solve_model(inp, opts, compiled=comp, sf=dataclasses.replace(sf, col_lower=lo, col_upper=up),
                        progress=say)
     if done.decisions is None:
