@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import sys
@@ -243,9 +244,17 @@ def validate(scenario, overrides):
     from .inputs.inputs import from_layers
     from .model.estimate import check_fits, estimate
 
+    unc = None
     try:
         sc = load_scenario(scenario, list(overrides))
         inp = from_layers(sc)
+        if sc.uncertainty is not None:  # the scenario set of `siting stochastic`, checked against the sites
+            from .inputs.uncertainty import read_risk
+            from .stochastic import scenario_set
+
+            risk = read_risk(sc.uncertainty)  # a block may hold the risk measure alone (--scenarios N generates)
+            has_rows = isinstance(sc.uncertainty, dict) and "scenarios" in sc.uncertainty
+            unc = scenario_set(inp, sc.uncertainty, None, 0) if has_rows else risk
     except SitingError as exc:
         _fail(exc, EXIT_BAD_INPUT)
     except Exception as exc:  # never a traceback for a user
@@ -265,6 +274,11 @@ def validate(scenario, overrides):
                + ", ".join(f"{v} {k}" for k, v in inp.size.items()))
     if est is not None:
         click.echo(f"  {est.line()}")
+    if unc is not None:
+        rows = getattr(unc, "scenarios", None)
+        what = (f"{len(rows)} scenarios ({sum(1 for u in rows if u.drought)} with a drought)" if rows is not None
+                else "no scenarios (siting stochastic --scenarios N generates them)")
+        click.echo(f"  uncertainty: {what}, CVaR weight {unc.cvar_weight:g} at {unc.cvar_alpha:g}")
     for f in errors:
         click.echo(f"  {f}")
     if fits:
@@ -528,8 +542,10 @@ if __name__ == "__main__":
               help="Workers of the embedded Dask cluster (lshaped).")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Run the decomposition on an existing Dask scheduler (tcp://host:port) instead.")
+@click.option("--out-of-sample", "oos", type=click.IntRange(min=2), default=None, metavar="N",
+              help="Also evaluate both plans on N fresh generated scenarios (seed + 1): out_of_sample.csv.")
 @_study_options("stochastic", "Seconds for each solve (the stochastic plan, the average plan, each scenario).")
-def stochastic(scenario, n, seed, method, workers, scheduler, overrides, out, time_limit, quiet, debug):
+def stochastic(scenario, n, seed, method, workers, scheduler, oos, overrides, out, time_limit, quiet, debug):
     """A plan that holds over SCENARIO's uncertainty (droughts, demand, prices): the two-stage
     stochastic plan, against the average-scenario plan (VSS) and perfect information (EVPI)."""
     import json
@@ -538,7 +554,7 @@ def stochastic(scenario, n, seed, method, workers, scheduler, overrides, out, ti
     from .outputs.outdir import claim, read_manifest
     from .outputs.results import write_outputs
     from .pipeline import options_from, run_info
-    from .stochastic import scenario_set, solve_stochastic
+    from .stochastic import STOCHASTIC_FILES, cost_distribution, scenario_set, solve_stochastic
 
     signal.signal(signal.SIGTERM, _terminate)
     run_id = uuid.uuid4().hex
@@ -552,13 +568,28 @@ def stochastic(scenario, n, seed, method, workers, scheduler, overrides, out, ti
             progress(f"{len(unc.scenarios)} scenarios ({'generated, seed ' + str(seed) if n else 'uncertainty block'})")
             st = solve_stochastic(inp, unc, options_from(sc), method=method, workers=workers, scheduler=scheduler,
                                   name=sc.name, progress=progress)
+            tables = {"scenarios.csv": st.scenarios, "value.csv": st.value_table()}
+            fresh = None
+            if oos is not None:
+                from .out_of_sample import evaluate_plans, summarise
+
+                fresh_seed = seed + 1
+                fresh_set = scenario_set(inp, sc.uncertainty, oos, fresh_seed)
+                progress(f"out of sample: both plans on {oos} fresh scenarios (seed {fresh_seed})")
+                tables["out_of_sample.csv"] = evaluate_plans(
+                    inp, fresh_set, {"stochastic": st.rp.x, "average": st.values.x_ev}, st.model, options_from(sc),
+                    progress)
+                fresh = summarise(tables["out_of_sample.csv"], ["stochastic", "average"], st.model.ts.cvar_alpha) | {
+                    "seed": fresh_seed}
             progress("writing outputs")
             summary = {"method": st.rp.method, "termination": str(st.rp.termination), "gap": st.rp.gap,
                        "seconds": st.rp.seconds, "workers": st.rp.workers, "scenarios": len(unc.scenarios),
                        "seed": seed if n else None, "run": run_info(scenario, used)} | {
-                row.value: row.musd for row in st.value_table().itertuples()}
-            write_outputs(st.plan, inp, out, scenario=sc, run_id=run_id, kind="stochastic",
-                          tables={"scenarios.csv": st.scenarios, "value.csv": st.value_table()},
+                row.value: row.musd for row in st.value_table().itertuples()} | (
+                {"out_of_sample": fresh} if fresh else {})
+            figure = cost_distribution(st, tables.get("out_of_sample.csv"))
+            write_outputs(st.plan, inp, out, scenario=sc, run_id=run_id, kind="stochastic", tables=tables,
+                          figures={"cost_distribution.png": figure},
                           texts={"stochastic.json": json.dumps(summary, indent=2, default=str)})
     except (Exception, KeyboardInterrupt) as exc:
         manifest = read_manifest(out) if isinstance(exc, KeyboardInterrupt) and "out" in locals() else None
@@ -571,11 +602,26 @@ def stochastic(scenario, n, seed, method, workers, scheduler, overrides, out, ti
                f"{v.rp:,.1f} M$, gap {gap}, {st.rp.seconds:.1f} s")
     click.echo(f"average-scenario plan on every scenario (EEV) {v.eev:,.1f} M$; perfect information (WS) "
                f"{v.ws:,.1f} M$; VSS {v.vss:,.1f} M$; EVPI {v.evpi:,.1f} M$")
+    vt = st.value_table().set_index("value")["musd"]
+    ts = st.model.ts
+    click.echo(f"CVaR at {ts.cvar_alpha:g} of the scenario cost: stochastic plan {vt['CVaR_RP']:,.1f} M$, "
+               f"average-scenario plan {vt['CVaR_EV']:,.1f} M$" + (
+                   f" (objective: expected cost + {ts.cvar_weight:g} x CVaR)" if ts.risk_averse else ""))
     click.echo(f"{'scenario':20} {'p':>6} {'cost M$':>10} {'unmet MW':>9} {'avg-plan M$':>12} {'avg unmet':>9}")
     for r in st.scenarios.itertuples():
         click.echo(f"{clip(str(r.scenario))[:20]:20} {r.probability:6.3f} {r.cost_musd:10,.1f} {r.unmet_mw:9,.1f} "
                    f"{r.average_plan_cost_musd:12,.1f} {r.average_plan_unmet_mw:9,.1f}")
-    click.echo(f"wrote {out}/ (the stochastic plan's files, scenarios.csv, value.csv, stochastic.json)")
+    if fresh:
+        def est(e: dict) -> str:
+            lo, hi = e["ci_low_musd"], e["ci_high_musd"]
+            ci = "" if math.isnan(lo) else f" (95% CI {lo:,.1f} to {hi:,.1f})"
+            return f"{e['mean_musd']:,.1f} M${ci}"
+
+        click.echo(f"out of sample, {fresh['scenarios']} fresh scenarios (seed {fresh['seed']}): mean cost of the "
+                   f"stochastic plan {est(fresh['stochastic'])}, of the average-scenario plan "
+                   f"{est(fresh['average'])}; average minus stochastic {est(fresh['average_minus_stochastic'])}")
+    click.echo(f"wrote {out}/ (the stochastic plan's files, {', '.join(STOCHASTIC_FILES)}"
+               + (", out_of_sample.csv)" if fresh else ")"))
     if st.rp.termination.name != "OPTIMAL":
         click.echo(f"warning: stochastic plan not proven within the {sc.solver.mip_gap:.2%} gap "
                    f"(termination: {st.rp.termination})", err=True)

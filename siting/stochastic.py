@@ -7,7 +7,10 @@ decomposition on Dask; then the average-scenario plan (EV) and its expected cost
 scenario (EEV), the wait-and-see value (WS), VSS = EEV - RP, EVPI = RP - WS; per scenario the
 cost and unmet MW of both plans (each scenario's model with the plan's first stage fixed). The
 plan files are the stochastic plan's first stage operated in the reference year (the inputs as
-given), through the one solve path and its post-check.
+given), through the one solve path and its post-check. With ``uncertainty.cvar_weight`` > 0 the
+objective adds lambda CVaR_alpha of the scenario cost (:mod:`siting.solve.twostage`);
+:func:`cost_distribution` draws both plans' scenario costs; :mod:`siting.out_of_sample` judges
+both plans on a fresh sample.
 """
 
 from __future__ import annotations
@@ -22,19 +25,22 @@ import pandas as pd
 
 from .errors import NoSolutionError, ScenarioError
 from .inputs.inputs import SitingInputs
-from .inputs.uncertainty import Uncertainty, correlated_scenarios, read_uncertainty, uncertainty_defaults
+from .inputs.uncertainty import Uncertainty, correlated_scenarios, read_risk, read_uncertainty, uncertainty_defaults
 from .model import compile_inputs
-from .model.stochastic import StochasticModel, site_regions, two_stage
+from .model.stochastic import FIRST_STAGE, StochasticModel, site_regions, two_stage
 from .outputs.audit import require_clean
 from .outputs.results import Plan, make_plan
 from .pipeline import solve_model
 from .solve import SolveOptions, Strategy, Termination, solve
 from .solve.lshaped import lshaped
-from .solve.twostage import StochasticValues, TwoStageResult, solve_ef, value_of_stochastic_solution
+from .solve.twostage import StochasticValues, TwoStageResult, cvar, solve_ef, value_of_stochastic_solution
 
-__all__ = ["METHODS", "scenario_set", "Stochastic", "solve_stochastic"]
+__all__ = ["METHODS", "STOCHASTIC_FILES", "scenario_set", "Stochastic", "solve_stochastic", "operate",
+           "cost_distribution"]
 
 METHODS = ("ef", "lshaped")
+# the files of a stochastic output beside the plan's (out_of_sample.csv too with --out-of-sample)
+STOCHASTIC_FILES = ("scenarios.csv", "value.csv", "stochastic.json", "cost_distribution.png")
 
 
 def _drought_regions(inp: SitingInputs) -> list[str]:
@@ -46,16 +52,20 @@ def _drought_regions(inp: SitingInputs) -> list[str]:
 
 def scenario_set(inp: SitingInputs, raw: dict | None, n: int | None, seed: int) -> Uncertainty:
     """The scenarios: ``n`` generated with ``seed`` when ``n`` is given (or there is no
-    ``uncertainty:`` block), else the block ``raw`` checked against the sites' basins and countries."""
+    ``uncertainty:`` block), else the block ``raw`` checked against the sites' basins and countries.
+    The risk measure (``cvar_weight``, ``cvar_alpha``) is the block's in both cases."""
     regions = site_regions(inp)
-    if n is None and raw is not None:
+    if n is None and isinstance(raw, dict) and "scenarios" in raw:
         return read_uncertainty(raw, {r for r in regions if r})
     if n is None:
-        raise ScenarioError("uncertainty: the scenario has no uncertainty block; give --scenarios N to generate N")
+        read_risk(raw)  # a bad risk measure is named first
+        raise ScenarioError("uncertainty: the scenario has no uncertainty scenarios; give --scenarios N to "
+                            "generate N")
     d = uncertainty_defaults()
     risks = {r: d.risk() for r in _drought_regions(inp)}
-    return correlated_scenarios(n, risks, correlation=d.basin_correlation, growth_median=d.demand_growth_median,
-                                growth_sigma=d.demand_growth_sigma, seed=seed)
+    u = correlated_scenarios(n, risks, correlation=d.basin_correlation, growth_median=d.demand_growth_median,
+                             growth_sigma=d.demand_growth_sigma, seed=seed)
+    return u.model_copy(update=read_risk(raw).model_dump())  # the block's risk measure, if it has one
 
 
 @dataclass(frozen=True)
@@ -77,11 +87,20 @@ class Stochastic:
                 ("WS", v.ws, "expected cost with perfect information (each scenario its own plan)"),
                 ("VSS", v.vss, "EEV - RP: what planning for the scenarios saves"),
                 ("EVPI", v.evpi, "RP - WS: what knowing the scenario in advance would save")]
+        ts, sc = self.model.ts, self.scenarios
+        a = ts.cvar_alpha
+        rows += [("CVaR_RP", cvar(sc["cost_musd"], sc["probability"], a),
+                  f"mean cost of the stochastic plan's worst {1 - a:.0%} of probability (CVaR at {a:g})"),
+                 ("CVaR_EV", cvar(sc["average_plan_cost_musd"], sc["probability"], a),
+                  f"mean cost of the average-scenario plan's worst {1 - a:.0%} of probability (CVaR at {a:g})")]
+        if ts.risk_averse:
+            rows.append(("lambda", ts.cvar_weight, "RP, EEV and WS include lambda x CVaR of their scenario costs"))
         return pd.DataFrame(rows, columns=["value", "musd", "meaning"])
 
 
-def _fixed_first(model: StochasticModel, s: int, x1: np.ndarray, opts: SolveOptions) -> tuple[float, float]:
-    """Scenario ``s``'s whole cost and unmet MW with the first stage fixed to ``x1``."""
+def operate(model: StochasticModel, s: int, x1: np.ndarray, opts: SolveOptions) -> tuple[float, float]:
+    """Scenario ``s``'s whole cost and unmet MW with the first stage fixed to ``x1`` (its second
+    stage re-solved; inf where ``x1`` leaves the scenario infeasible)."""
     comp = model.compiled[s]
     sf = comp.sf
     lo, up = sf.col_lower.copy(), sf.col_upper.copy()
@@ -96,13 +115,26 @@ def _fixed_first(model: StochasticModel, s: int, x1: np.ndarray, opts: SolveOpti
 def _reference_plan(inp: SitingInputs, model: StochasticModel, x1: np.ndarray, opts: SolveOptions,
                     name: str, say: Callable[[str], None]) -> Plan:
     comp = compile_inputs(inp)
-    if comp.sf.shape[1] != model.first.size:
-        raise NoSolutionError("the reference year's model has other columns than the scenarios' (a scenario "
-                              "changes which decisions exist): no plan files")
+    # the first stage by family (the scenarios' recourse may have columns the reference year has not,
+    # e.g. train_short): each first-stage family's columns must match, key for key
+    c0 = model.compiled[0]
+    x_sc = model.full_x(np.where(model.ts.integer, np.round(x1), x1), 0, np.zeros(int((~model.first).sum())))
+    ref_cols, sc_cols = [], []
+    for fam in FIRST_STAGE:
+        if (fam in comp.columns) != (fam in c0.columns) or (
+                fam in comp.columns and comp.columns[fam].shape != c0.columns[fam].shape):
+            raise NoSolutionError("the reference year's model has other columns than the scenarios' (a scenario "
+                                  "changes which decisions exist): no plan files")
+        if fam in comp.columns:
+            r, c = comp.columns[fam].ravel(), c0.columns[fam].ravel()
+            ref_cols.append(r[r >= 0])
+            sc_cols.append(c[c >= 0])
+    ref_cols, sc_cols = np.concatenate(ref_cols), np.concatenate(sc_cols)
+    if ref_cols.size != sc_cols.size:
+        raise NoSolutionError("the reference year's first stage differs from the scenarios': no plan files")
     sf = comp.sf
     lo, up = sf.col_lower.copy(), sf.col_upper.copy()
-    x1 = np.where(model.ts.integer, np.round(x1), x1)
-    lo[model.first], up[model.first] = x1, x1
+    lo[ref_cols], up[ref_cols] = x_sc[sc_cols], x_sc[sc_cols]
     done = solve_model(inp, opts, compiled=comp, sf=dataclasses.replace(sf, col_lower=lo, col_upper=up),
                        progress=say)
     if done.decisions is None:
@@ -140,8 +172,8 @@ def solve_stochastic(inp: SitingInputs, unc: Uncertainty, opts: SolveOptions, *,
     values = value_of_stochastic_solution(ts, opts, rp=rp)
     rows = []
     for s, sc in enumerate(unc.scenarios):
-        cost_rp, unmet_rp = _fixed_first(model, s, rp.x, opts)
-        cost_ev, unmet_ev = _fixed_first(model, s, values.x_ev, opts)
+        cost_rp, unmet_rp = operate(model, s, rp.x, opts)
+        cost_ev, unmet_ev = operate(model, s, values.x_ev, opts)
         rows.append({"scenario": sc.name, "probability": sc.probability, "cost_musd": cost_rp,
                      "unmet_mw": unmet_rp, "average_plan_cost_musd": cost_ev, "average_plan_unmet_mw": unmet_ev})
     table = pd.DataFrame(rows)
@@ -151,3 +183,20 @@ def solve_stochastic(inp: SitingInputs, unc: Uncertainty, opts: SolveOptions, *,
 
 def within_gap(st: Stochastic) -> bool:
     return st.rp.termination == Termination.OPTIMAL
+
+
+def cost_distribution(st: Stochastic, fresh: pd.DataFrame | None = None):
+    """The figure of ``cost_distribution.png``: the stochastic and the average-scenario plan's
+    per-scenario cost as probability-weighted distributions, in sample and (``fresh``: the
+    :func:`siting.out_of_sample.evaluate_plans` table) out of sample."""
+    from .outputs.plots import cost_distribution_figure
+
+    sc = st.scenarios
+    panels = [(f"in sample: {len(sc)} scenarios", sc["probability"].to_numpy(float),
+               {"stochastic plan": sc["cost_musd"].to_numpy(float),
+                "average-scenario plan": sc["average_plan_cost_musd"].to_numpy(float)})]
+    if fresh is not None:
+        panels.append((f"out of sample: {len(fresh)} fresh scenarios", fresh["probability"].to_numpy(float),
+                       {"stochastic plan": fresh["stochastic_cost_musd"].to_numpy(float),
+                        "average-scenario plan": fresh["average_cost_musd"].to_numpy(float)}))
+    return cost_distribution_figure(panels, cvar_alpha=st.model.ts.cvar_alpha)

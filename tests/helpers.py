@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 from hypothesis import strategies as st
@@ -179,3 +181,49 @@ def estimated_counts(inp):
 def assert_exact(inp):
     """The memory check's size count is exactly the compiled matrix."""
     assert estimated_counts(inp) == compiled_counts(inp)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def dask_processes(folder, workers: int = 2):
+    """A separately started ``dask scheduler`` and ``workers`` ``dask worker`` processes on
+    loopback (one thread each, no nanny): yields (address, [scheduler, worker, ...]); every
+    process is stopped at the end. Skips the test where the ``dask`` command is missing."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    import pytest
+    from dask.distributed import Client
+
+    dask_cli = shutil.which("dask", path=os.path.dirname(sys.executable)) or shutil.which("dask")
+    if dask_cli is None:
+        pytest.skip("no dask command")
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=folder)
+    procs = [subprocess.Popen([dask_cli, "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                               "--no-dashboard"], **quiet)]
+    try:
+        procs += [subprocess.Popen([dask_cli, "worker", address, "--nthreads", "1", "--no-nanny",
+                                    "--no-dashboard", "--host", "127.0.0.1"], **quiet) for _ in range(workers)]
+        with Client(address, timeout="20s") as c:
+            c.wait_for_workers(workers, timeout=25)
+        yield address, procs
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()

@@ -103,6 +103,8 @@ class SitingInputs:
     sat_up_gbps_per_mw: float = 1.0  # inference traffic up from a colony's terminals (responses)
     sat_down_gbps_per_mw: float = 1.0  # ... and down to them (prompts)
     available_share: np.ndarray | None = None  # [K] usable share of each site's IT (a scenario's drought)
+    training_shortfall_cost_musd_per_mw: float | None = None  # training MW left unplaced, priced (a scenario's
+    # recourse: None, the deterministic model, places all training_mw)
 
     def failure_groups(self) -> np.ndarray:
         """The failure-group label of every site (K): a whole group fails together."""
@@ -158,6 +160,10 @@ class SitingInputs:
         if isinstance(share, bool) or not (isinstance(share, int | float | np.number) and 0 < share <= 1):
             raise InputError("inputs", "resilience_max_share", f"{share!r} must be a share in (0, 1] (1: no limit; "
                              "a site may serve at most this share of a region)")
+        short = self.training_shortfall_cost_musd_per_mw
+        if short is not None and (isinstance(short, bool) or not (isinstance(short, int | float | np.number)
+                                                                  and np.isfinite(short) and short >= 0)):
+            raise InputError("inputs", "training_shortfall_cost_musd_per_mw", f"{short!r} must be a finite cost >= 0")
         unmet = self.unmet_cost_musd_per_mw
         if unmet is not None and (isinstance(unmet, bool) or not (isinstance(unmet, int | float | np.number)
                                                                   and np.isfinite(unmet) and unmet >= 0)):

@@ -29,7 +29,7 @@ from scipy.stats import norm
 from ..errors import ScenarioError, clip
 from ..paths import DATA_DIR
 
-__all__ = ["PriceChanges", "UncertainScenario", "Uncertainty", "read_uncertainty", "DroughtRisk",
+__all__ = ["PriceChanges", "UncertainScenario", "Uncertainty", "read_uncertainty", "read_risk", "DroughtRisk",
            "UncertaintyDefaults", "uncertainty_defaults", "correlated_scenarios", "PROBABILITY_TOL"]
 
 PROBABILITY_TOL = 1e-9
@@ -60,8 +60,39 @@ class UncertainScenario(_Strict):
     prices: PriceChanges = PriceChanges()
 
 
-class Uncertainty(_Strict):
+def _shipped(key: str) -> float:
+    with open(DATA, newline="") as fh:
+        return next(float(r["value"]) for r in csv.DictReader(fh) if r["key"] == key)
+
+
+class RiskMeasure(_Strict):
+    """The risk-averse objective: expected cost + ``cvar_weight`` x CVaR at level ``cvar_alpha``
+    of the scenario cost (defaults in data/uncertainty.csv: 0, risk-neutral; 0.95)."""
+
+    cvar_weight: Annotated[float, Field(ge=0, allow_inf_nan=False,
+                                        default_factory=lambda: _shipped("risk.cvar_weight"))]
+    cvar_alpha: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False,
+                                       default_factory=lambda: _shipped("risk.cvar_alpha"))]
+
+
+class Uncertainty(RiskMeasure):
     scenarios: Annotated[list[UncertainScenario], Field(min_length=1)]
+
+
+def read_risk(raw: Mapping | None) -> RiskMeasure:
+    """The ``cvar_weight`` / ``cvar_alpha`` of an ``uncertainty:`` block alone (its scenarios
+    not read: generated scenarios keep the block's risk measure). One :class:`ScenarioError`
+    naming the field.
+
+    >>> read_risk({"cvar_weight": 2, "scenarios": []}).cvar_weight, read_risk(None).cvar_alpha
+    (2.0, 0.95)
+    """
+    part = {k: v for k, v in (raw or {}).items() if k in RiskMeasure.model_fields} if isinstance(raw, Mapping) else {}
+    try:
+        return RiskMeasure.model_validate(part)
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise ScenarioError(f"uncertainty: field '{'.'.join(str(x) for x in err['loc'])}': {err['msg']}") from None
 
 
 def _row(raw, k: int) -> str:

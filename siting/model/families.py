@@ -99,6 +99,8 @@ def variables(inp: SitingInputs, ix: Layout) -> dict[str, Var]:
         train_ub = ix.train_ub_p
         var("train", np.arange(K), train_ub)
         var("hosts_training", np.arange(K), 1.0, True)
+        if inp.training_shortfall_cost_musd_per_mw is not None:  # a scenario's recourse: training left unplaced
+            var("train_short", np.zeros(1), ix.training_p[:, None], cost=inp.training_shortfall_cost_musd_per_mw)
         if traffic and "satellite" in inp.training_links:
             var("train_sat", np.arange(K), train_ub)
     n1 = n_minus_1_layout(inp)
@@ -122,12 +124,19 @@ def demand(inp, ix: Layout, vs) -> list[Rows]:
 
 
 def training(inp, ix: Layout, vs) -> list[Rows]:
-    """sum_k train[k] = training_mw;  L hosts[k] <= train[k] <= U_k hosts[k]."""
+    """sum_k train[k] + train_short = training_mw;  L hosts[k] <= train[k] <= U_k hosts[k].
+
+    ``train_short`` (training MW left unplaced, priced) exists only in a scenario's recourse
+    (``inputs.training_shortfall_cost_musd_per_mw``): a severe drought can then leave too little
+    usable IT for the training without making the scenario infeasible."""
     if "train" not in vs:
         return []
     k = np.arange(ix.K)
     ub = ix.train_ub_p
-    return [rows("training_total", 1, [terms("train", np.zeros(ix.K), k, k, 1.0)], eq=ix.training_p[:, None]),
+    total = [terms("train", np.zeros(ix.K), k, k, 1.0)]
+    if "train_short" in vs:
+        total.append(terms("train_short", np.zeros(1), ix.K, np.zeros(1), 1.0))
+    return [rows("training_total", 1, total, eq=ix.training_p[:, None]),
             rows("training_upper", ix.K, [terms("train", k, 0, k, 1.0), terms("hosts_training", k, 1, k, -ub)],
                  le=0.0),
             rows("training_cluster", ix.K, [terms("hosts_training", k, 0, k, inp.training_min_cluster_mw),

@@ -12,7 +12,9 @@ is a first-stage row, every other row is a scenario row (its first-stage part is
 result is a :class:`~siting.solve.twostage.TwoStage` the solver layer solves as an extensive
 form or by L-shaped decomposition on Dask. Objective: first-stage costs + sum_s p_s (second-
 stage costs of s); a first-stage cost that changes with the scenario (the energy price on the
-IT built) enters at its expectation, and per scenario in :func:`scenario_costs`.
+IT built) enters at its expectation, and per scenario in :func:`scenario_costs` (and in the risk
+term: ``uncertainty.cvar_weight`` lambda times CVaR at ``uncertainty.cvar_alpha`` of each
+scenario's whole cost, when lambda > 0).
 
 Not yet supported together with scenarios (refused with a :class:`ScenarioError` naming the
 field): investment periods (``time``), hourly energy (``energy.hourly``), N-1
@@ -63,7 +65,8 @@ def scenario_inputs(inp: SitingInputs, s: UncertainScenario) -> SitingInputs:
     """``inp`` as scenario ``s`` sees it (a new record; ``inp`` is not changed): the usable share
     of each site's IT = 1 - the drought share of its region (hydro sites only where the sites name
     their ``fuel``), inference demand x growth, the
-    ``energy`` and ``carbon`` parts of the IT cost and the satellite unit cost x their multipliers.
+    ``energy`` and ``carbon`` parts of the IT cost and the satellite unit cost x their multipliers;
+    training MW may go unplaced at the unmet-demand price (``training`` family's ``train_short``).
 
     >>> from siting.inputs.inputs import from_cost_matrix
     >>> inp = from_cost_matrix([1, 1], [5, 5], [4.0], [[1.0], [1.0]])
@@ -82,8 +85,12 @@ def scenario_inputs(inp: SitingInputs, s: UncertainScenario) -> SitingInputs:
         if part in it:
             it[part] = np.asarray(it[part], float) * m
     sat = {k: np.asarray(v, float) * s.prices.satellite for k, v in inp.sat_unit_cost_musd.items()}
+    # training a drought leaves no room for goes unplaced at the price of unmet demand (the same
+    # value of compute not delivered, per MW), rather than making the scenario infeasible
+    short = inp.unmet_cost_musd_per_mw if inp.training_mw > 0 else None
     return dataclasses.replace(inp, regions=regions, it_cost_musd=it, sat_unit_cost_musd=sat,
-                               available_share=1.0 - share, notes=list(inp.notes))
+                               available_share=1.0 - share, training_shortfall_cost_musd_per_mw=short,
+                               notes=list(inp.notes))
 
 
 @dataclass(frozen=True)
@@ -152,11 +159,12 @@ def two_stage(inp: SitingInputs, unc: Uncertainty) -> StochasticModel:
         rows2 = M[np.flatnonzero(r2)]
         scenarios.append(Scenario.build(p[s], sf.c[s_idx], rows2[:, f_idx], rows2[:, s_idx], sf.row_lower[r2],
                                         sf.row_upper[r2], sf.col_lower[s_idx], sf.col_upper[s_idx],
-                                        sf.integer[s_idx], names[s]))
+                                        sf.integer[s_idx], names[s], first_cost=first_costs[s]))
     sf0 = c0.sf
     ts = TwoStage.build(p @ first_costs, A0[np.flatnonzero(r1)][:, f_idx], sf0.row_lower[r1], sf0.row_upper[r1],
                         scenarios, col_lower=sf0.col_lower[f_idx], col_upper=sf0.col_upper[f_idx],
-                        integer=sf0.integer[f_idx], offset=float(sf0.offset))
+                        integer=sf0.integer[f_idx], offset=float(sf0.offset), cvar_weight=unc.cvar_weight,
+                        cvar_alpha=unc.cvar_alpha)
     return StochasticModel(ts, tuple(comps), first, first_costs, tuple(names))
 
 

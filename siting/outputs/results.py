@@ -470,13 +470,14 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 def write_outputs(plan: Plan, inp: SitingInputs, out: Path, *, scenario=None,
                   run_id: str | None = None, kind: str = "solve", tables: dict | None = None,
-                  texts: dict | None = None) -> Written:
+                  texts: dict | None = None, figures: dict | None = None) -> Written:
     """Write every output file into ``out``, replacing it only if it is a siting output.
 
     Files go to a temporary sibling first; the swap is the last act (see :mod:`siting.outputs.outdir`).
     ``scenario`` (the resolved :class:`~siting.scenario.Scenario`) is written as scenario.yaml.
     ``kind``: the output's kind (:data:`~siting.outputs.outdir.KINDS`); ``tables`` (file name ->
-    DataFrame) and ``texts`` (file name -> text): more files of that kind, written beside the plan's.
+    DataFrame), ``texts`` (file name -> text) and ``figures`` (file name -> matplotlib Figure): more
+    files of that kind, written beside the plan's.
     """
     from .maps import render_map, render_png
 
@@ -486,6 +487,8 @@ def write_outputs(plan: Plan, inp: SitingInputs, out: Path, *, scenario=None,
             write_csv(frame, tmp / name)
         for name, text in (texts or {}).items():
             (tmp / name).write_text(text)
+        for name, fig in (figures or {}).items():
+            fig.savefig(tmp / name)
         for name in ("sites", "assignments", "regions", "costs"):
             write_csv(getattr(plan, name), tmp / f"{name}.csv")
         summary = plan.summary.to_dict() if isinstance(plan.summary, Summary) else dict(plan.summary)

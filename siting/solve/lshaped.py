@@ -5,6 +5,11 @@ Master (HiGHS, here)::
 
     min c x + sum_s p_s theta_s   s.t. A x in [row_lower, row_upper], theta_s >= L_s, cuts
 
+risk-averse (``ts.cvar_weight`` lambda > 0), plus lambda (eta + 1/(1 - alpha) sum_s p_s u_s) with
+u_s >= c_s x + offset + theta_s - eta, u_s >= 0: the objective rises with every theta_s, so the
+cuts (lower bounds of Q_s) keep the master a relaxation and its bound valid; the upper bound is the
+risk-averse objective at the plan evaluated (:meth:`~.twostage.TwoStage.objective_at`).
+
 Each iteration the master's plan x^k goes to every scenario (one Dask task per scenario, all in
 parallel): the task returns Q_s(x^k) (the upper bound: c x^k + sum_s p_s Q_s(x^k)) and cuts:
 
@@ -59,6 +64,7 @@ from .twostage import (
     lagrangian_bound,
     scenario_form,
     scenario_value,
+    with_cvar,
 )
 
 __all__ = ["CUTS", "lshaped", "value_task", "lagrangian_task"]
@@ -134,10 +140,14 @@ class _Master:
             blocks.append(sp.csr_array(G))
             lo.append(rlo)
             up.append(rup)
-        return StandardForm(np.concatenate([ts.c, ts.probabilities]), ts.offset, sp.csc_array(sp.vstack(blocks)),
-                            np.concatenate(lo), np.concatenate(up), np.concatenate([ts.col_lower, self.lower]),
-                            np.concatenate([ts.col_upper, np.full(S, np.inf)]),
-                            np.concatenate([ts.integer, np.zeros(S, bool)]))
+        sf = StandardForm(np.concatenate([ts.c, ts.probabilities]), ts.offset, sp.csc_array(sp.vstack(blocks)),
+                          np.concatenate(lo), np.concatenate(up), np.concatenate([ts.col_lower, self.lower]),
+                          np.concatenate([ts.col_upper, np.full(S, np.inf)]),
+                          np.concatenate([ts.integer, np.zeros(S, bool)]))
+        # risk-averse: eta and u_s >= theta_s + c_s x + offset - eta (cost_s with theta_s for Q_s)
+        return with_cvar(ts, sf, [sp.hstack([-sp.csr_array(cs[None, :]), -sp.csr_array(([1.0], ([0], [s])),
+                                                                                          shape=(1, S))])
+                                   for s, cs in enumerate(ts.scenario_first_costs())])
 
     def binding(self, x: np.ndarray, theta: np.ndarray, tol: float = 1e-7) -> list[int]:
         """Indices of the scenario cuts that hold with equality at (x, theta)."""
@@ -168,7 +178,7 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
                             "solve the extensive form instead")
     say = progress or (lambda _m: None)
     clock, t0 = Clock(opts.time_limit_s), time.perf_counter()
-    S, n1, p = len(ts.scenarios), ts.n_first, ts.probabilities
+    S, n1 = len(ts.scenarios), ts.n_first
     binary, mixed = ts.binary_first_stage, bool(ts.integer.any())
     sub_gap = min(_SUB_GAP, opts.mip_gap)
     st = {"x": None, "ub": math.inf, "q": None, "lb": -math.inf, "k": 0, "master_s": 0.0, "scenarios_s": 0.0}
@@ -208,7 +218,7 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
         def take(x, vals) -> None:
             if all(v.feasible and v.value is not None for v in vals):
                 q = np.array([v.value for v in vals])
-                ub = ts.first_cost(x) + float(p @ q)
+                ub = ts.objective_at(x, q)
                 if ub < st["ub"]:
                     st["ub"], st["x"], st["q"] = ub, x, q
 
@@ -280,7 +290,7 @@ def _lp_phase(ts, master, solve_master, at, gather, client, payloads, opts, cloc
               strengthen: bool) -> None:
     """Kelley's cutting planes on the master's LP relaxation (LP cuts at fractional plans), then the
     cuts binding at its optimum strengthened (one Lagrangian MIP each, all in parallel)."""
-    n1, p = ts.n_first, ts.probabilities
+    n1 = ts.n_first
     best_lp, stall, last = math.inf, 0, -math.inf
     o = None
     while clock.left() > 0:
@@ -292,7 +302,7 @@ def _lp_phase(ts, master, solve_master, at, gather, client, payloads, opts, cloc
         vals = at(x, "lp")
         if not all(v.feasible for v in vals):
             break
-        ub_lp = ts.first_cost(x) + float(p @ np.array([v.lp_value for v in vals]))
+        ub_lp = ts.objective_at(x, np.array([v.lp_value for v in vals]))
         best_lp = min(best_lp, ub_lp)
         for s, v in enumerate(vals):
             master.add_cut(s, v.slope, v.lagrangian)
@@ -307,7 +317,7 @@ def _lp_phase(ts, master, solve_master, at, gather, client, payloads, opts, cloc
         f"{clock.since():.1f} s")
     if not strengthen:
         return
-    x, theta = o.x[:n1], o.x[n1:]
+    x, theta = o.x[:n1], o.x[n1:n1 + len(ts.scenarios)]
     keep = master.binding(x, theta)
     futs = [client.submit(lagrangian_task, payloads[master.rows[i][0]], master.rows[i][1], opts, clock.left(),
                           sub_gap, pure=False) for i in keep]

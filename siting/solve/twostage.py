@@ -8,6 +8,12 @@ The problem::
     s.t. row_lower <= A x <= row_upper,  col_lower <= x <= col_upper,  x_j integer where integer_j
     Q_s(x) = min { q_s y :  h_lower_s <= T_s x + W_s y <= h_upper_s,  l_s <= y <= u_s,  y_j integer where ... }
 
+optionally plus ``lambda CVaR_alpha`` of the scenario cost ``cost_s = c_s x + offset + Q_s(x)``
+(``c_s``: the scenario's own first-stage cost where it has one, else ``c``), in the form of
+Rockafellar and Uryasev ("Optimization of conditional value-at-risk", J. Risk 2(3), 2000)::
+
+    CVaR_alpha = min_eta  eta + 1/(1 - alpha) sum_s p_s u_s,   u_s >= cost_s - eta,  u_s >= 0
+
 :func:`extensive_form` stacks it into one :class:`StandardForm` (columns: x, then y_1, ..., y_S;
 rows: A, then the rows of each scenario); :func:`solve_ef` hands that to HiGHS through
 :func:`siting.solve.solve` (deadline and Ctrl-C as every solve). :mod:`.lshaped` decomposes it.
@@ -31,7 +37,7 @@ from .strategies import solve
 __all__ = ["TwoStageError", "Scenario", "TwoStage", "TwoStageResult", "extensive_form", "scenario_form",
            "solve_ef", "ScenarioValue", "scenario_value", "lagrangian_bound", "evaluate", "expected_value_problem",
            "single_scenario", "solve_form", "wait_and_see", "value_of_stochastic_solution", "StochasticValues",
-           "PROBABILITY_TOL"]
+           "PROBABILITY_TOL", "cvar", "risk_neutral", "with_cvar"]
 
 PROBABILITY_TOL = 1e-9  # probabilities must sum to 1 within this
 
@@ -69,10 +75,11 @@ class Scenario:
     col_upper: np.ndarray
     integer: np.ndarray
     name: str = ""
+    first_cost: np.ndarray | None = None  # this scenario's own first-stage cost c_s (risk term); None: c
 
     @classmethod
     def build(cls, probability, q, T, W, h_lower, h_upper, col_lower=None, col_upper=None, integer=None,
-              name: str = "") -> Scenario:
+              name: str = "", first_cost=None) -> Scenario:
         """Checked constructor: dense or sparse inputs, default bounds [0, inf), continuous."""
         q = np.asarray(q, float).reshape(-1)
         n2 = q.size
@@ -87,7 +94,7 @@ class Scenario:
                    np.zeros(n2) if col_lower is None else _vec(col_lower, n2, f"scenario {name!r} col_lower"),
                    np.full(n2, np.inf) if col_upper is None else _vec(col_upper, n2, f"scenario {name!r} col_upper"),
                    np.zeros(n2, bool) if integer is None else _vec(integer, n2, f"scenario {name!r} integer", bool),
-                   name)
+                   name, None if first_cost is None else _vec(first_cost, T.shape[1], f"scenario {name!r} first_cost"))
 
     @property
     def n_cols(self) -> int:
@@ -111,8 +118,14 @@ class TwoStage:
     integer: np.ndarray
     scenarios: tuple[Scenario, ...]
     offset: float = 0.0
+    cvar_weight: float = 0.0  # lambda >= 0: weight of CVaR_alpha of the scenario cost in the objective
+    cvar_alpha: float = 0.95  # alpha in (0, 1): CVaR is the mean cost of the worst 1 - alpha of the probability
 
     def __post_init__(self):
+        if not (math.isfinite(self.cvar_weight) and self.cvar_weight >= 0):
+            raise TwoStageError(f"cvar_weight: {self.cvar_weight!r} is not >= 0")
+        if not (math.isfinite(self.cvar_alpha) and 0.0 < self.cvar_alpha < 1.0):
+            raise TwoStageError(f"cvar_alpha: {self.cvar_alpha!r} is outside (0, 1)")
         n1 = self.c.size
         if not self.scenarios:
             raise TwoStageError("a two-stage problem needs at least one scenario")
@@ -121,6 +134,8 @@ class TwoStage:
         for k, s in enumerate(self.scenarios):
             if s.T.shape[1] != n1:
                 raise TwoStageError(f"scenario {k} ({s.name!r}) T: {s.T.shape[1]} columns, expected {n1}")
+            if s.first_cost is not None and s.first_cost.size != n1:
+                raise TwoStageError(f"scenario {k} ({s.name!r}) first_cost: {s.first_cost.size} entries, expected {n1}")
             if not (math.isfinite(s.probability) and s.probability >= 0):
                 raise TwoStageError(f"scenario {k} ({s.name!r}) probability: {s.probability!r} is not >= 0")
         total = sum(s.probability for s in self.scenarios)
@@ -129,7 +144,7 @@ class TwoStage:
 
     @classmethod
     def build(cls, c, A, row_lower, row_upper, scenarios, col_lower=None, col_upper=None, integer=None,
-              offset: float = 0.0) -> TwoStage:
+              offset: float = 0.0, cvar_weight: float = 0.0, cvar_alpha: float = 0.95) -> TwoStage:
         c = np.asarray(c, float).reshape(-1)
         n1 = c.size
         A = sp.csr_array(A, dtype=float) if A is not None else sp.csr_array((0, n1))
@@ -139,7 +154,7 @@ class TwoStage:
                    np.zeros(n1) if col_lower is None else _vec(col_lower, n1, "first-stage col_lower"),
                    np.full(n1, np.inf) if col_upper is None else _vec(col_upper, n1, "first-stage col_upper"),
                    np.zeros(n1, bool) if integer is None else _vec(integer, n1, "first-stage integer", bool),
-                   tuple(scenarios), float(offset))
+                   tuple(scenarios), float(offset), float(cvar_weight), float(cvar_alpha))
 
     @property
     def n_first(self) -> int:
@@ -160,6 +175,49 @@ class TwoStage:
 
     def first_cost(self, x: np.ndarray) -> float:
         return float(self.c @ x + self.offset)
+
+    @property
+    def risk_averse(self) -> bool:
+        return self.cvar_weight > 0
+
+    def scenario_first_costs(self) -> np.ndarray:
+        """[S, n1]: each scenario's first-stage cost vector c_s (c where a scenario has none)."""
+        return np.array([self.c if s.first_cost is None else s.first_cost for s in self.scenarios])
+
+    def scenario_totals(self, x: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """Each scenario's whole cost c_s x + offset + Q_s at first stage ``x`` and recourse costs ``q``."""
+        return self.scenario_first_costs() @ np.asarray(x, float) + self.offset + np.asarray(q, float)
+
+    def objective_at(self, x: np.ndarray, q: np.ndarray) -> float:
+        """The objective at first stage ``x`` with recourse costs ``q`` (Q_s(x) per scenario):
+        c x + offset + sum_s p_s q_s, plus lambda CVaR_alpha of the scenario costs when risk-averse."""
+        q = np.asarray(q, float)
+        out = self.first_cost(x) + float(self.probabilities @ q)
+        if self.risk_averse:
+            out += self.cvar_weight * cvar(self.scenario_totals(x, q), self.probabilities, self.cvar_alpha)
+        return out
+
+
+def cvar(costs, p, alpha: float) -> float:
+    """CVaR_alpha of a discrete cost distribution: min over eta of eta + sum_s p_s (cost_s - eta)+ / (1 - alpha)
+    (Rockafellar and Uryasev 2000), the probability-weighted mean of its worst 1 - alpha. The
+    minimum is at a scenario's cost (the function is piecewise linear with kinks there).
+
+    >>> round(cvar([2.0, 14.0], [0.8, 0.2], 0.5), 12)  # the worst half: 0.2 at 14 and 0.3 at 2, over 0.5
+    6.8
+    >>> round(cvar([1.0, 2.0, 3.0], [1/3, 1/3, 1/3], 1e-12), 9), cvar([5.0, 7.0], [0.5, 0.5], 0.9)  # mean; worst
+    (2.0, 7.0)
+    """
+    costs, p = np.asarray(costs, float), np.asarray(p, float)
+    if not np.all(np.isfinite(costs)):
+        return math.inf
+    excess = np.maximum(costs[None, :] - costs[:, None], 0.0) @ p  # at eta = each cost
+    return float(np.min(costs + excess / (1.0 - alpha)))
+
+
+def risk_neutral(ts: TwoStage) -> TwoStage:
+    """``ts`` without its CVaR term (expected cost only)."""
+    return dataclasses.replace(ts, cvar_weight=0.0)
 
 
 @dataclass(frozen=True)
@@ -215,10 +273,32 @@ def extensive_form(ts: TwoStage) -> StandardForm:
     def cat(first, each):
         return np.concatenate([first] + [each(s) for s in S])
 
-    return StandardForm(cat(ts.c, lambda s: s.probability * s.q), ts.offset, A,
-                        cat(ts.row_lower, lambda s: s.h_lower), cat(ts.row_upper, lambda s: s.h_upper),
-                        cat(ts.col_lower, lambda s: s.col_lower), cat(ts.col_upper, lambda s: s.col_upper),
-                        cat(ts.integer, lambda s: s.integer))
+    sf = StandardForm(cat(ts.c, lambda s: s.probability * s.q), ts.offset, A,
+                      cat(ts.row_lower, lambda s: s.h_lower), cat(ts.row_upper, lambda s: s.h_upper),
+                      cat(ts.col_lower, lambda s: s.col_lower), cat(ts.col_upper, lambda s: s.col_upper),
+                      cat(ts.integer, lambda s: s.integer))
+    return with_cvar(ts, sf, [sp.hstack([-sp.csr_array(ts.scenario_first_costs()[k][None, :]),
+                                          sp.csr_array((1, sl.start - n1)), -sp.csr_array(s.q[None, :]),
+                                          sp.csr_array((1, n - sl.stop))])
+                               for k, (s, sl) in enumerate(zip(S, _block_cols(ts)))])
+
+
+def with_cvar(ts: TwoStage, sf: StandardForm, minus_cost: list) -> StandardForm:
+    """``sf`` (whose columns hold the first stage and each scenario's cost) with the CVaR term when
+    ``ts`` is risk-averse: columns eta (free, cost lambda) and u_s >= 0 (cost lambda p_s / (1 - alpha)),
+    rows u_s + eta - cost_s >= offset, ``minus_cost[s]`` being the row -cost_s over sf's columns."""
+    if not ts.risk_averse:
+        return sf
+    S = len(ts.scenarios)
+    lam, p = ts.cvar_weight, ts.probabilities
+    rows = sp.hstack([sp.vstack(minus_cost), sp.csr_array(np.ones((S, 1))), sp.eye_array(S, format="csr")])
+    A = sp.csc_array(sp.vstack([sp.hstack([sf.A, sp.csr_array((sf.shape[0], S + 1))]), rows]))
+    return StandardForm(np.concatenate([sf.c, [lam], lam * p / (1.0 - ts.cvar_alpha)]), sf.offset, A,
+                        np.concatenate([sf.row_lower, np.full(S, ts.offset)]),
+                        np.concatenate([sf.row_upper, np.full(S, np.inf)]),
+                        np.concatenate([sf.col_lower, [-np.inf], np.zeros(S)]),
+                        np.concatenate([sf.col_upper, np.full(S + 1, np.inf)]),
+                        np.concatenate([sf.integer, np.zeros(S + 1, bool)]))
 
 
 def scenario_form(ts: TwoStage, k: int) -> StandardForm:
@@ -357,13 +437,17 @@ def evaluate(ts: TwoStage, x: np.ndarray, opts: SolveOptions, gap: float = 1e-9)
 
 
 def single_scenario(ts: TwoStage, k: int) -> TwoStage:
-    """The deterministic problem of scenario ``k`` alone (probability 1)."""
-    return dataclasses.replace(ts, scenarios=(dataclasses.replace(ts.scenarios[k], probability=1.0),))
+    """The deterministic problem of scenario ``k`` alone (probability 1, its own first-stage cost;
+    no risk term: one certain scenario has no tail)."""
+    s = ts.scenarios[k]
+    return dataclasses.replace(ts, c=ts.c if s.first_cost is None else s.first_cost, cvar_weight=0.0,
+                               scenarios=(dataclasses.replace(s, probability=1.0, first_cost=None),))
 
 
 def expected_value_problem(ts: TwoStage) -> TwoStage:
     """The average scenario: q, T, W, h and bounds averaged with the probabilities (every scenario
-    must have the same shape; integrality must agree) — the problem behind the EV plan."""
+    must have the same shape; integrality must agree) — the problem behind the EV plan (risk-neutral:
+    the classic plan for the average year)."""
     S = ts.scenarios
     s0 = S[0]
     for k, s in enumerate(S):
@@ -384,11 +468,12 @@ def expected_value_problem(ts: TwoStage) -> TwoStage:
     mean = Scenario(1.0, avg(lambda s: s.q), avg(lambda s: s.T), avg(lambda s: s.W), avg(lambda s: s.h_lower),
                     avg(lambda s: s.h_upper), avg(lambda s: s.col_lower), avg(lambda s: s.col_upper),
                     s0.integer.copy(), "expected value")
-    return dataclasses.replace(ts, scenarios=(mean,))
+    return dataclasses.replace(ts, scenarios=(mean,), cvar_weight=0.0)
 
 
 def wait_and_see(ts: TwoStage, opts: SolveOptions) -> tuple[float, np.ndarray]:
-    """WS = sum_s p_s min_x (c x + Q_s(x)): each scenario's own best plan (perfect information)."""
+    """WS = sum_s p_s min_x (c_s x + Q_s(x)): each scenario's own best plan (perfect information);
+    risk-averse, plus lambda CVaR_alpha of those per-scenario optima."""
     vals = []
     for k in range(len(ts.scenarios)):
         r = solve_ef(single_scenario(ts, k), opts)
@@ -396,13 +481,17 @@ def wait_and_see(ts: TwoStage, opts: SolveOptions) -> tuple[float, np.ndarray]:
             raise TwoStageError(f"wait-and-see: scenario {k} ended {r.termination}")
         vals.append(r.objective)
     vals = np.array(vals)
-    return float(ts.probabilities @ vals), vals
+    ws = float(ts.probabilities @ vals)
+    if ts.risk_averse:
+        ws += ts.cvar_weight * cvar(vals, ts.probabilities, ts.cvar_alpha)
+    return ws, vals
 
 
 @dataclass(frozen=True)
 class StochasticValues:
     """RP (the stochastic plan's expected cost), EV (the average scenario's optimum), EEV (the EV
-    plan's expected cost on every scenario), WS; VSS = EEV - RP, EVPI = RP - WS."""
+    plan's expected cost on every scenario), WS; VSS = EEV - RP, EVPI = RP - WS. Risk-averse
+    (lambda > 0): RP, EEV and WS each add lambda CVaR_alpha of their scenario costs; EV does not."""
 
     rp: float
     ev: float
@@ -429,6 +518,6 @@ def value_of_stochastic_solution(ts: TwoStage, opts: SolveOptions,
     if rp.x is None or ev.x is None:
         raise TwoStageError(f"no plan: stochastic problem {rp.termination}, average scenario {ev.termination}")
     q = evaluate(ts, ev.x, opts)
-    eev = ts.first_cost(ev.x) + float(ts.probabilities @ q) if np.all(np.isfinite(q)) else math.inf
+    eev = ts.objective_at(ev.x, q) if np.all(np.isfinite(q)) else math.inf
     ws, _ = wait_and_see(ts, opts)
     return StochasticValues(float(rp.objective), float(ev.objective), eev, ws, rp.x, ev.x, q)

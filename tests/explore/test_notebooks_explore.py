@@ -1,4 +1,4 @@
-"""The exploration notebooks (front, alternatives) run top to bottom in a kernel, outputs stripped."""
+"""The exploration notebooks (front, alternatives, uncertainty) run top to bottom in a kernel, outputs stripped."""
 
 import json
 from pathlib import Path
@@ -9,7 +9,8 @@ import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 EXPECTED = {"pareto.ipynb": ["pareto_small/pareto.csv", "pareto_small/pareto.png"],
-            "alternatives.ipynb": ["alternatives_small/sites_in_alternatives.csv", "alternatives_sites.png"]}
+            "alternatives.ipynb": ["alternatives_small/sites_in_alternatives.csv", "alternatives_sites.png"],
+            "uncertainty.ipynb": ["uncertainty_value.csv", "uncertainty_cost_distribution.png"]}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -26,3 +27,5 @@ def test_notebook_runs(name, tmp_path):
                             resources={"metadata": {"path": str(tmp_path)}}).execute()
     for rel in EXPECTED[name]:
         assert (tmp_path / rel).stat().st_size > 0, rel
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors

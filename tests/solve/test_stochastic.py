@@ -5,6 +5,7 @@ L-shaped decomposition on Dask agreeing with each other and with SSLP's publishe
 from __future__ import annotations
 
 import csv
+import dataclasses
 import itertools
 
 import numpy as np
@@ -165,44 +166,20 @@ def small_sslp(seed: int = 7, m: int = 4, n: int = 10, S: int = 4):
                         tuple(f"s{k}" for k in range(S)))
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_a_separate_scheduler_and_two_workers_give_identical_results_even_losing_a_worker(tmp_path):
     """``dask scheduler`` + 2 ``dask worker`` processes on loopback: the same solve as on the embedded
     cluster, to the last iteration, although one worker is killed during it (Dask re-runs its tasks)."""
-    import os
-    import shutil
     import signal
-    import subprocess
-    import sys
     import threading
 
-    from dask.distributed import Client
+    from tests.helpers import dask_processes
 
-    dask_cli = shutil.which("dask", path=os.path.dirname(sys.executable)) or shutil.which("dask")
-    if dask_cli is None:
-        pytest.skip("no dask command")
     ts = two_stage(small_sslp())
     embedded = lshaped(ts, OPTS, workers=2, warm=False)
     assert embedded.termination == Termination.OPTIMAL
     assert embedded.objective == pytest.approx(solve_ef(ts, OPTS).objective, rel=1e-9)
 
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
-    procs = [subprocess.Popen([dask_cli, "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                               "--no-dashboard"], **quiet)]
-    try:
-        procs += [subprocess.Popen([dask_cli, "worker", address, "--nthreads", "1", "--no-nanny",
-                                    "--no-dashboard", "--host", "127.0.0.1"], **quiet) for _ in range(2)]
-        with Client(address, timeout="20s") as c:
-            c.wait_for_workers(2, timeout=25)
+    with dask_processes(tmp_path, 2) as (address, procs):
         killed = []
 
         def progress(line: str) -> None:  # kill the second worker as the cuts of the LP phase are strengthened
@@ -212,21 +189,12 @@ def test_a_separate_scheduler_and_two_workers_give_identical_results_even_losing
 
         external = lshaped(ts, OPTS, scheduler=address, warm=False, progress=progress)
         assert killed and procs[2].wait(timeout=10) == -signal.SIGKILL
-        assert external.workers == 2 and external.termination == Termination.OPTIMAL
-        assert external.objective == embedded.objective and external.bound == embedded.bound
-        np.testing.assert_array_equal(external.x, embedded.x)
-        np.testing.assert_array_equal(external.scenario_costs, embedded.scenario_costs)
-        assert external.iterations == embedded.iterations
-        assert [h[:3] for h in external.history] == [h[:3] for h in embedded.history]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+    assert external.workers == 2 and external.termination == Termination.OPTIMAL
+    assert external.objective == embedded.objective and external.bound == embedded.bound
+    np.testing.assert_array_equal(external.x, embedded.x)
+    np.testing.assert_array_equal(external.scenario_costs, embedded.scenario_costs)
+    assert external.iterations == embedded.iterations
+    assert [h[:3] for h in external.history] == [h[:3] for h in embedded.history]
 
 
 def test_ctrl_c_stops_the_decomposition_cleanly_with_its_bound():
@@ -247,3 +215,29 @@ def test_ctrl_c_stops_the_decomposition_cleanly_with_its_bound():
     assert sent and r.termination == Termination.INTERRUPTED
     # a valid bound, at least the LP phase's (-17.63 in this instance's log) and at most the optimum (3.25)
     assert -17.632 <= r.bound <= 3.25 + 1e-9
+
+
+def test_cvar_on_the_record_by_hand_and_its_bad_values():
+    """The drought instance with lambda = 1, alpha = 0.5 (two equally likely years: CVaR_0.5 is the
+    dry year's cost): A alone 2 + 0.5 x 12 + 14 = 22, B alone 7 + 7 = 14, both 7 + 0.5 x 2 + 9 = 17."""
+    ts = dataclasses.replace(drought_problem(), cvar_weight=1.0, cvar_alpha=0.5)
+    by_hand = {pl: 0.5 * hand_cost(pl, 20.0) + 0.5 * hand_cost(pl, 0.0) + hand_cost(pl, 0.0) for pl in PLANS}
+    best = min(by_hand, key=by_hand.get)
+    r = solve_ef(ts, OPTS)
+    assert best == (0, 1) and tuple(np.round(r.x).astype(int)) == best
+    assert r.objective == pytest.approx(by_hand[best], abs=1e-9) == 14.0
+    for field, value in (("cvar_weight", -1.0), ("cvar_alpha", 1.0), ("cvar_alpha", 0.0)):
+        with pytest.raises(TwoStageError, match=field):
+            dataclasses.replace(ts, **{field: value})
+
+
+def test_lshaped_with_cvar_and_integer_recourse_matches_the_extensive_form():
+    """A small SSLP (binary first stage, integer recourse) with lambda = 1, alpha = 0.7: the
+    master's eta and u_s keep the integer L-shaped cuts exact; both reach the extensive form's value."""
+    ts = dataclasses.replace(two_stage(small_sslp()), cvar_weight=1.0, cvar_alpha=0.7)
+    ef = solve_ef(ts, OPTS)
+    ls = lshaped(ts, OPTS, workers=1)
+    assert ef.termination == ls.termination == Termination.OPTIMAL
+    assert ef.objective > solve_ef(dataclasses.replace(ts, cvar_weight=0.0), OPTS).objective + 1.0
+    assert ls.objective == pytest.approx(ef.objective, rel=1e-9) and ls.bound <= ef.objective * (1 + 1e-9)
+    assert ts.objective_at(ef.x, evaluate(ts, ef.x, OPTS)) == pytest.approx(ef.objective, rel=1e-9)
