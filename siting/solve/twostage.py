@@ -301,16 +301,21 @@ def with_cvar(ts: TwoStage, sf: StandardForm, minus_cost: list) -> StandardForm:
                         np.concatenate([sf.integer, np.zeros(S + 1, bool)]))
 
 
-def scenario_form(ts: TwoStage, k: int) -> StandardForm:
+def scenario_form(ts: TwoStage, k: int, first_rows: bool = True) -> StandardForm:
     """Scenario ``k`` alone with a copy ``z`` of the first stage (columns z, y; cost 0 on z, q on
     y; rows A z, then T z + W y). Fixing z = x gives Q_k(x); leaving z free and pricing it gives
-    the Lagrangian bound behind a strengthened Benders cut (:mod:`.lshaped`)."""
+    the Lagrangian bound behind a strengthened Benders cut (:mod:`.lshaped`). ``first_rows=False``
+    frees the rows A z (for a given plan x they only re-test x, and a solver's x meets them only
+    to its tolerance: an equality off by 3e-7 once its integers are rounded would call the
+    scenario infeasible)."""
     s = ts.scenarios[k]
     n1 = ts.n_first
     A = sp.csc_array(sp.vstack([sp.hstack([ts.A, sp.csr_array((ts.A.shape[0], s.n_cols))]),
                                 sp.hstack([s.T, s.W])]))
-    return StandardForm(np.concatenate([np.zeros(n1), s.q]), 0.0, A, np.concatenate([ts.row_lower, s.h_lower]),
-                        np.concatenate([ts.row_upper, s.h_upper]), np.concatenate([ts.col_lower, s.col_lower]),
+    m1 = ts.A.shape[0]
+    lo1, up1 = (ts.row_lower, ts.row_upper) if first_rows else (np.full(m1, -np.inf), np.full(m1, np.inf))
+    return StandardForm(np.concatenate([np.zeros(n1), s.q]), 0.0, A, np.concatenate([lo1, s.h_lower]),
+                        np.concatenate([up1, s.h_upper]), np.concatenate([ts.col_lower, s.col_lower]),
                         np.concatenate([ts.col_upper, s.col_upper]), np.concatenate([ts.integer, s.integer]))
 
 
@@ -427,11 +432,16 @@ def lagrangian_bound(sf: StandardForm, n1: int, slope: np.ndarray, opts: SolveOp
 
 
 def evaluate(ts: TwoStage, x: np.ndarray, opts: SolveOptions, gap: float = 1e-9) -> np.ndarray:
-    """Q_s(x) for every scenario (inf where x leaves scenario s infeasible), solved here, one by one."""
+    """Q_s(x) for every scenario (inf where x leaves scenario s infeasible), solved here, one by one.
+    The integer columns of ``x`` are rounded first: a MIP's 0.9999999 open site is open, and fixing
+    it at 0.9999999 would shrink every row it bounds (a plan feasible when rounded could be called
+    infeasible)."""
     clock = Clock(opts.time_limit_s)
+    x = np.where(ts.integer, np.round(x), x)
     out = []
     for k in range(len(ts.scenarios)):
-        v = scenario_value(scenario_form(ts, k), ts.n_first, x, opts, mode="exact", gap=gap, clock=clock)
+        v = scenario_value(scenario_form(ts, k, first_rows=False), ts.n_first, x, opts, mode="exact", gap=gap,
+                           clock=clock)
         out.append(v.value if v.feasible else math.inf)
     return np.array(out)
 
