@@ -36,7 +36,7 @@ def main(argv):
           f"dry scenarios {sum(bool(s.drought) for s in unc.scenarios)}", flush=True)
     opts = options_from(sc)
     print(f"load {os.getloadavg()[0]:.2f}", flush=True)
-    ef = solve_ef(ts, opts)
+    ef = solve_ef(ts, opts, restrict=m.open_first)
     print(f"EF: {_m(ef.objective)} M$ bound {_m(ef.bound)} gap {ef.gap} {ef.termination} {ef.seconds:.1f} s "
           f"(load {os.getloadavg()[0]:.2f})", flush=True)
     for w in (2, 1):

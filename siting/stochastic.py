@@ -163,13 +163,13 @@ def solve_stochastic(inp: SitingInputs, unc: Uncertainty, opts: SolveOptions, *,
                             "or a model without them (network.allow_satellite=false, demand.training_mw=0)")
     say(f"two-stage model: {ts.n_first} first-stage columns, {len(ts.scenarios)} scenarios of "
         f"{ts.scenarios[0].n_cols} columns and {ts.scenarios[0].n_rows} rows")
-    rp = (solve_ef(ts, opts, progress=say) if method == "ef"
+    rp = (solve_ef(ts, opts, progress=say, restrict=model.open_first) if method == "ef"
           else lshaped(ts, opts, workers=workers, scheduler=scheduler, progress=say))
     if rp.x is None:
         raise NoSolutionError(f"no stochastic plan ({rp.termination})")
     say(f"stochastic plan: {rp.objective:,.2f} M$ expected ({rp.method}, {rp.seconds:.1f} s); "
         "the average-scenario plan and perfect information next")
-    values = value_of_stochastic_solution(ts, opts, rp=rp)
+    values = value_of_stochastic_solution(ts, opts, rp=rp, restrict=model.open_first)
     rows = []
     for s, sc in enumerate(unc.scenarios):
         cost_rp, unmet_rp = operate(model, s, rp.x, opts)

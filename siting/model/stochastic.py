@@ -104,6 +104,11 @@ class StochasticModel:
     first_costs: np.ndarray  # [S, n1]: c_s of the first-stage columns in each scenario
     names: tuple[str, ...]
 
+    @property
+    def open_first(self) -> np.ndarray:
+        """[n1] bool: the site-opening binaries among the first-stage columns (what ``lp_start`` restricts)."""
+        return self.compiled[0].open_mask[self.first]
+
     def full_x(self, x1: np.ndarray, s: int, y: np.ndarray) -> np.ndarray:
         """The compiled model's column vector of scenario ``s`` from first stage ``x1`` and its recourse ``y``."""
         out = np.zeros(self.first.size)

@@ -319,11 +319,20 @@ def scenario_form(ts: TwoStage, k: int, first_rows: bool = True) -> StandardForm
                         np.concatenate([ts.col_upper, s.col_upper]), np.concatenate([ts.integer, s.integer]))
 
 
-def solve_ef(ts: TwoStage, opts: SolveOptions, progress: Callable[[str], None] | None = None) -> TwoStageResult:
-    """The extensive form solved by HiGHS alone (``plain``), within ``opts`` (deadline, gap, Ctrl-C)."""
+def solve_ef(ts: TwoStage, opts: SolveOptions, progress: Callable[[str], None] | None = None,
+             restrict: np.ndarray | None = None) -> TwoStageResult:
+    """The extensive form solved by HiGHS within ``opts`` (deadline, gap, Ctrl-C): ``plain``, or,
+    given ``restrict`` (a mask of first-stage binaries, e.g. the site openings) and the ``auto`` or
+    ``lp_start`` strategy, ``lp_start`` restricting those columns to the LP's support first (on the
+    default layers with 20 scenarios plain HiGHS had no plan within 1 % in 400 s)."""
     t0 = time.perf_counter()
     sf = extensive_form(ts)
-    r = solve(sf, dataclasses.replace(opts, strategy=Strategy.PLAIN), progress=progress)
+    mask = None
+    if restrict is not None and opts.strategy in (Strategy.AUTO, Strategy.LP_START):
+        mask = np.zeros(sf.shape[1], bool)
+        mask[:ts.n_first] = np.asarray(restrict, bool)
+    strategy = Strategy.PLAIN if mask is None else Strategy.LP_START
+    r = solve(sf, dataclasses.replace(opts, strategy=strategy), progress=progress, restrict=mask)
     x = costs = None
     if r.x is not None:
         x = r.x[:ts.n_first].copy()
@@ -481,12 +490,12 @@ def expected_value_problem(ts: TwoStage) -> TwoStage:
     return dataclasses.replace(ts, scenarios=(mean,), cvar_weight=0.0)
 
 
-def wait_and_see(ts: TwoStage, opts: SolveOptions) -> tuple[float, np.ndarray]:
+def wait_and_see(ts: TwoStage, opts: SolveOptions, restrict: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """WS = sum_s p_s min_x (c_s x + Q_s(x)): each scenario's own best plan (perfect information);
     risk-averse, plus lambda CVaR_alpha of those per-scenario optima."""
     vals = []
     for k in range(len(ts.scenarios)):
-        r = solve_ef(single_scenario(ts, k), opts)
+        r = solve_ef(single_scenario(ts, k), opts, restrict=restrict)
         if r.objective is None or r.termination != Termination.OPTIMAL:
             raise TwoStageError(f"wait-and-see: scenario {k} ended {r.termination}")
         vals.append(r.objective)
@@ -520,14 +529,15 @@ class StochasticValues:
         return self.rp - self.ws
 
 
-def value_of_stochastic_solution(ts: TwoStage, opts: SolveOptions,
-                                 rp: TwoStageResult | None = None) -> StochasticValues:
-    """RP, EV, EEV, WS of ``ts`` (RP solved by the extensive form unless given)."""
-    rp = rp or solve_ef(ts, opts)
-    ev = solve_ef(expected_value_problem(ts), opts)
+def value_of_stochastic_solution(ts: TwoStage, opts: SolveOptions, rp: TwoStageResult | None = None,
+                                 restrict: np.ndarray | None = None) -> StochasticValues:
+    """RP, EV, EEV, WS of ``ts`` (RP solved by the extensive form unless given; ``restrict`` as in
+    :func:`solve_ef`)."""
+    rp = rp or solve_ef(ts, opts, restrict=restrict)
+    ev = solve_ef(expected_value_problem(ts), opts, restrict=restrict)
     if rp.x is None or ev.x is None:
         raise TwoStageError(f"no plan: stochastic problem {rp.termination}, average scenario {ev.termination}")
     q = evaluate(ts, ev.x, opts)
     eev = ts.objective_at(ev.x, q) if np.all(np.isfinite(q)) else math.inf
-    ws, _ = wait_and_see(ts, opts)
+    ws, _ = wait_and_see(ts, opts, restrict)
     return StochasticValues(float(rp.objective), float(ev.objective), eev, ws, rp.x, ev.x, q)
