@@ -98,14 +98,33 @@ class Stochastic:
         return pd.DataFrame(rows, columns=["value", "musd", "meaning"])
 
 
+def _fixed(lo: np.ndarray, up: np.ndarray, cols: np.ndarray, x: np.ndarray,
+           integer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds ``lo``, ``up`` with columns ``cols`` held at ``x``: integers rounded and fixed,
+    continuous columns within 1e-6 relative (a solver's optimum meets its rows only within the
+    feasibility tolerance; fixed exactly, a row over first-stage columns alone can then be
+    called infeasible). The result stays within the original bounds.
+
+    >>> lo, up = _fixed(np.zeros(3), np.full(3, 9.0), np.array([0, 2]), np.array([2.9999999, 4.0]),
+    ...                 np.array([True, False]))
+    >>> lo.tolist(), up.tolist()
+    ([3.0, 0.0, 3.999996], [3.0, 9.0, 4.000004])
+    """
+    x = np.where(integer, np.round(x), x)
+    tol = np.where(integer, 0.0, 1e-6 * np.maximum(1.0, np.abs(x)))
+    lo, up = lo.copy(), up.copy()
+    lo[cols] = np.maximum(lo[cols], x - tol)
+    up[cols] = np.minimum(up[cols], x + tol)
+    return lo, up
+
+
 def operate(model: StochasticModel, s: int, x1: np.ndarray, opts: SolveOptions) -> tuple[float, float]:
     """Scenario ``s``'s whole cost and unmet MW with the first stage fixed to ``x1`` (its second
     stage re-solved; inf where ``x1`` leaves the scenario infeasible)."""
     comp = model.compiled[s]
     sf = comp.sf
-    lo, up = sf.col_lower.copy(), sf.col_upper.copy()
-    x1 = np.where(model.ts.integer, np.round(x1), x1)
-    lo[model.first], up[model.first] = x1, x1
+    first = np.flatnonzero(model.first)
+    lo, up = _fixed(sf.col_lower, sf.col_upper, first, x1, model.ts.integer)
     r = solve(dataclasses.replace(sf, col_lower=lo, col_upper=up), dataclasses.replace(opts, strategy=Strategy.PLAIN))
     if r.x is None:
         return math.inf, math.inf
@@ -133,8 +152,7 @@ def _reference_plan(inp: SitingInputs, model: StochasticModel, x1: np.ndarray, o
     if ref_cols.size != sc_cols.size:
         raise NoSolutionError("the reference year's first stage differs from the scenarios': no plan files")
     sf = comp.sf
-    lo, up = sf.col_lower.copy(), sf.col_upper.copy()
-    lo[ref_cols], up[ref_cols] = x_sc[sc_cols], x_sc[sc_cols]
+    lo, up = _fixed(sf.col_lower, sf.col_upper, ref_cols, x_sc[sc_cols], sf.integer[ref_cols])
     done = solve_model(inp, opts, compiled=comp, sf=dataclasses.replace(sf, col_lower=lo, col_upper=up),
                        progress=say)
     if done.decisions is None:
