@@ -249,13 +249,16 @@ class SitingInputs:
     def in_period(self, t: int) -> SitingInputs:
         """Period ``t`` of a build-out as one period's inputs, with no period axis: each region's
         inference MW times its demand factor in ``t``, that period's training MW (what the
-        post-check reads that period's tables against). Without periods: these inputs."""
+        post-check reads that period's tables against), its satellite cells' capacity. Without
+        periods: these inputs."""
         per = self.periods
         if per is None:
             return self
         regions = self.regions.copy()
         regions["inference_mw"] = regions["inference_mw"].to_numpy(float) * per.demand_factor[t]
-        return replace(self, regions=regions, training_mw=float(per.training_mw[t]), periods=None, notes=[])
+        cells = self.cell_gbps[t] if self.cell_gbps is not None and np.ndim(self.cell_gbps) == 3 else self.cell_gbps
+        return replace(self, regions=regions, training_mw=float(per.training_mw[t]), periods=None, notes=[],
+                       cell_gbps=cells)
 
     def water_limited(self) -> np.ndarray:
         """Positions of the sites with a finite water limit."""
@@ -787,7 +790,7 @@ def priced(geo: Geography, sc: Scenario) -> SitingInputs:
                      * float(costs.pv_annuity_factor(sc.money.discount_rate, sc.money.lifetime_years)))
     unmet = (None if d.unmet_penalty_usd_per_mwh is None
              else d.unmet_penalty_usd_per_mwh * mwh_per_mw_pv / 1e6)
-    periods = _periods(sites, geo.regions, sc) if sc.time.years else None
+    periods = _periods(sites, geo.regions, sc, cooling) if sc.time.years else None
     training_mw = d.training_mw if periods is None else float(periods.training_mw.max())
     return SitingInputs(sites, geo.regions.copy(), geo.arcs, cooling, it, site, fiber, sat,
                         sat_unit_gbps=sc.network.sat_unit_gbps,
@@ -809,7 +812,7 @@ def priced(geo: Geography, sc: Scenario) -> SitingInputs:
                         periods=periods, **cell)
 
 
-def _periods(sites: pd.DataFrame, regions: pd.DataFrame, sc: Scenario) -> Periods:
+def _periods(sites: pd.DataFrame, regions: pd.DataFrame, sc: Scenario, cooling: pd.DataFrame) -> Periods:
     """The scenario's ``time:`` block on these sites and regions (see :mod:`siting.inputs.periods`)."""
     t, m = sc.time, sc.money
     years = np.asarray(t.years)
@@ -829,14 +832,15 @@ def _periods(sites: pd.DataFrame, regions: pd.DataFrame, sc: Scenario) -> Period
                         seed_mw_per_year=t.seed_mw_per_year, jurisdiction=juris if names else None,
                         jurisdiction_cap_mw_per_year=[t.jurisdiction_new_mw_per_year[n] for n in names] or None,
                         jurisdiction_names=names, modules_per_year=t.modules_per_year,
-                        compute=_chips(years, t.chip_life_years) if t.chips else None)
+                        compute=_chips(years, t.chip_life_years, cooling) if t.chips else None)
 
 
-def _chips(years: np.ndarray, life_years: float) -> np.ndarray:
-    """Compute per MW [P, P] of the chip generations in ``data/chips.csv`` (:func:`compute_per_mw`)."""
+def _chips(years: np.ndarray, life_years: float, cooling: pd.DataFrame) -> np.ndarray:
+    """Compute per MW [P, P, C] of the chip generations in ``data/chips.csv`` on each cooling
+    technology (its ``rack_kw`` against each generation's: :func:`compute_per_mw`)."""
     gens = pd.read_csv(DATA_DIR / "chips.csv").sort_values("year_available")
     return compute_per_mw(years, gens["year_available"].to_numpy(float), gens["compute_per_mw"].to_numpy(float),
-                          life_years)
+                          life_years, gens["rack_kw"].to_numpy(float), cooling["rack_kw"].to_numpy(float))
 
 
 def _growth_table(path, regions: pd.DataFrame, years: np.ndarray) -> np.ndarray:

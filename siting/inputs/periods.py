@@ -50,7 +50,7 @@ class Periods:
     jurisdiction_cap_mw_per_year: np.ndarray | None = None
     jurisdiction_names: tuple = ()
     modules_per_year: float | None = None
-    compute_per_mw: np.ndarray | None = None  # [P, P] g[v, t]: compute per MW in t of MW built in v (chips)
+    compute_per_mw: np.ndarray | None = None  # [P, P] g[v, t] or [P, P, C] (racks): compute per MW in t of v's MW
 
     @property
     def P(self) -> int:
@@ -97,27 +97,49 @@ def first_period(ready_year, years) -> np.ndarray:
     return np.searchsorted(np.asarray(years, float), np.asarray(ready_year, float) - 1e-9, side="left")
 
 
-def compute_per_mw(years, gen_year, gen_compute, life_years) -> np.ndarray:
+def compute_per_mw(years, gen_year, gen_compute, life_years, gen_rack_kw=None, cooling_rack_kw=None) -> np.ndarray:
     """g[v, t]: compute per MW (x the reference generation) in period t of IT built in period v:
     the newest generation available when it was built, replaced by the newest one each time it
     reaches ``life_years`` (a refresh in the same MW); 0 before it is built (t < v).
+
+    With racks (``gen_rack_kw`` per generation, ``cooling_rack_kw`` per cooling technology):
+    g[v, t, c], the newest generation whose racks cooling c carries (rack kW <= the cooling's);
+    0 where it carries none. A cooling that cannot take the newest racks gets older chips.
 
     >>> compute_per_mw([2026, 2029, 2032], [2022, 2028], [1.0, 2.0], 3).tolist()
     [[1.0, 2.0, 2.0], [0.0, 2.0, 2.0], [0.0, 0.0, 2.0]]
     >>> compute_per_mw([2026, 2029], [2022, 2028], [1.0, 2.0], 10).tolist()  # no refresh within life
     [[1.0, 1.0], [0.0, 2.0]]
+    >>> g = compute_per_mw([2026, 2029], [2022, 2028], [1.0, 2.0], 3, [40, 130], [25, 40, 120, 200])
+    >>> g[:, 1].tolist()  # built 2026 and 2029, in 2029: air none, evaporative H100 only, liquid the new chips
+    [[0.0, 1.0, 1.0, 2.0], [0.0, 1.0, 1.0, 2.0]]
     """
     years = np.asarray(years, float)
     gen_year, gen_compute = np.asarray(gen_year, float), np.asarray(gen_compute, float)
+    racks = gen_rack_kw is not None and cooling_rack_kw is not None
+    fits = (np.asarray(gen_rack_kw, float)[None, :] <= np.asarray(cooling_rack_kw, float)[:, None] if racks
+            else np.ones((1, len(gen_year)), bool))  # [C, G]
 
-    def newest(year):
-        i = np.searchsorted(gen_year, np.asarray(year, float), side="right") - 1
-        return np.where(i >= 0, gen_compute[np.maximum(i, 0)], gen_compute[0])
+    since = np.concatenate([[-np.inf], gen_year[1:]])  # before the first generation: the first
+
+    def newest(year):  # [..., C]: the newest generation each cooling carries by ``year``
+        ok = fits & (since <= np.asarray(year, float)[..., None, None])
+        last = len(gen_year) - 1 - np.argmax(ok[..., ::-1], axis=-1)
+        return np.where(ok.any(axis=-1), gen_compute[last], 0.0)
 
     v, t = np.meshgrid(np.arange(len(years)), np.arange(len(years)), indexing="ij")
     age = years[t] - years[v]
     refreshed = years[v] + np.floor(np.maximum(age, 0) / life_years + 1e-9) * life_years
-    return np.where(t >= v, newest(refreshed), 0.0)
+    g = np.where((t >= v)[..., None], newest(refreshed), 0.0)
+    return g if racks else g[..., 0]
+
+
+def _compute(g, P: int) -> np.ndarray:
+    """g[v, t] or, with racks, g[v, t, c] (:func:`compute_per_mw`) over ``P`` periods."""
+    g = np.asarray(g, float)
+    if g.ndim not in (2, 3) or g.shape[:2] != (P, P):
+        raise ScenarioError(f"time: compute per MW has shape {g.shape}, not ({P}, {P}) or ({P}, {P}, coolings)")
+    return g
 
 
 def _check_years(years, end_year) -> None:
@@ -173,7 +195,7 @@ def make_periods(years, *, K: int, R: int, rate: float, lifetime_years: float, e
                    train, site_first.astype(np.int64), fiber_first.astype(np.int64), ramp_per_year,
                    seed_mw_per_year, None if jurisdiction is None else np.asarray(jurisdiction, np.int64), caps,
                    tuple(jurisdiction_names), modules_per_year,
-                   None if compute is None else np.asarray(compute, float).reshape(P, P))
+                   None if compute is None else _compute(compute, P))
 
 
 def one_period_only(periods: Periods | None, command: str) -> None:

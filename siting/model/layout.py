@@ -74,24 +74,28 @@ class Layout:
 
     def compute_terms(self, row_of_site, sites, pos0, coef, cols=None) -> list[Terms]:
         """The compute of ``it`` (as :meth:`it_terms`): IT MW itself, or, with chip generations
-        (``periods.compute_per_mw`` g[v, t]: compute per MW in period t of MW built in period v),
+        (``periods.compute_per_mw`` g[v, t] or, with racks, g[v, t, c]: compute per MW in period t
+        of MW built in period v on cooling c),
         ``sum_{v <= t} g[v,t] (it[v] - it[v-1]) = sum_L (g[t-L,t] - g[t-L+1,t]) it[t-L]``
         (g[t+1, t] = 0), one lagged term per L."""
         g = None if self.periods is None else self.periods.compute_per_mw
         if g is None:
             return [self.it_terms(row_of_site, sites, pos0, coef, cols)]
         P = self.P
-        n = self.C if cols is None else len(cols)
+        idx = np.arange(self.C) if cols is None else np.asarray(cols, np.int64)
+        n = len(idx)
+        g = np.asarray(g, float)
+        g = g[:, :, idx] if g.ndim == 3 else np.repeat(g[:, :, None], n, axis=2)  # [P, P, n]
         out = []
         t = np.arange(P)
         for L in range(P):
             v = t - L
             ok = v >= 0
-            d = np.zeros(P)
-            nxt = np.where(v + 1 <= t, g[np.minimum(v + 1, P - 1), t], 0.0)
-            d[ok] = (g[v[ok], t[ok]] - nxt[ok])
+            d = np.zeros((P, n))
+            nxt = np.where((v + 1 <= t)[:, None], g[np.minimum(v + 1, P - 1), t], 0.0)
+            d[ok] = g[v[ok], t[ok]] - nxt[ok]
             out.append(self.it_terms(row_of_site, sites, np.asarray(pos0) + L * n,
-                                     d[:, None, None] * np.asarray(coef, float), cols, lag=L))
+                                     d[:, None, :] * np.asarray(coef, float), cols, lag=L))
         return out
 
 

@@ -129,7 +129,8 @@ def audit_buildout(plan, inp, tol: float = 1e-5) -> list[str]:
     bad: list[str] = []
     sched, regions = plan.schedule, plan.periods
     for t, (year, part) in enumerate(zip(years, parts)):
-        chips = None if per.compute_per_mw is None else compute_by_site(sched, per.compute_per_mw, years, t)
+        chips = (None if per.compute_per_mw is None
+                 else compute_by_site(sched, per.compute_per_mw, years, t, inp.cooling["cooling"].tolist()))
         bad += [_in_year(f, year) for f in audit(part, inp.in_period(t), tol, compute_mw=chips)]
         it = part.sites.set_index("site_id")["it_mw"]
         rows = sched[sched["year"] == year].set_index("site_id")

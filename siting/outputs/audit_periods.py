@@ -24,16 +24,27 @@ def _wide(sched: pd.DataFrame, col: str, years) -> pd.DataFrame:
     return sched.pivot(index="site_id", columns="year", values=col).reindex(columns=list(years))
 
 
-def compute_by_site(sched: pd.DataFrame, g: np.ndarray, years, t: int) -> pd.Series:
+def compute_by_site(sched: pd.DataFrame, g: np.ndarray, years, t: int, coolings=None) -> pd.Series:
     """Compute (x the reference generation) of each site in period ``t``: the IT MW new in each
-    period v times g[v, t], its chips' compute per MW in t (refreshed after their life).
+    period v times g[v, t], its chips' compute per MW in t (refreshed after their life); with
+    racks (g[v, t, c]) on the site's cooling (the schedule's ``cooling``, a name of ``coolings``).
 
     >>> s = pd.DataFrame({"site_id": ["a", "a"], "year": [2026, 2029], "new_it_mw": [100.0, 50.0]})
     >>> compute_by_site(s, np.array([[1.0, 2.0], [0.0, 2.0]]), [2026, 2029], 1).to_dict()
     {'a': 300.0}
+    >>> s["cooling"] = "air"  # air carries only the old chips: 1 per MW in both periods
+    >>> g = np.array([[[1.0, 1.0], [1.0, 2.0]], [[0.0, 0.0], [1.0, 2.0]]])
+    >>> compute_by_site(s, g, [2026, 2029], 1, ["air", "liquid"]).to_dict()
+    {'a': 150.0}
     """
-    new = _wide(sched, "new_it_mw", years).fillna(0.0).to_numpy(float)
-    return pd.Series(new @ np.asarray(g, float)[:, t], index=_wide(sched, "new_it_mw", years).index)
+    wide = _wide(sched, "new_it_mw", years)
+    new = wide.fillna(0.0).to_numpy(float)
+    g = np.asarray(g, float)
+    if g.ndim == 2:
+        return pd.Series(new @ g[:, t], index=wide.index)
+    cool = _wide(sched, "cooling", years).ffill(axis=1).bfill(axis=1).iloc[:, -1]  # one technology a site
+    c = np.array([list(coolings).index(x) if x in list(coolings) else 0 for x in cool.reindex(wide.index)])
+    return pd.Series(np.einsum("kv,vk->k", new, g[:, t, c]), index=wide.index)
 
 
 def period_findings(plan, inp, tol: float = 1e-5) -> list[str]:

@@ -8,6 +8,7 @@ With a zero discount rate w_t is the period's years over the lifetime's.
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from helpers import EXACT, tiny
@@ -245,6 +246,29 @@ def test_a_refresh_to_a_newer_generation_frees_mw(life, expected_mw):
     obj, sched = run(timed(inp, [2026, 2029, 2032], lifetime_years=9, demand_factor=[1, 2, 2], compute=g))
     assert it_mw(sched) == pytest.approx(expected_mw)
     assert obj == pytest.approx(100 + (expected_mw[1] - 100) * 2 / 3)
+
+
+@pytest.mark.family("capacity")
+@pytest.mark.parametrize("racks, expected", [(True, 137.5), (False, 125.0)])
+def test_a_new_generation_needs_a_cooling_that_carries_its_racks(racks, expected):
+    # two sites, two coolings of PUE 1: evaporative (1 per MW IT, racks to 40 kW) and liquid (1.5,
+    # to 140 kW). Demand 100 then 200 compute (2026, 2029; 6-year horizon at rate 0: a 2029 build
+    # pays half). Chips of 2022 (1 per MW, 40 kW racks), of 2028 (2 per MW, 130 kW racks).
+    # 2026: 100 MW evaporative = 100. 2029 needs 100 more compute: evaporative air takes only the
+    # old chips (100 MW x 1 x 0.5 = 50), liquid the new (50 MW x 1.5 x 0.5 = 37.5): 137.5.
+    # Without racks the evaporative site takes the new chips too: 50 MW x 1 x 0.5 = 25: 125.
+    from siting.pipeline import solve_inputs
+
+    cooling = pd.DataFrame({"cooling": ["evap", "liquid"], "pue": [1.0, 1.0], "carries_training": [True, True],
+                            "carries_inference": [True, True]})
+    inp = tiny([1000, 1000], [100], [(0, 0, "direct", 1), (0, 1, "direct", 1)], site_fixed=[0, 0],
+               per_mw=[[1, 1.5], [1, 1.5]], cooling=cooling, unmet_cost_musd_per_mw=1000.0)
+    g = compute_per_mw([2026, 2029], [2022, 2028], [1.0, 2.0], 10, *(([40, 130], [40, 140]) if racks else ()))
+    plan = solve_inputs(timed(inp, [2026, 2029], lifetime_years=6, demand_factor=[1, 2], compute=g), EXACT)
+    assert plan.report.objective == pytest.approx(expected)
+    sched = plan.schedule
+    assert sched.groupby("year")["it_mw"].sum().tolist() == pytest.approx([100, 150])
+    assert set(sched.loc[sched["it_mw"] > 0, "cooling"]) == ({"evap", "liquid"} if racks else {"evap"})
 
 
 def test_one_period_of_lookahead_sees_the_cheap_site_coming():

@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import pandas as pd
+
 import pytest
 from click.testing import CliRunner
 from helpers import EXACT, tiny
@@ -103,7 +105,7 @@ def test_each_period_is_checked_against_its_own_demand(solved):
     assert any(f.startswith("demand: in 2026, region R0 served 300 + unmet 0 != 100") for f in found), found
 
 
-@pytest.mark.parametrize("case", ["jurisdiction", "growth", "modules", "bridge", "chips"])
+@pytest.mark.parametrize("case", ["jurisdiction", "growth", "modules", "bridge", "chips", "racks"])
 def test_real_tiny_build_outs_are_post_checked(case):
     # the hand-solved build-outs of tests/model/test_periods.py through the one solve path, whose
     # post-check now reads every period (it raised otherwise)
@@ -125,6 +127,14 @@ def test_real_tiny_build_outs_are_post_checked(case):
         inp = timed(tiny([1000], [100], [(0, 0, "fiber", 1), (0, 0, "satellite", 1)], site_fixed=[0], per_mw=[1],
                          fiber_cost=10.0, sat_unit_cost=5.0), [2026, 2027, 2028], fiber_ready_year=[2028])
         expected = 100 + 2 * 50 / 3 + 10 / 3
+    elif case == "racks":  # the 2028 chips' racks only on liquid cooling (test_periods): 100 + 50 x 1.5 / 2
+        cooling = pd.DataFrame({"cooling": ["evap", "liquid"], "pue": [1.0, 1.0], "carries_training": [True, True],
+                                "carries_inference": [True, True]})
+        g = compute_per_mw([2026, 2029], [2022, 2028], [1.0, 2.0], 10, [40, 130], [40, 140])
+        inp = timed(tiny([1000, 1000], [100], [(0, 0, "direct", 1), (0, 1, "direct", 1)], site_fixed=[0, 0],
+                         per_mw=[[1, 1.5], [1, 1.5]], cooling=cooling, unmet_cost_musd_per_mw=1000.0),
+                    [2026, 2029], lifetime_years=6, demand_factor=[1, 2], compute=g)
+        expected = 137.5
     else:  # 100 MW of 2026 chips refreshed in 2029 carry 200 of compute: no new MW (test_periods)
         g = compute_per_mw([2026, 2029, 2032], [2022, 2028], [1.0, 2.0], 3)
         inp = timed(tiny([1000], [100], [(0, 0, "direct", 1)], site_fixed=[0], per_mw=[1],
