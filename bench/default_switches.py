@@ -2,8 +2,9 @@
 
     python bench/default_switches.py [--threads 1] [--only 0,1,...] [--alone] [--set KEY=VALUE ...]
 
-Each row adds one switch to the row above: the routed constellation's round trips, candidates
-ranked by delivered cost, PUE by climate, satellite capacity per cell, firm hydro on a dry year.
+Each row adds one switch to the row above, from every switch off to today's default: the routed
+constellation's round trips, candidates ranked by delivered cost (region by region), PUE by
+climate, satellite capacity per cell (``--alone``: each switch alone on the all-off row).
 Columns: objective (M$), gap, solve and inputs seconds, open sites, unmet MW, satellite MW and
 its uplink Gbps, and the satellite cells the plan's satellite sites sit in, with the least
 uplink headroom among them (negative: the plan overfills a cell; computed after the solve for
@@ -22,12 +23,14 @@ from siting.inputs.inputs import cell_capacities, from_layers, site_cells
 from siting.pipeline import options_from, solve_inputs
 from siting.scenario import load_scenario
 
-SWITCHES = [("today's default", []),
-            ("+ leo_model: constellation", ["network.leo_model=constellation"]),
-            ("+ rank_by: cost", ["candidates.rank_by=cost"]),
-            ("+ climate: true", ["facility.climate=true"]),
-            ("+ cell_capacity: true", ["network.cell_capacity=true"]),
-            ("+ hydro_firm_basis: dry_year", ["energy.hydro_firm_basis=dry_year"])]
+# The default since issue 21 has every switch on; "before" pins them off (dry-year hydro, the
+# route stretch and training traffic were already the default). Row i lifts the first i pins.
+PINS = [("+ leo_model: constellation", "network.leo_model=formula"),
+        ("+ rank_by: cost", "candidates.rank_by=firm_mw"),
+        ("+ climate: true", "facility.climate=false"),
+        ("+ cell_capacity: true (the default)", "network.cell_capacity=false")]
+SWITCHES = [("before: every switch off", [p for _, p in PINS])] + [
+    (name, [p for _, p in PINS[i + 1:]]) for i, (name, _) in enumerate(PINS)]
 
 
 def cell_use(plan, sc):
@@ -47,15 +50,15 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--only", default=None)
     ap.add_argument("--set", action="append", default=[])
-    ap.add_argument("--alone", action="store_true", help="each switch alone on today's default (not cumulative)")
+    ap.add_argument("--alone", action="store_true", help="each switch alone on the all-off row (not cumulative)")
     args = ap.parse_args()
     rows = range(len(SWITCHES)) if args.only is None else map(int, args.only.split(","))
     print(f"load {os.getloadavg()[0]:.1f}, threads {args.threads}")
     print(f"{'variant':32} {'objective M$':>13} {'gap':>7} {'solve s':>7} {'inputs s':>8} {'sites':>5} "
           f"{'unmet MW':>8} {'sat MW':>7} {'sat up Gbps':>11} {'cells':>5} {'min headroom':>12}", flush=True)
     for i in rows:
-        chosen = SWITCHES[i:i + 1] if args.alone else SWITCHES[:i + 1]
-        over = [o for _, sw in chosen for o in sw] + [f"solver.threads={args.threads}"] + args.set
+        pins = ([p for j, (_, p) in enumerate(PINS) if j != i - 1] if args.alone and i else SWITCHES[i][1])
+        over = pins + [f"solver.threads={args.threads}"] + args.set
         t0 = time.perf_counter()
         sc = load_scenario(None, over)
         inp = from_layers(sc)

@@ -24,10 +24,10 @@ import time
 import numpy as np
 import pandas as pd
 
+from siting import fiber, physics
 from siting.geo.constellation import compare_rtt, load_shells, rtt_constellation
 from siting.inputs.inputs import from_layers
 from siting.paths import DATA_DIR
-from siting import fiber, physics
 from siting.physics import fit_band_stretch, haversine_km, route_type
 from siting.scenario import load_scenario
 

@@ -73,7 +73,7 @@ class Candidates(_Strict):
     merge_km: Num = Field(ge=0, le=1000)
     min_firm_mw: Num = Field(ge=0)
     max_count: Int = Field(ge=1)
-    rank_by: Literal["firm_mw", "cost"] = "firm_mw"
+    rank_by: Literal["firm_mw", "cost"] = "cost"
 
 
 class Demand(_Strict):
@@ -104,7 +104,7 @@ class Facility(_Strict):
     inference_rack_kw: Num = Field(gt=0)
     training_rack_kw: Num = Field(gt=0)
     max_sites: Int | None = Field(default=None, ge=1)
-    climate: Bool = False  # PUE by the site's ambient temperature (data/climate.csv, siting.energy.climate)
+    climate: Bool = True  # PUE by the site's ambient temperature (data/climate.csv, siting.energy.climate)
     pue_cap: Num = Field(ge=1.0, le=3.0)
     embodied_tco2e_per_mw_it: Num = Field(ge=0)  # building + IT equipment, reported (not priced)
     water_price_usd_per_m3: Num = Field(ge=0)  # 0: water is not priced
@@ -176,7 +176,7 @@ class Network(_Strict):
     sat_terminal_life_years: Num = Field(gt=0)
     inference_gbps_per_mw: Num = Field(ge=0)
     training_gbps_per_mw: Num = Field(ge=0)
-    leo_model: Literal["formula", "constellation"] = "formula"
+    leo_model: Literal["formula", "constellation"] = "constellation"
     leo_percentile: Literal[50, 95] = 50
     leo_min_elevation_deg: Num = Field(default=25.0, ge=0, lt=90)
     leo_snapshots: Int = Field(default=16, ge=1, le=200)
@@ -189,7 +189,7 @@ class Network(_Strict):
     fiber_stretch_model: Literal["constant", "banded", "route"] = "route"
     fiber_stretch_table: Path = DATA_DIR / "fiber_stretch_routes.csv"
     # satellite capacity per ground cell (siting/geo/cells.py; data/satellite_generations.csv)
-    cell_capacity: Bool = False
+    cell_capacity: Bool = True
     cell_h3_resolution: Int = Field(default=5, ge=0, le=15)
     satellite_generation: str = "gen1"
     # with time.years: each period's cells carry the newest generation in service by its year

@@ -487,11 +487,31 @@ def _candidate_sites(sc: Scenario, notes: list[str], progress=None) -> tuple[pd.
     return sites.rename(columns={"source_id": "site_id"}).reset_index(drop=True), counts
 
 
+def region_turns(cost, reach) -> np.ndarray:
+    """Each source's turn in a round over the regions: 0 for every region's cheapest source
+    within its reach (``reach[k, r]``), 1 for every region's second, ...; a large number for a
+    source no region reaches. Kept in turn order, every region has its cheapest sources among the
+    candidates however small the cap, instead of the cheapest few all in one place.
+
+    >>> cost = np.array([10.0, 11.0, 12.0, 30.0])     # three cheap sources near region 0, one far
+    >>> reach = np.array([[1, 0], [1, 0], [1, 0], [0, 1]], bool)
+    >>> region_turns(cost, reach).tolist()            # region 1's only source comes second
+    [0, 1, 2, 0]
+    """
+    cost, reach = np.asarray(cost, float), np.asarray(reach, bool)
+    big = np.iinfo(np.int64).max
+    if reach.size == 0:
+        return np.full(len(cost), big, np.int64)
+    keyed = np.where(reach, cost[:, None], np.inf)  # [K, R]
+    rank = np.argsort(np.argsort(keyed, axis=0, kind="stable"), axis=0, kind="stable")
+    return np.where(reach, rank, big).min(axis=1)
+
+
 def _cap_candidates(sites: pd.DataFrame, counts: tuple[int, int], regions: pd.DataFrame, sc: Scenario,
                     notes: list[str]) -> pd.DataFrame:
-    """Keep at most ``candidates.max_count`` sources: the largest (``rank_by: firm_mw``) or those
-    with the lowest estimated delivered cost of a flat MWh, sources within LEO reach of a demand
-    region first (``rank_by: cost``); the note says what the cap dropped, by fuel."""
+    """Keep at most ``candidates.max_count`` sources: the largest (``rank_by: firm_mw``) or, by
+    the estimated delivered cost of a flat MWh, each region's cheapest sources within reach in
+    turn (:func:`region_turns`; ``rank_by: cost``); the note says what the cap dropped, by fuel."""
     (c, e), (n_plants, n_merged) = (sc.candidates, sc.energy), counts
     if c.rank_by == "firm_mw":
         order = sites.sort_values("firm_mw", ascending=False, kind="stable").index
@@ -503,15 +523,19 @@ def _cap_candidates(sites: pd.DataFrame, counts: tuple[int, int], regions: pd.Da
             sites["price_usd_per_mwh"].to_numpy(float), pue, [e.fuels[f].firming_hours for f in fuel],
             e.battery_energy_usd_per_kwh, e.battery_power_usd_per_kw, sc.money.discount_rate,
             e.battery_life_years, e.battery_round_trip_efficiency)
-        nearest_km = physics.pairwise_km(sites["longitude"], sites["latitude"], regions["longitude"],
-                                         regions["latitude"]).min(axis=1, initial=np.inf)
-        net = sc.network
-        reach = net.leo_rtt_ms(nearest_km)
-        in_reach = reach <= regions["latency_ms"].max() if len(regions) else np.zeros(len(sites), bool)
+        km = physics.pairwise_km(sites["longitude"], sites["latitude"], regions["longitude"], regions["latitude"])
+        net, limit = sc.network, regions["latency_ms"].to_numpy(float)[None, :]
+        # reach: fiber without a lateral; LEO too unless satellite cells cap it at a few MW a cell
+        leo = net.leo_rtt_ms(km) <= limit
+        fiber = net.fiber_rtt_ms(km, np.zeros_like(km)) <= limit
+        reach = fiber if net.cell_capacity else fiber | leo
         sites = sites.assign(estimated_usd_per_mwh=est)
-        order = pd.DataFrame({"out": ~in_reach, "est": est}, index=sites.index).sort_values(
-            ["out", "est"], kind="stable").index
-        how = "lowest estimated delivered cost first, those within reach of demand before the rest"
+        order = pd.DataFrame({"tier": np.where(reach.any(axis=1), 0, np.where(leo.any(axis=1), 1, 2)),
+                              "turn": region_turns(est, reach), "est": est}, index=sites.index).sort_values(
+            ["tier", "turn", "est"], kind="stable").index
+        how = ("each region's cheapest sources within reach (estimated delivered cost, in turn: every "
+               "region's cheapest, then every region's second, ...), then " +
+               ("those reaching demand by LEO only, " if net.cell_capacity else "") + "the rest")
     kept = sites.loc[order[:c.max_count]]
     dropped = sites.loc[order[c.max_count:], "fuel"].value_counts()
     notes.append(f"energy: {n_plants} plants merged within {c.merge_km:g} km into "

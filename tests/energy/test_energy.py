@@ -11,6 +11,7 @@ import pytest
 from helpers import GRID, OWN, PREMIUM, SQUARE, hourly, solar_site, solve, tiny
 from helpers import check as check_optimum
 
+from siting import physics
 from siting.energy.storage import daily_energy_bound
 from siting.inputs.inputs import from_layers
 from siting.model import build_model
@@ -175,7 +176,9 @@ def test_users_own_profiles_override_the_synthetic_ones(tmp_path):
     own = from_layers(load_scenario(None, sets + [f"layers.profiles={path}"]))
     assert np.allclose(own.hourly.cf[0], 0.5)
     assert not np.allclose(base.hourly.cf[0], 0.5)
-    assert np.allclose(own.hourly.cf[1:], base.hourly.cf[1:], atol=0.05) or own.hourly.V == 1
+    # the other sites keep their synthetic profiles (their representative days may move: the
+    # days are clustered over every site's year)
+    assert own.hourly.V == 1 or not np.allclose(own.hourly.cf[1:], 0.5)
     assert "1 with the user's own profiles" in " ".join(own.notes)
 
 
@@ -202,7 +205,19 @@ def test_ranking_by_cost_keeps_cheap_sources_and_says_what_it_dropped():
     assert "nuclear" in set(firm.sites["fuel"]) and "nuclear" not in set(cost.sites["fuel"])
     dropped = [n for n in cost.notes if "the candidate cap dropped" in n]
     assert dropped and "nuclear" in dropped[0]
-    assert cost.sites["estimated_usd_per_mwh"].is_monotonic_increasing
+    # every region keeps the cheapest source within its fiber reach among all the sources (the
+    # cap's first round), found here over the uncapped candidates
+    sc = load_scenario(None, SMALL + ["candidates.rank_by=cost", "candidates.max_count=100000"])
+    every = from_layers(sc)
+    km = physics.pairwise_km(every.sites["longitude"], every.sites["latitude"], every.regions["longitude"],
+                             every.regions["latitude"])
+    reach = sc.network.fiber_rtt_ms(km, np.zeros_like(km)) <= every.regions["latency_ms"].to_numpy()[None, :]
+    est = every.sites["estimated_usd_per_mwh"].to_numpy()
+    kept = set(cost.sites["site_id"])
+    for r in np.flatnonzero(reach.any(axis=0)):
+        cheapest = every.sites["site_id"].iloc[np.flatnonzero(reach[:, r])[np.argmin(est[reach[:, r]])]]
+        assert cheapest in kept, every.regions["region_id"].iloc[r]
+    assert not cost.sites["estimated_usd_per_mwh"].is_monotonic_increasing  # not the 15 cheapest in one place
 
 
 def test_hourly_figure_shows_the_square_wave_battery(tmp_path):

@@ -14,7 +14,8 @@ from siting.scenario import load_scenario
 
 SIMPLE = ["candidates.min_firm_mw=0", "demand.unmet_penalty_usd_per_mwh=null", "demand.min_population=0",
           "demand.training_mw=0", "facility.module_mw=null", "demand.resilience_max_share=1",
-          "candidates.merge_km=0", "demand.merge_km=0", "energy.hydro_firm_basis=mean"]
+          "candidates.merge_km=0", "demand.merge_km=0", "energy.hydro_firm_basis=mean",
+          "facility.climate=false"]  # one PUE per technology: the arithmetic below has no warmest month
 POP = [{"pop_id": "pop", "longitude": 0.0, "latitude": 60.0}]
 
 

@@ -17,8 +17,8 @@ from siting.geo.constellation import (
 )
 from siting.inputs.inputs import from_layers
 from siting.outputs.audit import audit
-from siting.physics import C_KM_PER_S, haversine_km
 from siting.paths import MODELS_DIR
+from siting.physics import C_KM_PER_S, haversine_km
 from siting.scenario import load_scenario
 
 SMALL = ["candidates.max_count=15", "demand.max_regions=10"]

@@ -17,7 +17,9 @@ PVF = (1 - 1.07 ** -25) / 0.07  # 25 years at 7 %: 11.6536
 SIMPLE = ["candidates.min_firm_mw=0", "demand.unmet_penalty_usd_per_mwh=null", "demand.min_population=0",
           "demand.training_mw=0",
           "facility.module_mw=null", "demand.resilience_max_share=1", "candidates.merge_km=0",
-          "demand.merge_km=0", "network.fiber_stretch_model=constant"]  # fiber at the one stretch 2.1
+          "demand.merge_km=0", "network.fiber_stretch_model=constant",  # fiber at the one stretch 2.1
+          "network.leo_model=formula", "facility.climate=false",  # LEO by the closed form, one PUE per cooling
+          "network.cell_capacity=false"]  # satellite uncapped (the cells: tests/model/test_satellite_cells.py)
 
 
 def layers(tmp_path, plants, cities, pops):
@@ -114,7 +116,8 @@ def test_a_lateral_longer_than_practical_is_flagged(tmp_path, practical_km, flag
     # 600 km (fiber 2 x 1.468 x 1.3 x 600 / c + 2 = 9.64 ms), longer than the 480 km default
     # practical length (flagged), shorter than 700 (not)
     east = 600 / KM_PER_DEG
-    path = layers(tmp_path, [plant("P", 0.0)], [city("c", east)], [{"pop_id": "far", "longitude": east, "latitude": 0.0}])
+    path = layers(tmp_path, [plant("P", 0.0)], [city("c", east)],
+                  [{"pop_id": "far", "longitude": east, "latitude": 0.0}])
     sc = load_scenario(path, SIMPLE + ["network.allow_satellite=false", f"network.lateral_practical_km={practical_km}"])
     inp = from_layers(sc)
     assert inp.arcs.loc[0, "rtt_ms"] == pytest.approx(2e3 * 1.468 * 1.3 * 600 / C + 2, rel=1e-6)

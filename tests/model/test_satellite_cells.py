@@ -124,8 +124,9 @@ def test_classic_pins_todays_default_and_best_turns_every_switch_on():
     default = load_scenario(None)
     assert (default.energy.hydro_firm_basis, default.network.cell_capacity, default.candidates.rank_by,
             default.network.leo_model, default.facility.climate, default.network.fiber_stretch_model,
-            default.network.training_gbps_per_mw) == ("dry_year", False, "firm_mw", "formula", False, "route", 0.05)
+            default.network.training_gbps_per_mw) == ("dry_year", True, "cost", "constellation", True, "route", 0.05)
     best = load_scenario(MODELS_DIR / "best.yaml")
+    assert fields(best) == fields(default)  # every switch on: the default since issue 21
     assert (best.network.leo_model, best.network.cell_capacity, best.network.fiber_stretch_model,
             best.candidates.rank_by, best.facility.climate, best.energy.hydro_firm_basis) == (
         "constellation", True, "route", "cost", True, "dry_year")

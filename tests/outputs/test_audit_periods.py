@@ -8,7 +8,6 @@ import dataclasses
 from pathlib import Path
 
 import pandas as pd
-
 import pytest
 from click.testing import CliRunner
 from helpers import EXACT, tiny
