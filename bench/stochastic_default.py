@@ -23,7 +23,10 @@ def _m(v) -> str:
 
 def main(argv):
     n = int(argv[0])
-    sets = [a.split("=", 1)[0] + "=" + a.split("=", 1)[1] for a in argv[1:]]
+    sets = [a for a in argv[1:] if a != "--set"]
+    bad = [a for a in sets if "=" not in a]
+    if bad:
+        sys.exit(f"expected --set KEY=VALUE, got {bad[0]!r}")
     sc = load_scenario(None, sets)
     inp = from_layers(sc)
     unc = scenario_set(inp, None, n, 0)
