@@ -33,7 +33,15 @@ from .outputs.results import Plan, make_plan
 from .pipeline import solve_model
 from .solve import SolveOptions, Strategy, Termination, solve
 from .solve.lshaped import lshaped
-from .solve.twostage import StochasticValues, TwoStageResult, cvar, solve_ef, value_of_stochastic_solution
+from .solve.twostage import (
+    StochasticValues,
+    TwoStageResult,
+    cvar,
+    expected_value_problem,
+    held_bounds,
+    solve_ef,
+    value_of_stochastic_solution,
+)
 
 __all__ = ["METHODS", "STOCHASTIC_FILES", "scenario_set", "Stochastic", "solve_stochastic", "operate",
            "cost_distribution"]
@@ -98,33 +106,13 @@ class Stochastic:
         return pd.DataFrame(rows, columns=["value", "musd", "meaning"])
 
 
-def _fixed(lo: np.ndarray, up: np.ndarray, cols: np.ndarray, x: np.ndarray,
-           integer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Bounds ``lo``, ``up`` with columns ``cols`` held at ``x``: integers rounded and fixed,
-    continuous columns within 1e-6 relative (a solver's optimum meets its rows only within the
-    feasibility tolerance; fixed exactly, a row over first-stage columns alone can then be
-    called infeasible). The result stays within the original bounds.
-
-    >>> lo, up = _fixed(np.zeros(3), np.full(3, 9.0), np.array([0, 2]), np.array([2.9999999, 4.0]),
-    ...                 np.array([True, False]))
-    >>> lo.tolist(), up.tolist()
-    ([3.0, 0.0, 3.999996], [3.0, 9.0, 4.000004])
-    """
-    x = np.where(integer, np.round(x), x)
-    tol = np.where(integer, 0.0, 1e-6 * np.maximum(1.0, np.abs(x)))
-    lo, up = lo.copy(), up.copy()
-    lo[cols] = np.maximum(lo[cols], x - tol)
-    up[cols] = np.minimum(up[cols], x + tol)
-    return lo, up
-
-
 def operate(model: StochasticModel, s: int, x1: np.ndarray, opts: SolveOptions) -> tuple[float, float]:
     """Scenario ``s``'s whole cost and unmet MW with the first stage fixed to ``x1`` (its second
     stage re-solved; inf where ``x1`` leaves the scenario infeasible)."""
     comp = model.compiled[s]
     sf = comp.sf
     first = np.flatnonzero(model.first)
-    lo, up = _fixed(sf.col_lower, sf.col_upper, first, x1, model.ts.integer)
+    lo, up = held_bounds(sf.col_lower, sf.col_upper, first, x1, model.ts.integer)
     r = solve(dataclasses.replace(sf, col_lower=lo, col_upper=up), dataclasses.replace(opts, strategy=Strategy.PLAIN))
     if r.x is None:
         return math.inf, math.inf
@@ -152,7 +140,7 @@ def _reference_plan(inp: SitingInputs, model: StochasticModel, x1: np.ndarray, o
     if ref_cols.size != sc_cols.size:
         raise NoSolutionError("the reference year's first stage differs from the scenarios': no plan files")
     sf = comp.sf
-    lo, up = _fixed(sf.col_lower, sf.col_upper, ref_cols, x_sc[sc_cols], sf.integer[ref_cols])
+    lo, up = held_bounds(sf.col_lower, sf.col_upper, ref_cols, x_sc[sc_cols], sf.integer[ref_cols])
     done = solve_model(inp, opts, compiled=comp, sf=dataclasses.replace(sf, col_lower=lo, col_upper=up),
                        progress=say)
     if done.decisions is None:
@@ -181,13 +169,18 @@ def solve_stochastic(inp: SitingInputs, unc: Uncertainty, opts: SolveOptions, *,
                             "or a model without them (network.allow_satellite=false, demand.training_mw=0)")
     say(f"two-stage model: {ts.n_first} first-stage columns, {len(ts.scenarios)} scenarios of "
         f"{ts.scenarios[0].n_cols} columns and {ts.scenarios[0].n_rows} rows")
-    rp = (solve_ef(ts, opts, progress=say, restrict=model.open_first) if method == "ef"
-          else lshaped(ts, opts, workers=workers, scheduler=scheduler, progress=say))
+    ev = None
+    if method == "ef":  # the average scenario's plan first: the extensive form starts from it
+        ev = solve_ef(expected_value_problem(ts), opts, restrict=model.open_first)
+        say(f"average-scenario plan: {ev.objective:,.2f} M$ ({ev.termination}, {ev.seconds:.1f} s)"
+            if ev.objective is not None else f"average-scenario plan: none ({ev.termination})")
+    rp = (solve_ef(ts, opts, progress=say, restrict=model.open_first, start_first=None if ev is None else ev.x)
+          if method == "ef" else lshaped(ts, opts, workers=workers, scheduler=scheduler, progress=say))
     if rp.x is None:
         raise NoSolutionError(f"no stochastic plan ({rp.termination})")
     say(f"stochastic plan: {rp.objective:,.2f} M$ expected ({rp.method}, {rp.seconds:.1f} s); "
         "the average-scenario plan and perfect information next")
-    values = value_of_stochastic_solution(ts, opts, rp=rp, restrict=model.open_first)
+    values = value_of_stochastic_solution(ts, opts, rp=rp, restrict=model.open_first, ev=ev)
     rows = []
     for s, sc in enumerate(unc.scenarios):
         cost_rp, unmet_rp = operate(model, s, rp.x, opts)

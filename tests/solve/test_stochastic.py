@@ -19,6 +19,7 @@ from siting.solve.twostage import (
     Scenario,
     TwoStage,
     TwoStageError,
+    completed_start,
     evaluate,
     expected_value_problem,
     extensive_form,
@@ -88,6 +89,24 @@ def test_hand_solved_drought_instance_vss_and_evpi():
         assert ts.first_cost(np.array(plan, float)) + ts.probabilities @ q == pytest.approx(expected[plan])
     ws_engine, per_year = wait_and_see(ts, OPTS)
     np.testing.assert_allclose(per_year, [2.0, 7.0])
+
+
+def test_the_extensive_form_from_the_average_plan_starts_at_eev_and_ends_at_rp():
+    # the drought instance: the average year's plan (A alone) operated in both years costs EEV = 8
+    # by hand (above); the extensive form started from it reaches RP = 7 (B alone); and with CVaR
+    # (lambda = 1, alpha = 0.5) the start is A alone's 22 and the end B alone's 14
+    ts = drought_problem()
+    ev = solve_ef(expected_value_problem(ts), OPTS)
+    assert tuple(np.round(ev.x).astype(int)) == (1, 0)
+    sf = extensive_form(ts)
+    start = completed_start(ts, sf, ev.x, OPTS)
+    assert float(sf.c @ start + sf.offset) == pytest.approx(8.0)
+    r = solve_ef(ts, OPTS, start_first=ev.x)
+    assert r.objective == pytest.approx(7.0) and tuple(np.round(r.x).astype(int)) == (0, 1)
+    risk = dataclasses.replace(ts, cvar_weight=1.0, cvar_alpha=0.5)
+    sf = extensive_form(risk)
+    assert float(sf.c @ completed_start(risk, sf, ev.x, OPTS) + sf.offset) == pytest.approx(22.0)
+    assert solve_ef(risk, OPTS, start_first=ev.x).objective == pytest.approx(14.0)
 
 
 def test_lshaped_on_the_drought_instance_matches_the_extensive_form():
