@@ -125,7 +125,7 @@ def _reference_plan(inp: SitingInputs, model: StochasticModel, x1: np.ndarray, o
     # the first stage by family (the scenarios' recourse may have columns the reference year has not,
     # e.g. train_short): each first-stage family's columns must match, key for key
     c0 = model.compiled[0]
-    x_sc = model.full_x(np.where(model.ts.integer, np.round(x1), x1), 0, np.zeros(int((~model.first).sum())))
+    x_sc = model.full_x(x1, 0, np.zeros(int((~model.first).sum())))  # held (integers rounded) below
     ref_cols, sc_cols = [], []
     for fam in FIRST_STAGE:
         if (fam in comp.columns) != (fam in c0.columns) or (

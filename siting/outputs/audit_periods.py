@@ -43,7 +43,7 @@ def compute_by_site(sched: pd.DataFrame, g: np.ndarray, years, t: int, coolings=
     if g.ndim == 2:
         return pd.Series(new @ g[:, t], index=wide.index)
     cool = _wide(sched, "cooling", years).ffill(axis=1).bfill(axis=1).iloc[:, -1]  # one technology a site
-    c = np.array([list(coolings).index(x) if x in list(coolings) else 0 for x in cool.reindex(wide.index)])
+    c = np.maximum(pd.Index(list(coolings)).get_indexer(cool.reindex(wide.index)), 0)  # never built: no MW
     return pd.Series(np.einsum("kv,vk->k", new, g[:, t, c]), index=wide.index)
 
 
