@@ -14,7 +14,7 @@ from siting.cli import main
 from siting.outputs.outdir import read_manifest
 from tests.helpers import assert_refuses_foreign_folder
 
-SMALL = ["--set", "candidates.max_count=12", "--set", "demand.max_regions=6", "--set", "solver.threads=1",
+SMALL = ["--set", "candidates.max_count=8", "--set", "demand.max_regions=6", "--set", "solver.threads=1",
          "--set", "solver.mip_gap=1e-6", "--quiet"]
 
 
