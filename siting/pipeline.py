@@ -34,6 +34,7 @@ from .solve import (
     StandardForm,
     Termination,
     feasible,
+    lp_optimum,
     relative_gap,
     solve,
 )
@@ -95,7 +96,8 @@ def compile_checked(inp: SitingInputs, *, progress: Callable[[str], None] | None
 
 def solve_model(inp: SitingInputs, opts: SolveOptions, *, compiled: Compiled | None = None,
                 sf: StandardForm | None = None, reoptimizer: Reoptimizer | None = None,
-                start: Decisions | np.ndarray | None = None, progress: Callable[[str], None] | None = None) -> Solved:
+                start: Decisions | np.ndarray | None = None, progress: Callable[[str], None] | None = None,
+                lp=None) -> Solved:
     """The one solve path: compile and check it fits (:func:`compile_checked`) -> solve ->
     keep the start (:func:`~siting.model.warmstart.keep_start`: never dearer than a feasible start) ->
     read the decisions. Every caller takes it: the pipeline, sweeps, fronts, alternatives, N-1.
@@ -104,7 +106,8 @@ def solve_model(inp: SitingInputs, opts: SolveOptions, *, compiled: Compiled | N
     ``sf``: the arrays to solve instead of ``compiled.sf`` (same columns; e.g. with some columns
     closed or a row added). ``reoptimizer``: solve its kept, updated arrays in place
     (:class:`~siting.solve.Reoptimizer`; ``sf`` is then its own). ``start``: a plan on the axes
-    of ``inp`` (:class:`Decisions`) or a column vector to start from."""
+    of ``inp`` (:class:`Decisions`) or a column vector to start from. ``lp``: the LP relaxation of
+    ``compiled`` already solved to optimality (:func:`~siting.solve.lp_optimum`), for ``lp_start``."""
     say = progress or (lambda _m: None)
     build_s = None
     if compiled is None:
@@ -128,7 +131,7 @@ def solve_model(inp: SitingInputs, opts: SolveOptions, *, compiled: Compiled | N
         report = reoptimizer.solve(start=x0, progress=say, time_limit_s=opts.time_limit_s)
     else:
         report = solve(sf, opts, restrict=comp.open_mask, start=x0, progress=say,
-                       support=comp.support_mask, lazy=_rows_of(comp.lazy_rows, sf))
+                       support=comp.support_mask, lazy=_rows_of(comp.lazy_rows, sf), lp=lp)
     report = keep_start(sf, report, x0)
     if pre:
         report = dataclasses.replace(report, phases=pre + report.phases, solve_s=report.solve_s + spent)
@@ -141,13 +144,15 @@ def solve_model(inp: SitingInputs, opts: SolveOptions, *, compiled: Compiled | N
 
 
 def solve_myopic(inp: SitingInputs, opts: SolveOptions, *, progress: Callable[[str], None] | None = None,
-                 time_limit_s: float | None = None, lookahead: int = 0) -> Solved:
+                 time_limit_s: float | None = None, lookahead: int = 0, allowed: np.ndarray | None = None) -> Solved:
     """The myopic build-out: period by period, each solve seeing only the periods up to its own
     (and ``lookahead`` more: a rolling horizon), every earlier period's decisions fixed (column
     bounds) to the previous solve's. The last solve is the whole model with all but its last
     period fixed: its report is the plan's full cost, its ``x`` a feasible start for the
     perfect-foresight model (same compiled columns). ``time_limit_s`` (default
-    ``opts.time_limit_s``) is shared: each period gets what is left over the periods left."""
+    ``opts.time_limit_s``) is shared: each period gets what is left over the periods left.
+    ``allowed``: (periods, sites) mask of the site openings each solve may use (e.g. those the
+    perfect-foresight LP uses: a myopic plan guided by foresight); the others stay closed."""
     say = progress or (lambda _m: None)
     P = n_periods(inp)
     budget = opts.time_limit_s if time_limit_s is None else time_limit_s
@@ -158,6 +163,8 @@ def solve_myopic(inp: SitingInputs, opts: SolveOptions, *, progress: Callable[[s
             inp.cell_gbps[:n] if inp.cell_gbps is not None and np.ndim(inp.cell_gbps) == 3 else inp.cell_gbps))
         comp = compile_inputs(sub)
         sf = comp.sf if prev is None else _fixed_before(comp, n, t, *prev)
+        if allowed is not None:
+            sf = _closed_unless(comp, sf, n, allowed)
         left = max(budget - (time.perf_counter() - t0), 1e-3) / (P - t)
         say(f"myopic: period {int(inp.periods.years[t])} ({t + 1} of {P}) within {left:.0f} s")
         done = solve_model(sub, dataclasses.replace(opts, time_limit_s=left), compiled=comp, sf=sf)
@@ -173,6 +180,17 @@ def solve_myopic(inp: SitingInputs, opts: SolveOptions, *, progress: Callable[[s
                                  solve_s=time.perf_counter() - t0, best_bound=None, gap=None,
                                  solution_status=SolutionStatus.FEASIBLE, strategy="myopic")
     return dataclasses.replace(done, report=report)
+
+
+def _closed_unless(comp: Compiled, sf: StandardForm, n: int, allowed: np.ndarray) -> StandardForm:
+    """``sf`` (``n`` periods) with every site opening not in ``allowed[:n]`` closed (upper bound 0),
+    except where its lower bound (an earlier period fixed) keeps it open."""
+    cols = comp.columns["open"].reshape(n, -1)
+    shut = cols[~np.asarray(allowed, bool)[:n] & (cols >= 0)]
+    shut = shut[sf.col_lower[shut] < 0.5]
+    up = sf.col_upper.copy()
+    up[shut] = 0.0
+    return dataclasses.replace(sf, col_upper=up)
 
 
 def _fixed_before(comp: Compiled, n: int, t: int, prev: Compiled, n_prev: int, x: np.ndarray) -> StandardForm:
@@ -196,22 +214,47 @@ def _fixed_before(comp: Compiled, n: int, t: int, prev: Compiled, n_prev: int, x
 def solve_buildout(inp: SitingInputs, opts: SolveOptions, *, foresight: str = "perfect", myopic_start: bool = True,
                    lookahead: int = 0, progress: Callable[[str], None] | None = None) -> Solved:
     """A build-out over investment periods: ``foresight="myopic"`` is :func:`solve_myopic` (with
-    ``lookahead`` periods more in each solve); ``"perfect"`` the whole MILP, started
-    (``myopic_start``) from that plan found within a third of the time limit, so the plan is
-    never dearer than it."""
+    ``lookahead`` periods more in each solve); ``"perfect"`` the whole MILP started
+    (``myopic_start``) from a myopic plan, so the plan is never dearer than it.
+
+    The perfect-foresight path (measured on models/buildout.yaml, 1 thread, load 1): first the LP
+    relaxation with every row by the interior point method (~105 s; its optimum is the bound, 2.5 %
+    above where row generation had got in 205 s), then the myopic plan guided by it (each period
+    may open only the sites the LP opens by then: 404,475 M$ in 20 s, where the unguided myopic
+    plan is 406,550 M$ in 61 s), then the MIP restricted to the LP's sites from that plan for the
+    time left, stopped at the first plan the LP bound proves within the gap. Where the LP does
+    not end within half the time limit, the unguided myopic plan (a third of the time) starts the
+    usual ``lp_start`` path."""
     say = progress or (lambda _m: None)
     if foresight == "myopic":
         return solve_myopic(inp, opts, progress=say, lookahead=lookahead)
     if not myopic_start:
         return solve_model(inp, opts, progress=say)
     t0 = time.perf_counter()
-    first = solve_myopic(inp, opts, progress=say, time_limit_s=opts.time_limit_s / 3, lookahead=lookahead)
+    comp, _ = compile_checked(inp, progress=say)
+    lp = lp_optimum(comp.sf, dataclasses.replace(opts, time_limit_s=opts.time_limit_s / 2), progress=say)
+    lp_phase = Phase("lp_relaxation (interior point)", lp.termination, lp.objective, time.perf_counter() - t0)
+    guided = lp.termination == Termination.OPTIMAL and lp.x is not None
+    if guided:
+        P = n_periods(inp)
+        allowed = (lp.x[comp.columns["open"].reshape(P, -1)] > 1e-6) & (comp.columns["open"].reshape(P, -1) >= 0)
+        say(f"myopic start guided by the LP: {int(allowed.sum()):,} site openings of "
+            f"{int((comp.columns['open'] >= 0).sum()):,} over the periods")
+        left = opts.time_limit_s - (time.perf_counter() - t0)
+        first = solve_myopic(inp, opts, progress=say, time_limit_s=left / 3, lookahead=lookahead, allowed=allowed)
+    else:
+        say("the LP did not end within half the time limit: an unguided myopic start")
+        left = opts.time_limit_s - (time.perf_counter() - t0)
+        first = solve_myopic(inp, opts, progress=say, time_limit_s=left / 3, lookahead=lookahead)
     spent = time.perf_counter() - t0
     say(f"myopic start: {first.report.objective:,.1f} in {spent:.0f} s; perfect foresight from it")
-    done = solve_model(inp, dataclasses.replace(opts, time_limit_s=max(opts.time_limit_s - spent, 1e-3)),
-                       compiled=first.compiled, start=first.report.x, progress=say)
-    phase = Phase("myopic start", first.report.termination, first.report.objective, spent)
-    report = dataclasses.replace(done.report, phases=(phase,) + done.report.phases, solve_s=done.report.solve_s + spent)
+    left = max(opts.time_limit_s - spent, 1e-3)
+    rest = dataclasses.replace(opts, time_limit_s=left, restricted_time_s=left if guided else opts.restricted_time_s)
+    done = solve_model(inp, rest, compiled=comp, start=first.report.x, progress=say, lp=lp if guided else None)
+    phase = Phase("myopic start" + (" (LP-guided)" if guided else ""), first.report.termination,
+                  first.report.objective, spent - lp_phase.seconds)
+    report = dataclasses.replace(done.report, phases=(lp_phase, phase) + done.report.phases,
+                                 solve_s=done.report.solve_s + spent)
     return dataclasses.replace(done, report=report)
 
 

@@ -44,7 +44,7 @@ from .report import (
     Strategy,
     Termination,
 )
-from .strategies import STRATEGIES, Reoptimizer, solve
+from .strategies import STRATEGIES, Reoptimizer, lp_optimum, solve
 from .twostage import (
     Scenario,
     StochasticValues,
@@ -57,7 +57,8 @@ from .twostage import (
 )
 
 __all__ = ["SolveOptions", "SolveReport", "StandardForm", "Phase", "Termination", "SolutionStatus", "Strategy",
-           "STRATEGIES", "solve", "Reoptimizer", "SolverOptionError", "termination_of", "abandoned_solves",
+           "STRATEGIES", "solve", "lp_optimum", "Reoptimizer", "SolverOptionError", "termination_of",
+           "abandoned_solves",
            "feasible", "relative_gap", "make_highs", "Clock", "LIMITS", "Limit", "HIGHS_MAX_SEED",
            "LARGE_LAZY_ROWS", "TwoStage", "Scenario", "TwoStageResult", "TwoStageError", "StochasticValues",
            "extensive_form", "solve_ef", "value_of_stochastic_solution"]

@@ -17,7 +17,7 @@ import numpy as np
 from .auto import choose
 from .benders import benders
 from .highs import Clock, consistent, left_behind, make_highs, run_phase, set_option
-from .lp_start import lp_start
+from .lp_start import interior_lp, lp_start
 from .plain import mip_from, plain
 from .report import (
     Outcome,
@@ -31,7 +31,7 @@ from .report import (
     Termination,
 )
 
-__all__ = ["DEFAULTS", "STRATEGIES", "solve", "Reoptimizer", "check_mask", "make_report"]
+__all__ = ["DEFAULTS", "STRATEGIES", "solve", "lp_optimum", "Reoptimizer", "check_mask", "make_report"]
 
 DEFAULTS = SolveOptions()  # the solver layer's defaults (report.SolveOptions states them)
 
@@ -72,14 +72,15 @@ def check_mask(name: str, mask, n: int, what: str = "columns") -> np.ndarray | N
 
 def solve(sf: StandardForm, opts: SolveOptions = DEFAULTS, *, restrict: np.ndarray | None = None,
           start: np.ndarray | None = None, progress: Callable[[str], None] | None = None,
-          support: np.ndarray | None = None, lazy: np.ndarray | None = None) -> SolveReport:
+          support: np.ndarray | None = None, lazy: np.ndarray | None = None, lp: Outcome | None = None) -> SolveReport:
     """Solve ``sf`` with HiGHS by ``opts.strategy``; the report carries the solution vector.
 
     ``restrict``: boolean mask of the binary columns that ``lp_start`` closes where the LP
     relaxation leaves them at zero. ``start``: a full column vector to start the MIP from.
     ``support``: binary columns ``lp_start`` first fixes to the LP's support (on where the LP uses
     them, off elsewhere) for a quick plan. ``lazy``: boolean mask of rows the LP relaxation may
-    leave out until its solution breaks them (rows that are many and seldom binding).
+    leave out until its solution breaks them (rows that are many and seldom binding). ``lp``: the
+    LP relaxation already solved to optimality (``lp_start`` takes it instead of solving its own).
     """
     say = progress or (lambda _msg: None)
     if start is not None and np.shape(start) != (sf.shape[1],):
@@ -95,8 +96,15 @@ def solve(sf: StandardForm, opts: SolveOptions = DEFAULTS, *, restrict: np.ndarr
         run, why = choose(sf)
         say(f"strategy auto: {run} ({why})")
         name = f"{Strategy.AUTO}: {run}"
-    o = STRATEGIES[run](sf, opts, clock, phases, say, restrict, start, support=support, lazy=lazy)
+    hints = {"support": support, "lazy": lazy} | ({} if lp is None else {"lp": lp})
+    o = STRATEGIES[run](sf, opts, clock, phases, say, restrict, start, **hints)
     return make_report(sf, opts, clock, phases, o, name)
+
+
+def lp_optimum(sf: StandardForm, opts: SolveOptions, *, progress: Callable[[str], None] | None = None) -> Outcome:
+    """The LP relaxation of ``sf`` with every row, to optimality within ``opts.time_limit_s``
+    (:func:`~.lp_start.interior_lp`); pass it to :func:`solve` as ``lp`` for ``lp_start``."""
+    return interior_lp(sf, opts, Clock(opts.time_limit_s), [], progress or (lambda _msg: None))
 
 
 class Reoptimizer:
