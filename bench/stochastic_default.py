@@ -1,7 +1,7 @@
 """Two-stage siting on the default layers: the stochastic plan over N generated correlated
 scenarios by the extensive form (HiGHS alone, started from the average scenario's plan) and by
 L-shaped on Dask with 2 and 1 workers, back to back.
-Usage: python bench/stochastic_default.py N [--set KEY=VALUE ...]."""
+Usage: python bench/stochastic_default.py N [--ef-only] [--set KEY=VALUE ...]."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ def _m(v) -> str:
 
 def main(argv):
     n = int(argv[0])
-    sets = [a for a in argv[1:] if a != "--set"]
+    ef_only = "--ef-only" in argv
+    sets = [a for a in argv[1:] if a not in ("--set", "--ef-only")]
     bad = [a for a in sets if "=" not in a]
     if bad:
         sys.exit(f"expected --set KEY=VALUE, got {bad[0]!r}")
@@ -46,7 +47,7 @@ def main(argv):
                   progress=lambda s: print(f"  EF {s}", flush=True) if not s.startswith("  MIP at") else None)
     print(f"EF: {_m(ef.objective)} M$ bound {_m(ef.bound)} gap {ef.gap} {ef.termination} {ef.seconds:.1f} s "
           f"(load {os.getloadavg()[0]:.2f})", flush=True)
-    for w in (2, 1):
+    for w in () if ef_only else (2, 1):
         r = lshaped(ts, opts, workers=w)
         print(f"L-shaped {w} workers: {_m(r.objective)} M$ bound {_m(r.bound)} gap {r.gap} {r.termination} "
               f"{r.seconds:.1f} s, {r.iterations} iterations, master {r.master_s:.1f} s, "
