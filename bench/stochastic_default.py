@@ -1,7 +1,7 @@
 """Two-stage siting on the default layers: the stochastic plan over N generated correlated
 scenarios by the extensive form (HiGHS alone, started from the average scenario's plan) and by
 L-shaped on Dask with 2 and 1 workers, back to back.
-Usage: python bench/stochastic_default.py N [--ef-only] [--set KEY=VALUE ...]."""
+Usage: python bench/stochastic_default.py N [--ef-only | --lshaped-only] [--set KEY=VALUE ...]."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ def _m(v) -> str:
 
 def main(argv):
     n = int(argv[0])
-    ef_only = "--ef-only" in argv
-    sets = [a for a in argv[1:] if a not in ("--set", "--ef-only")]
+    ef_only, ls_only = "--ef-only" in argv, "--lshaped-only" in argv
+    sets = [a for a in argv[1:] if a not in ("--set", "--ef-only", "--lshaped-only")]
     bad = [a for a in sets if "=" not in a]
     if bad:
         sys.exit(f"expected --set KEY=VALUE, got {bad[0]!r}")
@@ -43,12 +43,14 @@ def main(argv):
     print(f"load {os.getloadavg()[0]:.2f}", flush=True)
     ev = solve_ef(expected_value_problem(ts), opts, restrict=m.open_first)
     print(f"EV (the average scenario): {_m(ev.objective)} M$ {ev.termination} {ev.seconds:.1f} s", flush=True)
-    ef = solve_ef(ts, opts, restrict=m.open_first, start_first=ev.x,
-                  progress=lambda s: print(f"  EF {s}", flush=True) if not s.startswith("  MIP at") else None)
-    print(f"EF: {_m(ef.objective)} M$ bound {_m(ef.bound)} gap {ef.gap} {ef.termination} {ef.seconds:.1f} s "
-          f"(load {os.getloadavg()[0]:.2f})", flush=True)
+    if not ls_only:
+        ef = solve_ef(ts, opts, restrict=m.open_first, start_first=ev.x,
+                      progress=lambda s: print(f"  EF {s}", flush=True) if not s.startswith("  MIP at") else None)
+        print(f"EF: {_m(ef.objective)} M$ bound {_m(ef.bound)} gap {ef.gap} {ef.termination} {ef.seconds:.1f} s "
+              f"(load {os.getloadavg()[0]:.2f})", flush=True)
     for w in () if ef_only else (2, 1):
-        r = lshaped(ts, opts, workers=w)
+        r = lshaped(ts, opts, workers=w, start=ev.x,
+                    progress=lambda s: print(f"  L-shaped {s}", flush=True) if "iteration" not in s else None)
         print(f"L-shaped {w} workers: {_m(r.objective)} M$ bound {_m(r.bound)} gap {r.gap} {r.termination} "
               f"{r.seconds:.1f} s, {r.iterations} iterations, master {r.master_s:.1f} s, "
               f"scenarios {r.scenarios_s:.1f} s "

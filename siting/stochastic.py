@@ -169,13 +169,12 @@ def solve_stochastic(inp: SitingInputs, unc: Uncertainty, opts: SolveOptions, *,
                             "or a model without them (network.allow_satellite=false, demand.training_mw=0)")
     say(f"two-stage model: {ts.n_first} first-stage columns, {len(ts.scenarios)} scenarios of "
         f"{ts.scenarios[0].n_cols} columns and {ts.scenarios[0].n_rows} rows")
-    ev = None
-    if method == "ef":  # the average scenario's plan first: the extensive form starts from it
-        ev = solve_ef(expected_value_problem(ts), opts, restrict=model.open_first)
-        say(f"average-scenario plan: {ev.objective:,.2f} M$ ({ev.termination}, {ev.seconds:.1f} s)"
-            if ev.objective is not None else f"average-scenario plan: none ({ev.termination})")
-    rp = (solve_ef(ts, opts, progress=say, restrict=model.open_first, start_first=None if ev is None else ev.x)
-          if method == "ef" else lshaped(ts, opts, workers=workers, scheduler=scheduler, progress=say))
+    # the average scenario's plan first: the extensive form starts from it, L-shaped evaluates it first
+    ev = solve_ef(expected_value_problem(ts), opts, restrict=model.open_first)
+    say(f"average-scenario plan: {ev.objective:,.2f} M$ ({ev.termination}, {ev.seconds:.1f} s)"
+        if ev.objective is not None else f"average-scenario plan: none ({ev.termination})")
+    rp = (solve_ef(ts, opts, progress=say, restrict=model.open_first, start_first=ev.x)
+          if method == "ef" else lshaped(ts, opts, workers=workers, scheduler=scheduler, progress=say, start=ev.x))
     if rp.x is None:
         raise NoSolutionError(f"no stochastic plan ({rp.termination})")
     say(f"stochastic plan: {rp.objective:,.2f} M$ expected ({rp.method}, {rp.seconds:.1f} s); "

@@ -164,13 +164,19 @@ def _integer_cut(x: np.ndarray, q: float, low: float) -> tuple[np.ndarray, float
 
 def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: str | None = None,
             cuts: str = "strengthened", progress: Callable[[str], None] | None = None,
-            warm: bool = True, lp_phase: bool = True, max_iterations: int = 10_000) -> TwoStageResult:
+            warm: bool = True, lp_phase: bool = True, max_iterations: int = 10_000,
+            start: np.ndarray | None = None, stabilize: bool = True) -> TwoStageResult:
     """Solve ``ts`` by the multi-cut L-shaped method, scenarios on Dask (module docstring).
 
     ``opts``: time limit of the whole solve, relative gap to stop at (``mip_gap``). ``workers``:
     size of the embedded cluster (ignored with ``scheduler``, whose workers are counted).
     ``warm``: keep each scenario's LP on its worker between iterations. ``lp_phase``: first cut
-    the master's LP relaxation (Kelley), then strengthen the cuts binding there."""
+    the master's LP relaxation (Kelley), then strengthen the cuts binding there. ``start``: a first
+    stage (e.g. the average scenario's plan) evaluated first: the incumbent from the first
+    iteration, its cuts in the master, and the core point of the stabilisation. ``stabilize``:
+    the LP phase separates at a point between the master's solution and a core point (in-out,
+    Ben-Ameur and Neto 2007, as in Fischetti, Ljubic and Sinnl 2017 for facility location), which
+    moves the bound in fewer iterations than Kelley's oscillating points."""
     if cuts not in CUTS:
         raise TwoStageError(f"cuts: {cuts!r} is not one of {', '.join(CUTS)}")
     if ts.integer_recourse and not ts.binary_first_stage:
@@ -234,9 +240,23 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
             lower = np.array(gather([client.submit(lagrangian_task, pl, np.zeros(n1), opts, clock.left(), sub_gap,
                                                    pure=False) for pl in payloads]))
             master = _Master(ts, lower)
+            core = None
+            if start is not None:
+                x = np.asarray(start, float).copy()
+                x[ts.integer] = np.round(x[ts.integer])
+                vals = at(x, exact)
+                take(x, vals)
+                for s_, v in enumerate(vals):
+                    if v.feasible and v.slope is not None:
+                        master.add_cut(s_, v.slope, v.lagrangian)
+                core = x
+                say("  start: the given first stage costs "
+                    + (f"{st['ub']:,.6g}" if math.isfinite(st["ub"]) else "- (a scenario is infeasible there)")
+                    + f", {clock.since():.1f} s")
             if lp_phase and mixed:
                 _lp_phase(ts, master, solve_master, at, gather, client, payloads, opts, clock, sub_gap, st, log, say,
-                          strengthen=ts.integer_recourse and cuts == "strengthened")
+                          strengthen=ts.integer_recourse and cuts == "strengthened", core=core if stabilize else None,
+                          stabilize=stabilize)
             while st["k"] < max_iterations:
                 st["k"] += 1
                 if clock.left() <= 0:
@@ -284,21 +304,31 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
 
 LP_PHASE_GAP = 1e-6  # the LP phase stops when the master LP is this close to its relaxation's value
 LP_PHASE_STALL = 5  # ... or when its bound has not moved for this many iterations
+IN_OUT = 0.5  # the separation point's weight on the core point (in-out stabilisation)
 
 
 def _lp_phase(ts, master, solve_master, at, gather, client, payloads, opts, clock, sub_gap, st, log, say,
-              strengthen: bool) -> None:
+              strengthen: bool, core: np.ndarray | None = None, stabilize: bool = False) -> None:
     """Kelley's cutting planes on the master's LP relaxation (LP cuts at fractional plans), then the
-    cuts binding at its optimum strengthened (one Lagrangian MIP each, all in parallel)."""
+    cuts binding at its optimum strengthened (one Lagrangian MIP each, all in parallel).
+
+    With ``stabilize`` (in-out): the cuts are taken at ``IN_OUT * core + (1 - IN_OUT) * x`` (x the
+    master's solution; any point of the first stage's polytope gives valid cuts), the core point
+    moving half way to x each iteration; when the bound stalls the phase falls back to Kelley's
+    points (the separation point = x), which alone proves the LP bound."""
     n1 = ts.n_first
     best_lp, stall, last = math.inf, 0, -math.inf
     o = None
+    kelley = not stabilize
     while clock.left() > 0:
         st["k"] += 1
         o = solve_master(True)
         if o is None or o.x is None or o.objective is None:
             return
         x = o.x[:n1]
+        if not kelley:
+            core = x if core is None else 0.5 * (core + x)
+            x = IN_OUT * core + (1.0 - IN_OUT) * x
         vals = at(x, "lp")
         if not all(v.feasible for v in vals):
             break
@@ -308,8 +338,12 @@ def _lp_phase(ts, master, solve_master, at, gather, client, payloads, opts, cloc
             master.add_cut(s, v.slope, v.lagrangian)
         stall = stall + 1 if o.objective <= last + 1e-9 * max(1.0, abs(last)) else 0
         last = o.objective
-        if best_lp - o.objective <= LP_PHASE_GAP * max(1.0, abs(best_lp)) or stall >= LP_PHASE_STALL:
+        if best_lp - o.objective <= LP_PHASE_GAP * max(1.0, abs(best_lp)):
             break
+        if stall >= LP_PHASE_STALL:
+            if kelley:
+                break
+            kelley, stall = True, 0  # stalled at in-out points: Kelley's from here
     if o is None or o.x is None:
         return
     st["lb"] = max(st["lb"], o.objective)  # the LP relaxation's bound is a bound of the whole problem

@@ -14,7 +14,7 @@ from siting.model.compile import compile_inputs
 from siting.model.stochastic import scenario_costs, scenario_inputs, two_stage
 from siting.solve import SolveOptions, Termination
 from siting.solve.lshaped import lshaped
-from siting.solve.twostage import evaluate, solve_ef, value_of_stochastic_solution
+from siting.solve.twostage import evaluate, expected_value_problem, solve_ef, value_of_stochastic_solution
 from tests.helpers import tiny
 
 OPTS = SolveOptions(time_limit_s=60, mip_gap=1e-9, threads=1)
@@ -69,16 +69,31 @@ def test_stochastic_plan_and_vss_by_hand():
     assert costs.tolist() == pytest.approx([hand_cost(*ev_plan, False), hand_cost(*ev_plan, True)], abs=1e-6)
 
 
-def test_extensive_form_and_decomposition_agree():
+@pytest.mark.parametrize("how", ["in-out", "kelley", "from the average plan"])
+def test_extensive_form_and_decomposition_agree(how):
     unc = {"scenarios": [{"name": "wet", "probability": 0.3, "demand_growth": 0.8},
                          {"name": "normal", "probability": 0.4, "drought": {"Yangtze": 0.4}},
                          {"name": "dry", "probability": 0.3, "drought": {"Yangtze": 0.9}, "demand_growth": 1.3}]}
     m = two_stage(two_sites(), read_uncertainty(unc, {"Yangtze", "CN", "X"}))
     ef = solve_ef(m.ts, OPTS)
-    ls = lshaped(m.ts, SolveOptions(time_limit_s=120, mip_gap=1e-6, threads=1), workers=1)
+    kw = {"in-out": {}, "kelley": {"stabilize": False},
+          "from the average plan": {"start": solve_ef(expected_value_problem(m.ts), OPTS).x}}[how]
+    ls = lshaped(m.ts, SolveOptions(time_limit_s=120, mip_gap=1e-6, threads=1), workers=1, **kw)
     assert ef.termination == Termination.OPTIMAL and ls.termination == Termination.OPTIMAL
     assert ls.objective == pytest.approx(ef.objective, rel=1e-6)
     assert ls.bound <= ef.objective + 1e-6
+
+
+def test_decomposition_evaluates_its_start_first():
+    # the hand instance: the average-scenario plan (A alone) costs 0.5 * 2 + 0.5 * (2 + 12) = 8;
+    # with no iteration left after the start, L-shaped returns exactly that plan at that cost;
+    # with iterations it moves to B alone, 6
+    m = two_stage(two_sites(), read_uncertainty(UNC, {"Yangtze", "CN", "X"}))
+    ev = solve_ef(expected_value_problem(m.ts), OPTS).x
+    ls = lshaped(m.ts, OPTS, workers=1, start=ev, lp_phase=False, max_iterations=0)
+    assert ls.objective == pytest.approx(8.0, abs=1e-6) and ls.x.tolist() == pytest.approx(ev.tolist())
+    full = lshaped(m.ts, OPTS, workers=1, start=ev)
+    assert full.objective == pytest.approx(6.0, abs=1e-6)
 
 
 @pytest.mark.family("capacity")
