@@ -40,6 +40,7 @@ def main() -> int:
     ap.add_argument("--cuts", default="strengthened")
     ap.add_argument("--no-warm", action="store_true")
     ap.add_argument("--no-lp-phase", action="store_true")
+    ap.add_argument("--kelley", action="store_true", help="no in-out stabilisation of the LP phase")
     ap.add_argument("--skip-ef", action="store_true")
     ap.add_argument("--time-limit", type=float, default=900.0)
     ap.add_argument("--progress", action="store_true")
@@ -66,6 +67,7 @@ def main() -> int:
                 r = solve_ef(ts, opts, progress=say)
             else:
                 r = lshaped(ts, opts, workers=w, cuts=a.cuts, warm=not a.no_warm, lp_phase=not a.no_lp_phase,
+                            stabilize=not a.kelley,
                             progress=say)
             wall = time.perf_counter() - t
             err = abs(r.objective - pub[name]) / abs(pub[name]) if r.objective is not None else float("inf")

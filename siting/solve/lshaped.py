@@ -338,6 +338,8 @@ def _lp_phase(ts, master, solve_master, at, gather, client, payloads, opts, cloc
             master.add_cut(s, v.slope, v.lagrangian)
         stall = stall + 1 if o.objective <= last + 1e-9 * max(1.0, abs(last)) else 0
         last = o.objective
+        say(f"  LP iteration {st['k']:4d}: master LP {o.objective:,.6g}, best LP value {best_lp:,.6g}"
+            f"{'' if kelley else ' (in-out)'}, {len(master.rows)} cuts, {clock.since():.1f} s")
         if best_lp - o.objective <= LP_PHASE_GAP * max(1.0, abs(best_lp)):
             break
         if stall >= LP_PHASE_STALL:
