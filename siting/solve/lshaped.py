@@ -155,6 +155,21 @@ class _Master:
                 if s >= 0 and theta[s] - g @ x - rhs <= tol * max(1.0, abs(rhs))]
 
 
+def _add_cuts(h, rows: list, n1: int) -> None:
+    """Scenario cuts ``(s, g, rhs)`` added to a master held in HiGHS as rows theta_s - g x >= rhs
+    (theta_s is column ``n1 + s``)."""
+    if not rows:
+        return
+    starts, idx, val = [], [], []
+    for s, g, _rhs in rows:
+        nz = np.flatnonzero(g)
+        starts.append(len(idx))
+        idx.extend(nz.tolist() + [n1 + s])
+        val.extend((-g[nz]).tolist() + [1.0])
+    h.addRows(len(rows), np.array([r for _s, _g, r in rows], float), np.full(len(rows), np.inf), len(idx),
+              np.array(starts, np.int32), np.array(idx, np.int32), np.array(val, float))
+
+
 def _integer_cut(x: np.ndarray, q: float, low: float) -> tuple[np.ndarray, float]:
     """Laporte-Louveaux: theta >= (q - L)(a x - |S| + 1) + L, a = +1 on S = {x = 1}, -1 off it."""
     a = np.where(x > 0.5, 1.0, -1.0)
@@ -228,9 +243,19 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
                 if ub < st["ub"]:
                     st["ub"], st["x"], st["q"] = ub, x, q
 
+        kept = {"h": None, "rows": 0}  # the master LP, kept in HiGHS: each round adds its cuts as rows
+
         def solve_master(relax: bool):
             t = time.perf_counter()
-            h = make_highs(master.form(), master_opts, relax=relax, time_limit=clock.left())
+            if not relax:
+                h = make_highs(master.form(), master_opts, relax=False, time_limit=clock.left())
+            elif kept["h"] is None or any(s_ < 0 for s_, _g, _r in master.rows[kept["rows"]:]):
+                h = kept["h"] = make_highs(master.form(), master_opts, relax=True, time_limit=clock.left())
+                kept["rows"] = len(master.rows)
+            else:  # warm: the new cuts as rows theta_s - g x >= rhs, re-solved from the last basis
+                h = kept["h"]
+                _add_cuts(h, master.rows[kept["rows"]:], n1)
+                kept["rows"] = len(master.rows)
             state = run_within(h, clock, None, is_mip=mixed and not relax)
             st["master_s"] += time.perf_counter() - t
             return None if state == "abandoned" else read_outcome(h, mixed and not relax)
@@ -325,6 +350,7 @@ def _lp_phase(ts, master, solve_master, at, gather, client, payloads, opts, cloc
         o = solve_master(True)
         if o is None or o.x is None or o.objective is None:
             return
+        st["lb"] = max(st["lb"], o.objective)  # the master LP with valid cuts bounds the whole problem
         x = o.x[:n1]
         if not kelley:
             core = x if core is None else 0.5 * (core + x)
