@@ -22,6 +22,12 @@ def _m(v) -> str:
     return "none" if v is None else f"{v:,.2f}"
 
 
+def _shown(line: str) -> bool:
+    """Every progress line but the LP phase's iterations, of which every tenth."""
+    words = line.split()
+    return "LP iteration" not in line or words[2].rstrip(":").endswith("0")
+
+
 def main(argv):
     n = int(argv[0])
     ef_only, ls_only = "--ef-only" in argv, "--lshaped-only" in argv
@@ -50,7 +56,7 @@ def main(argv):
               f"(load {os.getloadavg()[0]:.2f})", flush=True)
     for w in () if ef_only else (2, 1):
         r = lshaped(ts, opts, workers=w, start=ev.x,
-                    progress=lambda s: print(f"  L-shaped {s}", flush=True) if "iteration" not in s else None)
+                    progress=lambda s: print(f"  L-shaped {s}", flush=True) if _shown(s) else None)
         print(f"L-shaped {w} workers: {_m(r.objective)} M$ bound {_m(r.bound)} gap {r.gap} {r.termination} "
               f"{r.seconds:.1f} s, {r.iterations} iterations, master {r.master_s:.1f} s, "
               f"scenarios {r.scenarios_s:.1f} s "

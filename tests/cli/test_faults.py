@@ -83,10 +83,13 @@ def test_the_time_limit_holds_even_where_highs_does_not_check_it(tmp_path):
     # plain HiGHS on the default model spends its root node in cut rounds that check no time
     # limit (measured: 100 s past a 10 s limit). The solve is cancelled at the limit and, if
     # HiGHS does not stop, left behind with the best plan its callbacks reported.
+    # (cells off: their repair start would take a share of the limit, and under load a CI run once
+    # ended at 5 s with no plan yet: exit 4)
     out = tmp_path / "plan"
-    proc = _start_solve(out, "--set", "solver.strategy=plain", "--time-limit", "5", "--mip-gap", "0")
+    proc = _start_solve(out, "--set", "solver.strategy=plain", "--time-limit", "8", "--mip-gap", "0",
+                        "--set", "network.cell_capacity=false")
     text, _ = proc.communicate(timeout=120)
     assert proc.returncode == 3, text  # a plan, not proven within the gap
     summary = __import__("json").loads((out / "summary.json").read_text())
     assert summary["termination"] == "time_limit" and summary["proven_optimal"] is False
-    assert summary["times_s"]["solve"] <= 5 + 3.5, summary["times_s"]
+    assert summary["times_s"]["solve"] <= 8 + 3.5, summary["times_s"]
