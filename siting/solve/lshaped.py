@@ -204,7 +204,9 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
     sub_gap = min(_SUB_GAP, opts.mip_gap)
     st = {"x": None, "ub": math.inf, "q": None, "lb": -math.inf, "k": 0, "master_s": 0.0, "scenarios_s": 0.0}
     history, term, n_workers = [], Termination.TIME_LIMIT, 0
-    master_opts = dataclasses.replace(opts, log=False, mip_gap=min(opts.mip_gap / 10, 1e-9), threads=1)
+    # the master MIP to a tenth of the gap sought: its plan's cuts are exact there, so a plan it
+    # returns again has its cost within that tenth of the master's bound, and the method still ends
+    master_opts = dataclasses.replace(opts, log=False, mip_gap=opts.mip_gap / 10, threads=1)
     token = uuid.uuid4().hex if warm else None
     exact = "strengthened" if cuts == "strengthened" and ts.integer_recourse else "exact"
     with ExitStack() as stack:
@@ -249,6 +251,9 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
             t = time.perf_counter()
             if not relax:
                 h = make_highs(master.form(), master_opts, relax=False, time_limit=clock.left())
+                if st["x"] is not None and ts.cvar_weight == 0:  # from the incumbent, theta_s = Q_s(x)
+                    x0 = np.concatenate([st["x"], st["q"]])
+                    h.setSolution(x0.size, np.arange(x0.size, dtype=np.int32), x0)
             elif kept["h"] is None or any(s_ < 0 for s_, _g, _r in master.rows[kept["rows"]:]):
                 h = kept["h"] = make_highs(master.form(), master_opts, relax=True, time_limit=clock.left())
                 kept["rows"] = len(master.rows)
