@@ -117,6 +117,12 @@ class _Master:
         self.ts, self.S = ts, len(ts.scenarios)
         self.lower = lower
         self.rows: list[tuple[int, np.ndarray, float]] = []  # (scenario or -1 for a no-good, g, rhs)
+        self.version = 0  # counts prunings: a master kept in HiGHS is rebuilt after one
+
+    def prune(self, keep: list[int]) -> None:
+        """Keep the scenario cuts ``keep`` (first, in that order) and every no-good cut."""
+        self.rows = [self.rows[i] for i in keep] + [r for r in self.rows if r[0] < 0]
+        self.version += 1
 
     def add_cut(self, s: int, g: np.ndarray, rhs: float) -> None:
         self.rows.append((s, np.asarray(g, float), float(rhs)))
@@ -245,7 +251,7 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
                 if ub < st["ub"]:
                     st["ub"], st["x"], st["q"] = ub, x, q
 
-        kept = {"h": None, "rows": 0}  # the master LP, kept in HiGHS: each round adds its cuts as rows
+        kept = {"h": None, "rows": 0, "version": 0}  # the master LP, kept in HiGHS: each round adds its cuts
 
         def solve_master(relax: bool):
             t = time.perf_counter()
@@ -254,9 +260,10 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
                 if st["x"] is not None and ts.cvar_weight == 0:  # from the incumbent, theta_s = Q_s(x)
                     x0 = np.concatenate([st["x"], st["q"]])
                     h.setSolution(x0.size, np.arange(x0.size, dtype=np.int32), x0)
-            elif kept["h"] is None or any(s_ < 0 for s_, _g, _r in master.rows[kept["rows"]:]):
+            elif (kept["h"] is None or kept["version"] != master.version
+                  or any(s_ < 0 for s_, _g, _r in master.rows[kept["rows"]:])):
                 h = kept["h"] = make_highs(master.form(), master_opts, relax=True, time_limit=clock.left())
-                kept["rows"] = len(master.rows)
+                kept["rows"], kept["version"] = len(master.rows), master.version
             else:  # warm: the new cuts as rows theta_s - g x >= rhs, re-solved from the last basis
                 h = kept["h"]
                 _add_cuts(h, master.rows[kept["rows"]:], n1)
@@ -380,12 +387,18 @@ def _lp_phase(ts, master, solve_master, at, gather, client, payloads, opts, cloc
     if o is None or o.x is None:
         return
     st["lb"] = max(st["lb"], o.objective)  # the LP relaxation's bound is a bound of the whole problem
-    say(f"  LP phase: {st['k']} iterations, LP bound {o.objective:,.6g}, {len(master.rows)} cuts, "
-        f"{clock.since():.1f} s")
-    if not strengthen:
-        return
+    # the master MIP gets the cuts binding at the LP optimum only (the LP's optimum and bound are
+    # the same with them alone; on the default with 20 scenarios 3,100 dense cuts kept its first
+    # MIP from ending in 400 s)
     x, theta = o.x[:n1], o.x[n1:n1 + len(ts.scenarios)]
     keep = master.binding(x, theta)
+    before = len(master.rows)
+    master.prune(keep)
+    say(f"  LP phase: {st['k']} iterations, LP bound {o.objective:,.6g}, {len(keep)} of {before} cuts binding "
+        f"kept, {clock.since():.1f} s")
+    if not strengthen:
+        return
+    keep = list(range(len(keep)))
     futs = [client.submit(lagrangian_task, payloads[master.rows[i][0]], master.rows[i][1], opts, clock.left(),
                           sub_gap, pure=False) for i in keep]
     bounds = gather(futs)
