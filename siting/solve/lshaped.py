@@ -105,8 +105,10 @@ def _open_client(stack: ExitStack, workers: int, scheduler: str | None):
 
     if scheduler is not None:
         return stack.enter_context(Client(scheduler, timeout="30s"))
+    # workers' logs at CRITICAL only: a task cut by the time limit raises TimeoutError, which the
+    # client handles (the best plan so far); Dask would also print it as "Compute Failed" + traceback
     cluster = stack.enter_context(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                               dashboard_address=":0", silence_logs=logging.ERROR))
+                                               dashboard_address=":0", silence_logs=logging.CRITICAL))
     return stack.enter_context(Client(cluster))
 
 
