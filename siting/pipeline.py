@@ -235,17 +235,16 @@ def solve_buildout(inp: SitingInputs, opts: SolveOptions, *, foresight: str = "p
     lp = lp_optimum(comp.sf, dataclasses.replace(opts, time_limit_s=opts.time_limit_s / 2), progress=say)
     lp_phase = Phase("lp_relaxation (interior point)", lp.termination, lp.objective, time.perf_counter() - t0)
     guided = lp.termination == Termination.OPTIMAL and lp.x is not None
+    allowed = None
     if guided:
-        P = n_periods(inp)
-        allowed = (lp.x[comp.columns["open"].reshape(P, -1)] > 1e-6) & (comp.columns["open"].reshape(P, -1) >= 0)
+        opens = comp.columns["open"].reshape(n_periods(inp), -1)
+        allowed = (lp.x[opens] > 1e-6) & (opens >= 0)
         say(f"myopic start guided by the LP: {int(allowed.sum()):,} site openings of "
-            f"{int((comp.columns['open'] >= 0).sum()):,} over the periods")
-        left = opts.time_limit_s - (time.perf_counter() - t0)
-        first = solve_myopic(inp, opts, progress=say, time_limit_s=left / 3, lookahead=lookahead, allowed=allowed)
+            f"{int((opens >= 0).sum()):,} over the periods")
     else:
         say("the LP did not end within half the time limit: an unguided myopic start")
-        left = opts.time_limit_s - (time.perf_counter() - t0)
-        first = solve_myopic(inp, opts, progress=say, time_limit_s=left / 3, lookahead=lookahead)
+    left = opts.time_limit_s - (time.perf_counter() - t0)
+    first = solve_myopic(inp, opts, progress=say, time_limit_s=left / 3, lookahead=lookahead, allowed=allowed)
     spent = time.perf_counter() - t0
     say(f"myopic start: {first.report.objective:,.1f} in {spent:.0f} s; perfect foresight from it")
     left = max(opts.time_limit_s - spent, 1e-3)

@@ -138,14 +138,8 @@ class _Master:
         blocks = [sp.hstack([ts.A, sp.csr_array((ts.A.shape[0], S))])]
         lo, up = [ts.row_lower], [ts.row_upper]
         if self.rows:
-            G = np.zeros((len(self.rows), n1 + S))
-            rlo, rup = np.empty(len(self.rows)), np.empty(len(self.rows))
-            for i, (s, g, rhs) in enumerate(self.rows):
-                if s < 0:
-                    G[i, :n1], rlo[i], rup[i] = g, -np.inf, rhs
-                else:
-                    G[i, :n1], G[i, n1 + s], rlo[i], rup[i] = -g, 1.0, rhs, np.inf
-            blocks.append(sp.csr_array(G))
+            G, rlo, rup = _cut_rows(self.rows, n1, S)
+            blocks.append(G)
             lo.append(rlo)
             up.append(rup)
         sf = StandardForm(np.concatenate([ts.c, ts.probabilities]), ts.offset, sp.csc_array(sp.vstack(blocks)),
@@ -163,19 +157,28 @@ class _Master:
                 if s >= 0 and theta[s] - g @ x - rhs <= tol * max(1.0, abs(rhs))]
 
 
-def _add_cuts(h, rows: list, n1: int) -> None:
-    """Scenario cuts ``(s, g, rhs)`` added to a master held in HiGHS as rows theta_s - g x >= rhs
-    (theta_s is column ``n1 + s``)."""
+def _cut_rows(rows: list, n1: int, S: int) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
+    """Master rows of cuts ``(s, g, rhs)`` over (x, theta): a scenario cut theta_s - g x >= rhs,
+    a no-good (s = -1) g x <= rhs; as a sparse matrix and its row bounds."""
+    data, idx, ptr, lo, up = [], [], [0], [], []
+    for s, g, rhs in rows:
+        nz = np.flatnonzero(g)
+        scen = s >= 0
+        idx += nz.tolist() + ([n1 + s] if scen else [])
+        data += ((-g[nz]) if scen else g[nz]).tolist() + ([1.0] if scen else [])
+        ptr.append(len(idx))
+        lo.append(rhs if scen else -np.inf)
+        up.append(np.inf if scen else rhs)
+    return (sp.csr_array((np.array(data, float), np.array(idx, np.int64), np.array(ptr, np.int64)),
+                         shape=(len(rows), n1 + S)), np.array(lo, float), np.array(up, float))
+
+
+def _add_cuts(h, rows: list, n1: int, S: int) -> None:
+    """Cuts added to a master held in HiGHS (rows of :func:`_cut_rows`)."""
     if not rows:
         return
-    starts, idx, val = [], [], []
-    for s, g, _rhs in rows:
-        nz = np.flatnonzero(g)
-        starts.append(len(idx))
-        idx.extend(nz.tolist() + [n1 + s])
-        val.extend((-g[nz]).tolist() + [1.0])
-    h.addRows(len(rows), np.array([r for _s, _g, r in rows], float), np.full(len(rows), np.inf), len(idx),
-              np.array(starts, np.int32), np.array(idx, np.int32), np.array(val, float))
+    G, lo, up = _cut_rows(rows, n1, S)
+    h.addRows(G.shape[0], lo, up, G.nnz, G.indptr[:-1].astype(np.int32), G.indices.astype(np.int32), G.data)
 
 
 def _integer_cut(x: np.ndarray, q: float, low: float) -> tuple[np.ndarray, float]:
@@ -262,13 +265,12 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
                 if st["x"] is not None and ts.cvar_weight == 0:  # from the incumbent, theta_s = Q_s(x)
                     x0 = np.concatenate([st["x"], st["q"]])
                     h.setSolution(x0.size, np.arange(x0.size, dtype=np.int32), x0)
-            elif (kept["h"] is None or kept["version"] != master.version
-                  or any(s_ < 0 for s_, _g, _r in master.rows[kept["rows"]:])):
+            elif kept["h"] is None or kept["version"] != master.version:
                 h = kept["h"] = make_highs(master.form(), master_opts, relax=True, time_limit=clock.left())
                 kept["rows"], kept["version"] = len(master.rows), master.version
-            else:  # warm: the new cuts as rows theta_s - g x >= rhs, re-solved from the last basis
+            else:  # warm: the new cuts added as rows, re-solved from the last basis
                 h = kept["h"]
-                _add_cuts(h, master.rows[kept["rows"]:], n1)
+                _add_cuts(h, master.rows[kept["rows"]:], n1, S)
                 kept["rows"] = len(master.rows)
             state = run_within(h, clock, None, is_mip=mixed and not relax)
             st["master_s"] += time.perf_counter() - t
@@ -294,8 +296,7 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
                     + f", {clock.since():.1f} s")
             if lp_phase and mixed:
                 _lp_phase(ts, master, solve_master, at, gather, client, payloads, opts, clock, sub_gap, st, log, say,
-                          strengthen=ts.integer_recourse and cuts == "strengthened", core=core if stabilize else None,
-                          stabilize=stabilize)
+                          strengthen=ts.integer_recourse and cuts == "strengthened", core=core, stabilize=stabilize)
             while st["k"] < max_iterations:
                 st["k"] += 1
                 if clock.left() <= 0:
