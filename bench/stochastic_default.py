@@ -1,7 +1,7 @@
 """Two-stage siting on the default layers: the stochastic plan over N generated correlated
 scenarios by the extensive form (HiGHS alone, started from the average scenario's plan) and by
 L-shaped on Dask with 2 and 1 workers, back to back.
-Usage: python bench/stochastic_default.py N [--ef-only | --lshaped-only] [--set KEY=VALUE ...]."""
+Usage: python bench/stochastic_default.py N [--ef-only | --lshaped-only] [--workers W] [--set KEY=VALUE ...]."""
 
 from __future__ import annotations
 
@@ -31,6 +31,11 @@ def _shown(line: str) -> bool:
 def main(argv):
     n = int(argv[0])
     ef_only, ls_only = "--ef-only" in argv, "--lshaped-only" in argv
+    workers = (2, 1)
+    if "--workers" in argv:  # one L-shaped run on that many workers (default: 2, then 1)
+        i = argv.index("--workers")
+        workers = (int(argv[i + 1]),)
+        argv = argv[:i] + argv[i + 2:]
     sets = [a for a in argv[1:] if a not in ("--set", "--ef-only", "--lshaped-only")]
     bad = [a for a in sets if "=" not in a]
     if bad:
@@ -54,8 +59,8 @@ def main(argv):
                       progress=lambda s: print(f"  EF {s}", flush=True) if not s.startswith("  MIP at") else None)
         print(f"EF: {_m(ef.objective)} M$ bound {_m(ef.bound)} gap {ef.gap} {ef.termination} {ef.seconds:.1f} s "
               f"(load {os.getloadavg()[0]:.2f})", flush=True)
-    for w in () if ef_only else (2, 1):
-        r = lshaped(ts, opts, workers=w, start=ev.x,
+    for w in () if ef_only else workers:
+        r = lshaped(ts, opts, workers=w, start=ev.x, restrict=m.open_first,
                     progress=lambda s: print(f"  L-shaped {s}", flush=True) if _shown(s) else None)
         print(f"L-shaped {w} workers: {_m(r.objective)} M$ bound {_m(r.bound)} gap {r.gap} {r.termination} "
               f"{r.seconds:.1f} s, {r.iterations} iterations, master {r.master_s:.1f} s, "

@@ -173,8 +173,9 @@ def solve_stochastic(inp: SitingInputs, unc: Uncertainty, opts: SolveOptions, *,
     ev = solve_ef(expected_value_problem(ts), opts, restrict=model.open_first)
     say(f"average-scenario plan: {ev.objective:,.2f} M$ ({ev.termination}, {ev.seconds:.1f} s)"
         if ev.objective is not None else f"average-scenario plan: none ({ev.termination})")
-    rp = (solve_ef(ts, opts, progress=say, restrict=model.open_first, start_first=ev.x)
-          if method == "ef" else lshaped(ts, opts, workers=workers, scheduler=scheduler, progress=say, start=ev.x))
+    rp = (solve_ef(ts, opts, progress=say, restrict=model.open_first, start_first=ev.x) if method == "ef"
+          else lshaped(ts, opts, workers=workers, scheduler=scheduler, progress=say, start=ev.x,
+                       restrict=model.open_first))
     if rp.x is None:
         raise NoSolutionError(f"no stochastic plan ({rp.termination})")
     say(f"stochastic plan: {rp.objective:,.2f} M$ expected ({rp.method}, {rp.seconds:.1f} s); "

@@ -191,7 +191,8 @@ def _integer_cut(x: np.ndarray, q: float, low: float) -> tuple[np.ndarray, float
 def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: str | None = None,
             cuts: str = "strengthened", progress: Callable[[str], None] | None = None,
             warm: bool = True, lp_phase: bool = True, max_iterations: int = 10_000,
-            start: np.ndarray | None = None, stabilize: bool = True) -> TwoStageResult:
+            start: np.ndarray | None = None, stabilize: bool = True,
+            restrict: np.ndarray | None = None) -> TwoStageResult:
     """Solve ``ts`` by the multi-cut L-shaped method, scenarios on Dask (module docstring).
 
     ``opts``: time limit of the whole solve, relative gap to stop at (``mip_gap``). ``workers``:
@@ -202,7 +203,12 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
     iteration, its cuts in the master, and the core point of the stabilisation. ``stabilize``:
     the LP phase separates at a point between the master's solution and a core point (in-out,
     Ben-Ameur and Neto 2007, as in Fischetti, Ljubic and Sinnl 2017 for facility location), which
-    moves the bound in fewer iterations than Kelley's oscillating points."""
+    moves the bound in fewer iterations than Kelley's oscillating points. ``restrict``: a mask of
+    first-stage integer columns (e.g. the site openings); after the LP phase the master MIP first
+    runs with those the LP phase's solution and the incumbent leave at zero closed, until it can
+    improve on the incumbent by no more than the gap (a small MIP, as the extensive form's
+    restricted MIP), then with every column open. The bound is the full master's (the LP phase's
+    first), never the restricted one's."""
     if cuts not in CUTS:
         raise TwoStageError(f"cuts: {cuts!r} is not one of {', '.join(CUTS)}")
     if ts.integer_recourse and not ts.binary_first_stage:
@@ -242,26 +248,36 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
             return gather([client.submit(value_task, pl, x, opts, mode, clock.left(), sub_gap, token, pure=False)
                            for pl in payloads])
 
-        def log(phase: str, gap_of=None):
+        def log(phase: str, plan: float | None = None):
             gap = relative_gap(st["ub"], st["lb"]) if math.isfinite(st["ub"]) else None
             history.append((st["k"], st["lb"], st["ub"], math.inf if gap is None else gap, clock.since()))
             say(f"  {phase} {st['k']:4d}: bound {st['lb']:,.6g}, incumbent {st['ub']:,.6g}, gap "
-                + (f"{gap:.2e}" if gap is not None else "-") + f", {len(master.rows)} cuts, {clock.since():.1f} s")
+                + (f"{gap:.2e}" if gap is not None else "-")
+                + (f", this plan {plan:,.6g}" if plan is not None else "")
+                + f", {len(master.rows)} cuts, {clock.since():.1f} s")
             return gap
 
-        def take(x, vals) -> None:
-            if all(v.feasible and v.value is not None for v in vals):
-                q = np.array([v.value for v in vals])
-                ub = ts.objective_at(x, q)
-                if ub < st["ub"]:
-                    st["ub"], st["x"], st["q"] = ub, x, q
+        def take(x, vals) -> float | None:
+            """The plan's objective (None where a scenario is infeasible), kept if the best so far."""
+            if not all(v.feasible and v.value is not None for v in vals):
+                return None
+            q = np.array([v.value for v in vals])
+            ub = ts.objective_at(x, q)
+            if ub < st["ub"]:
+                st["ub"], st["x"], st["q"] = ub, x, q
+            return ub
 
         kept = {"h": None, "rows": 0, "version": 0}  # the master LP, kept in HiGHS: each round adds its cuts
 
-        def solve_master(relax: bool):
+        def solve_master(relax: bool, closed: np.ndarray | None = None):
             t = time.perf_counter()
             if not relax:
-                h = make_highs(master.form(), master_opts, relax=False, time_limit=clock.left())
+                sf = master.form()
+                up = None
+                if closed is not None:  # the restricted master: first-stage columns ``closed`` at 0
+                    up = sf.col_upper.copy()
+                    up[:n1][closed] = 0.0
+                h = make_highs(sf, master_opts, relax=False, col_upper=up, time_limit=clock.left())
                 if st["x"] is not None and ts.cvar_weight == 0:  # from the incumbent, theta_s = Q_s(x)
                     x0 = np.concatenate([st["x"], st["q"]])
                     h.setSolution(x0.size, np.arange(x0.size, dtype=np.int32), x0)
@@ -271,6 +287,18 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
             else:  # warm: the new cuts added as rows, re-solved from the last basis
                 h = kept["h"]
                 _add_cuts(h, master.rows[kept["rows"]:], n1, S)
+                kept["rows"] = len(master.rows)
+                # a warm re-solve may stall on a degenerate basis (measured once on the default: one
+                # ran ~300 s where the others took ~1 s): capped, then the master LP built again, cold
+                cap = max(MASTER_LP_CAP_S, MASTER_LP_CAP_FACTOR * kept.get("slowest", 0.0))
+                state = run_within(h, Clock(min(clock.left(), cap)), None)
+                o = None if state == "abandoned" else read_outcome(h, False)
+                if o is not None and o.termination == Termination.OPTIMAL:
+                    kept["slowest"] = max(kept.get("slowest", 0.0), time.perf_counter() - t)
+                    st["master_s"] += time.perf_counter() - t
+                    return o
+                say(f"  master LP: the warm re-solve did not end in {cap:.0f} s; built again, cold")
+                h = kept["h"] = make_highs(master.form(), master_opts, relax=True, time_limit=clock.left())
                 kept["rows"] = len(master.rows)
             state = run_within(h, clock, None, is_mip=mixed and not relax)
             st["master_s"] += time.perf_counter() - t
@@ -294,23 +322,44 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
                 say("  start: the given first stage costs "
                     + (f"{st['ub']:,.6g}" if math.isfinite(st["ub"]) else "- (a scenario is infeasible there)")
                     + f", {clock.since():.1f} s")
+            x_lp = None
             if lp_phase and mixed:
-                _lp_phase(ts, master, solve_master, at, gather, client, payloads, opts, clock, sub_gap, st, log, say,
-                          strengthen=ts.integer_recourse and cuts == "strengthened", core=core, stabilize=stabilize)
+                x_lp = _lp_phase(ts, master, solve_master, at, gather, client, payloads, opts, clock, sub_gap, st,
+                                 log, say, strengthen=ts.integer_recourse and cuts == "strengthened", core=core,
+                                 stabilize=stabilize)
+            # the restricted master first: the ``restrict`` columns the LP phase leaves at zero (and
+            # the incumbent does not use) closed, so its MIP is small; its bound is not the problem's
+            closed = None
+            if restrict is not None and x_lp is not None:
+                restrict = np.asarray(restrict, bool)
+                closed = restrict & (x_lp <= 1e-6)
+                if st["x"] is not None:
+                    closed &= st["x"] <= 1e-6
+                say(f"  restricted master: {int(restrict.sum() - closed.sum())} of {int(restrict.sum())} "
+                    "restricted columns open (the LP phase's or the incumbent's)")
             while st["k"] < max_iterations:
                 st["k"] += 1
                 if clock.left() <= 0:
                     break
-                o = solve_master(False)
+                o = solve_master(False, closed)
+                if closed is not None and (o is None or o.x is None or o.termination == Termination.INFEASIBLE
+                                           or (o.bound is not None and math.isfinite(st["ub"])
+                                               and relative_gap(st["ub"], o.bound) <= opts.mip_gap)):
+                    # the restricted master can give no plan better by more than the gap: the full one
+                    closed = None
+                    say(f"  restricted master done at {clock.since():.1f} s; the full master from here")
+                    st["k"] -= 1
+                    continue
                 if o is None or o.x is None:
                     if o is not None and o.termination == Termination.INFEASIBLE:
                         term = Termination.INFEASIBLE
                     break
-                st["lb"] = max(st["lb"], o.bound if o.bound is not None else -math.inf)
+                if closed is None:  # only the full master's bound bounds the problem
+                    st["lb"] = max(st["lb"], o.bound if o.bound is not None else -math.inf)
                 x = o.x[:n1].copy()
                 x[ts.integer] = np.round(x[ts.integer])
                 vals = at(x, exact)
-                take(x, vals)
+                plan = take(x, vals)
                 for s, v in enumerate(vals):
                     if not v.feasible:
                         if not binary:
@@ -322,7 +371,7 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
                     master.add_cut(s, v.slope, v.lagrangian)
                     if ts.integer_recourse:
                         master.add_cut(s, *_integer_cut(x, v.bound, lower[s]))
-                gap = log("iteration")
+                gap = log("iteration" if closed is None else "restricted", plan)
                 if gap is not None and (gap <= opts.mip_gap or st["ub"] - st["lb"] <= 1e-9 * max(1.0, abs(st["ub"]))):
                     term = Termination.OPTIMAL
                     break
@@ -342,13 +391,15 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
                           st["k"], n_workers, tuple(history), st["master_s"], st["scenarios_s"])
 
 
+MASTER_LP_CAP_S = 30.0  # a warm master LP re-solve is cut at this many seconds ...
+MASTER_LP_CAP_FACTOR = 10.0  # ... or this many times the slowest one so far, and built again cold
 LP_PHASE_GAP = 1e-6  # the LP phase stops when the master LP is this close to its relaxation's value
 LP_PHASE_STALL = 5  # ... or when its bound has not moved for this many iterations
 IN_OUT = 0.5  # the separation point's weight on the core point (in-out stabilisation)
 
 
 def _lp_phase(ts, master, solve_master, at, gather, client, payloads, opts, clock, sub_gap, st, log, say,
-              strengthen: bool, core: np.ndarray | None = None, stabilize: bool = False) -> None:
+              strengthen: bool, core: np.ndarray | None = None, stabilize: bool = False) -> np.ndarray | None:
     """Kelley's cutting planes on the master's LP relaxation (LP cuts at fractional plans), then the
     cuts binding at its optimum strengthened (one Lagrangian MIP each, all in parallel).
 
@@ -364,7 +415,7 @@ def _lp_phase(ts, master, solve_master, at, gather, client, payloads, opts, cloc
         st["k"] += 1
         o = solve_master(True)
         if o is None or o.x is None or o.objective is None:
-            return
+            return None
         st["lb"] = max(st["lb"], o.objective)  # the master LP with valid cuts bounds the whole problem
         x = o.x[:n1]
         if not kelley:
@@ -388,7 +439,7 @@ def _lp_phase(ts, master, solve_master, at, gather, client, payloads, opts, cloc
                 break
             kelley, stall = True, 0  # stalled at in-out points: Kelley's from here
     if o is None or o.x is None:
-        return
+        return None
     st["lb"] = max(st["lb"], o.objective)  # the LP relaxation's bound is a bound of the whole problem
     # the master MIP gets the cuts binding at the LP optimum only (the LP's optimum and bound are
     # the same with them alone; on the default with 20 scenarios 3,100 dense cuts kept its first
@@ -400,7 +451,7 @@ def _lp_phase(ts, master, solve_master, at, gather, client, payloads, opts, cloc
     say(f"  LP phase: {st['k']} iterations, LP bound {o.objective:,.6g}, {len(keep)} of {before} cuts binding "
         f"kept, {clock.since():.1f} s")
     if not strengthen:
-        return
+        return x.copy()
     keep = list(range(len(keep)))
     futs = [client.submit(lagrangian_task, payloads[master.rows[i][0]], master.rows[i][1], opts, clock.left(),
                           sub_gap, pure=False) for i in keep]
@@ -413,3 +464,4 @@ def _lp_phase(ts, master, solve_master, at, gather, client, payloads, opts, cloc
     if o is not None and o.objective is not None:
         st["lb"] = max(st["lb"], o.objective)
     say(f"  strengthened {len(keep)} binding cuts: LP bound {st['lb']:,.6g}, {clock.since():.1f} s")
+    return x.copy()

@@ -133,6 +133,40 @@ def test_lshaped_on_the_drought_instance_matches_the_extensive_form():
         assert r_lp.bound <= 7.0 + 1e-7
 
 
+def test_the_restricted_master_never_bounds_the_problem():
+    """Fixed charge: A costs 10 and holds 10 units, B costs 12 and holds 100; every year needs
+    8 or 10 units (unmet 100 each). The LP relaxation opens a tenth of B (1.2: 0.12 a unit, against
+    A's 1), so the restricted master, with A closed, can only build B (12); the optimum is A (10).
+    L-shaped with ``restrict`` must still end at A: the restricted master's bound (12) is not a
+    bound of the problem, only the full master's is."""
+    W = [[1, 0, 0], [0, 1, 0], [1, 1, 1]]
+    scen = [Scenario.build(0.5, [0.0, 0.0, 100.0], [[-10, 0], [0, -100], [0, 0]], W,
+                           [-np.inf, -np.inf, d], [0, 0, np.inf], name=f"d{d}") for d in (8.0, 10.0)]
+    ts = TwoStage.build([10.0, 12.0], None, [], [], scen, col_lower=[0, 0], col_upper=[1, 1], integer=[True, True])
+    assert solve_ef(ts, OPTS).objective == pytest.approx(10.0)
+    said = []
+    r = lshaped(ts, OPTS, workers=1, restrict=np.array([True, True]), progress=said.append)
+    assert any("restricted master: 1 of 2" in m for m in said)  # A closed after the LP phase
+    assert any(m.lstrip().startswith("restricted ") and "incumbent 12" in m for m in said)  # B, 12, there
+    assert r.termination == Termination.OPTIMAL and r.objective == pytest.approx(10.0)
+    assert np.round(r.x).tolist() == [1, 0] and r.bound <= 10.0 + 1e-9
+
+
+def test_a_stalled_warm_master_lp_is_built_again_cold(monkeypatch):
+    """Every warm re-solve of the master LP cut at once (a cap of 0 s): each is built again, cold,
+    and the method still proves the extensive form's optimum."""
+    import siting.solve.lshaped as ls_module
+
+    monkeypatch.setattr(ls_module, "MASTER_LP_CAP_S", 0.0)
+    monkeypatch.setattr(ls_module, "MASTER_LP_CAP_FACTOR", 0.0)
+    ts = two_stage(small_sslp())
+    said = []
+    r = lshaped(ts, OPTS, workers=1, progress=said.append)
+    assert any("built again, cold" in m for m in said) and any("LP phase:" in m for m in said)
+    assert r.termination == Termination.OPTIMAL
+    assert r.objective == pytest.approx(solve_ef(ts, OPTS).objective, rel=1e-9)
+
+
 def test_extensive_form_layout_and_bad_records():
     ts = drought_problem()
     ef = extensive_form(ts)
