@@ -273,9 +273,8 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
             t = time.perf_counter()
             if not relax:
                 sf = master.form()
-                up = None
+                up = sf.col_upper.copy()
                 if closed is not None:  # the restricted master: first-stage columns ``closed`` at 0
-                    up = sf.col_upper.copy()
                     up[:n1][closed] = 0.0
                 h = make_highs(sf, master_opts, relax=False, col_upper=up, time_limit=clock.left())
                 if st["x"] is not None and ts.cvar_weight == 0:  # from the incumbent, theta_s = Q_s(x)
@@ -293,11 +292,12 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
                 cap = max(MASTER_LP_CAP_S, MASTER_LP_CAP_FACTOR * kept.get("slowest", 0.0))
                 state = run_within(h, Clock(min(clock.left(), cap)), None)
                 o = None if state == "abandoned" else read_outcome(h, False)
-                if o is not None and o.termination == Termination.OPTIMAL:
+                if o is not None and o.termination == Termination.OPTIMAL and o.x is not None:
                     kept["slowest"] = max(kept.get("slowest", 0.0), time.perf_counter() - t)
                     st["master_s"] += time.perf_counter() - t
                     return o
-                say(f"  master LP: the warm re-solve did not end in {cap:.0f} s; built again, cold")
+                say(f"  master LP: the warm re-solve ended without a solution "
+                    f"({'out of time' if o is None else o.termination}, cap {cap:.0f} s); built again, cold")
                 h = kept["h"] = make_highs(master.form(), master_opts, relax=True, time_limit=clock.left())
                 kept["rows"] = len(master.rows)
             state = run_within(h, clock, None, is_mip=mixed and not relax)
@@ -342,9 +342,10 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
                 if clock.left() <= 0:
                     break
                 o = solve_master(False, closed)
-                if closed is not None and (o is None or o.x is None or o.termination == Termination.INFEASIBLE
-                                           or (o.bound is not None and math.isfinite(st["ub"])
-                                               and relative_gap(st["ub"], o.bound) <= opts.mip_gap)):
+                if closed is not None and (
+                        o is None or o.x is None or o.termination == Termination.INFEASIBLE
+                        or (o.bound is not None and math.isfinite(st["ub"])
+                            and relative_gap(st["ub"], o.bound) <= opts.mip_gap)):
                     # the restricted master can give no plan better by more than the gap: the full one
                     closed = None
                     say(f"  restricted master done at {clock.since():.1f} s; the full master from here")
@@ -415,6 +416,8 @@ def _lp_phase(ts, master, solve_master, at, gather, client, payloads, opts, cloc
         st["k"] += 1
         o = solve_master(True)
         if o is None or o.x is None or o.objective is None:
+            say(f"  LP phase: the master LP ended without a solution ({'out of time' if o is None else o.termination})"
+                "; the master MIP from here")
             return None
         st["lb"] = max(st["lb"], o.objective)  # the master LP with valid cuts bounds the whole problem
         x = o.x[:n1]
