@@ -287,17 +287,14 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
                 h = kept["h"]
                 _add_cuts(h, master.rows[kept["rows"]:], n1, S)
                 kept["rows"] = len(master.rows)
-                # a warm re-solve may stall on a degenerate basis (measured once on the default: one
-                # ran ~300 s where the others took ~1 s): capped, then the master LP built again, cold
-                cap = max(MASTER_LP_CAP_S, MASTER_LP_CAP_FACTOR * kept.get("slowest", 0.0))
-                state = run_within(h, Clock(min(clock.left(), cap)), None)
+                # a warm re-solve has ended "optimal" without a solution (twice on the default, at
+                # ~120 iterations): then the master LP is built again and solved cold
+                state = run_within(h, clock, None)
                 o = None if state == "abandoned" else read_outcome(h, False)
-                if o is not None and o.termination == Termination.OPTIMAL and o.x is not None:
-                    kept["slowest"] = max(kept.get("slowest", 0.0), time.perf_counter() - t)
+                if o is None or o.x is not None or o.termination == Termination.TIME_LIMIT or clock.left() <= 0:
                     st["master_s"] += time.perf_counter() - t
                     return o
-                say(f"  master LP: the warm re-solve ended without a solution "
-                    f"({'out of time' if o is None else o.termination}, cap {cap:.0f} s); built again, cold")
+                say(f"  master LP: the warm re-solve ended {o.termination} without a solution; built again, cold")
                 h = kept["h"] = make_highs(master.form(), master_opts, relax=True, time_limit=clock.left())
                 kept["rows"] = len(master.rows)
             state = run_within(h, clock, None, is_mip=mixed and not relax)
@@ -392,8 +389,6 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
                           st["k"], n_workers, tuple(history), st["master_s"], st["scenarios_s"])
 
 
-MASTER_LP_CAP_S = 30.0  # a warm master LP re-solve is cut at this many seconds ...
-MASTER_LP_CAP_FACTOR = 10.0  # ... or this many times the slowest one so far, and built again cold
 LP_PHASE_GAP = 1e-6  # the LP phase stops when the master LP is this close to its relaxation's value
 LP_PHASE_STALL = 5  # ... or when its bound has not moved for this many iterations
 IN_OUT = 0.5  # the separation point's weight on the core point (in-out stabilisation)

@@ -153,17 +153,25 @@ def test_the_restricted_master_never_bounds_the_problem():
     assert np.round(r.x).tolist() == [1, 0] and r.bound <= 10.0 + 1e-9
 
 
-def test_a_stalled_warm_master_lp_is_built_again_cold(monkeypatch):
-    """Every warm re-solve of the master LP cut at once (a cap of 0 s): each is built again, cold,
-    and the method still proves the extensive form's optimum."""
+def test_a_warm_master_lp_without_a_solution_is_built_again_cold(monkeypatch):
+    """HiGHS has ended a warm re-solve of the master LP "optimal" with no solution (on the default,
+    twice): made to happen here on the third master LP, which is then built again and solved cold;
+    the LP phase goes on and the method still proves the extensive form's optimum."""
     import siting.solve.lshaped as ls_module
 
-    monkeypatch.setattr(ls_module, "MASTER_LP_CAP_S", 0.0)
-    monkeypatch.setattr(ls_module, "MASTER_LP_CAP_FACTOR", 0.0)
+    real, calls = ls_module.read_outcome, []
+
+    def read_outcome(h, is_mip):
+        o = real(h, is_mip)
+        calls.append(is_mip)
+        return dataclasses.replace(o, x=None, objective=None) if calls.count(False) == 3 else o
+
+    monkeypatch.setattr(ls_module, "read_outcome", read_outcome)
     ts = two_stage(small_sslp())
     said = []
     r = lshaped(ts, OPTS, workers=1, progress=said.append)
-    assert any("built again, cold" in m for m in said) and any("LP phase:" in m for m in said)
+    assert any("ended optimal without a solution; built again, cold" in m for m in said)
+    assert any("LP phase:" in m for m in said) and calls.count(False) > 4
     assert r.termination == Termination.OPTIMAL
     assert r.objective == pytest.approx(solve_ef(ts, OPTS).objective, rel=1e-9)
 
