@@ -77,8 +77,15 @@ _LP_CACHE: dict = {}  # on a worker: (solve token, scenario) -> the scenario's L
 def value_task(payload: tuple, x: np.ndarray, opts: SolveOptions, mode: str, time_left: float, gap: float,
                token: str | None = None) -> ScenarioValue:
     """One scenario at one plan, on a worker (:func:`~.twostage.scenario_value`); with ``token``,
-    the scenario's LP stays in this worker's memory and is re-solved from its last basis."""
-    sf, n1, s = payload
+    the scenario's LP stays in this worker's memory and is re-solved from its last basis. The rows
+    A z are left free: at a given plan they only re-test it, and a master's plan meets them only to
+    its tolerance (its integers rounded, an equality may be off by 1e-6, and the scenario would be
+    called infeasible: it happened on the default)."""
+    sf, n1, s, m1 = payload
+    free = np.arange(m1)
+    lo, up = sf.row_lower.copy(), sf.row_upper.copy()
+    lo[free], up[free] = -np.inf, np.inf
+    sf = dataclasses.replace(sf, row_lower=lo, row_upper=up)
     h = None
     if token is not None:
         h = _LP_CACHE.get((token, s))
@@ -96,7 +103,7 @@ def _hold(payload: tuple) -> tuple:
 
 
 def lagrangian_task(payload: tuple, slope: np.ndarray, opts: SolveOptions, time_left: float, gap: float) -> float:
-    sf, n1, _s = payload
+    sf, n1, _s, _m1 = payload
     return lagrangian_bound(sf, n1, slope, opts, gap=gap, clock=Clock(max(time_left, 1e-3)))
 
 
@@ -233,7 +240,7 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
             f"({f'at {scheduler}' if scheduler else f'embedded, started in {clock.since():.1f} s'}), {cuts} cuts")
         # each scenario's data is a task's result, not scattered data: the scheduler can compute it again
         # wherever a worker holding it is lost (scattered data would be gone with the worker)
-        payloads = [client.submit(_hold, (scenario_form(ts, s), n1, s), pure=False) for s in range(S)]
+        payloads = [client.submit(_hold, (scenario_form(ts, s), n1, s, ts.A.shape[0]), pure=False) for s in range(S)]
         pending: list = []
 
         def gather(futs: list) -> list:

@@ -176,6 +176,26 @@ def test_a_warm_master_lp_without_a_solution_is_built_again_cold(monkeypatch):
     assert r.objective == pytest.approx(solve_ef(ts, OPTS).objective, rel=1e-9)
 
 
+def test_a_plan_off_its_first_stage_equality_by_a_tolerance_is_still_evaluated():
+    """modules m (integer) and IT = 25 m MW (an equality of the first stage); a year needs 200 MW
+    (unmet 100 a MW). A master's plan with m = 9 rounded from 8.9999999 and IT = 225 - 3e-6 meets
+    the equality only to 7.5e-5: the scenario is still evaluated (Q = 0: 200 of 225 MW served),
+    not called infeasible as it was with the rows A z held in the scenario."""
+    from siting.solve.lshaped import value_task
+    from siting.solve.twostage import scenario_form, scenario_value
+
+    scen = Scenario.build(1.0, [0.0, 100.0], [[0, -1], [0, 0]], [[1, 0], [1, 1]], [-np.inf, 200.0], [0.0, np.inf])
+    ts = TwoStage.build([1.0, 0.1], [[-25.0, 1.0]], [0.0], [0.0], [scen], col_lower=[0, 0], col_upper=[20, 1000],
+                        integer=[True, False])
+    x = np.array([9.0, 225.0 - 3e-6])
+    assert not scenario_value(scenario_form(ts, 0), 2, x, OPTS).feasible  # the rows held: "infeasible"
+    payload = (scenario_form(ts, 0), 2, 0, 1)
+    for token in (None, "t"):
+        v = value_task(payload, x, OPTS, "exact", 60.0, 1e-9, token)
+        assert v.feasible and v.value == pytest.approx(0.0, abs=1e-9)
+    assert value_task(payload, np.array([4.0, 100.0]), OPTS, "exact", 60.0, 1e-9).value == pytest.approx(100 * 100)
+
+
 def test_extensive_form_layout_and_bad_records():
     ts = drought_problem()
     ef = extensive_form(ts)
