@@ -116,7 +116,8 @@ def operate(model: StochasticModel, s: int, x1: np.ndarray, opts: SolveOptions) 
     r = solve(dataclasses.replace(sf, col_lower=lo, col_upper=up), dataclasses.replace(opts, strategy=Strategy.PLAIN))
     if r.x is None:
         return math.inf, math.inf
-    return float(r.objective), float(comp.values("unmet", r.x).sum())
+    # unmet MW as the solver left them, within its tolerance of 0 (e.g. -1e-9, shown as "-0.0"): 0
+    return float(r.objective), float(np.maximum(comp.values("unmet", r.x), 0.0).sum())
 
 
 def _reference_plan(inp: SitingInputs, model: StochasticModel, x1: np.ndarray, opts: SolveOptions,

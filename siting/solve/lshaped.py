@@ -23,11 +23,15 @@ parallel): the task returns Q_s(x^k) (the upper bound: c x^k + sum_s p_s Q_s(x^k
   tight at x^k: this is what makes the method exact with integer recourse.
 - where x^k leaves a scenario infeasible (binary x): the no-good cut that removes x^k.
 
-Lower bound: the master MIP's own bound (valid: every cut is valid); upper bound: the best plan
-evaluated. It stops when the gap is within ``opts.mip_gap``, at ``opts.time_limit_s``, or on
-Ctrl-C (cancelling the tasks; the best plan and bound so far are returned). A worker lost
-mid-solve has its tasks re-run by Dask elsewhere (the tasks are pure; the scenario data is
-replicated on every worker), so a lost worker costs time, never a wrong answer. Integer recourse
+Lower bound: the master LP's, then the master MIP's own bound (valid: every cut is valid); upper
+bound: the best plan evaluated. Given ``restrict`` (e.g. the site openings), the master MIP first
+runs with those the LP phase leaves at zero closed (its bound not the problem's; measured on the
+default with 20 scenarios: the full master MIP, 1,748 integers, did not end in 600 s, the
+restricted one proved the plan within 0.31 % after 42 iterations). It stops when the gap is
+within ``opts.mip_gap``, at ``opts.time_limit_s``, or on Ctrl-C (cancelling the tasks; the best
+plan and bound so far are returned). A worker lost mid-solve has its tasks re-run by Dask
+elsewhere (the tasks are pure; the scenario data is replicated on every worker), so a lost
+worker costs time, never a wrong answer. Integer recourse
 needs a binary first stage (else the method would not be exact) and is refused otherwise.
 
 Chosen by measurement (bench/sslp.py, 2 cores shared, load 3-11): the LP phase + strengthened cuts
