@@ -86,9 +86,8 @@ def value_task(payload: tuple, x: np.ndarray, opts: SolveOptions, mode: str, tim
     its tolerance (its integers rounded, an equality may be off by 1e-6, and the scenario would be
     called infeasible: it happened on the default)."""
     sf, n1, s, m1 = payload
-    free = np.arange(m1)
     lo, up = sf.row_lower.copy(), sf.row_upper.copy()
-    lo[free], up[free] = -np.inf, np.inf
+    lo[:m1], up[:m1] = -np.inf, np.inf  # the first m1 rows are A z (scenario_form)
     sf = dataclasses.replace(sf, row_lower=lo, row_upper=up)
     h = None
     if token is not None:
@@ -280,6 +279,12 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
 
         kept = {"h": None, "rows": 0, "version": 0}  # the master LP, kept in HiGHS: each round adds its cuts
 
+        def master_lp():
+            """The master LP built afresh (cold) and kept."""
+            kept["h"] = make_highs(master.form(), master_opts, relax=True, time_limit=clock.left())
+            kept["rows"], kept["version"] = len(master.rows), master.version
+            return kept["h"]
+
         def solve_master(relax: bool, closed: np.ndarray | None = None):
             t = time.perf_counter()
             if not relax:
@@ -292,8 +297,7 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
                     x0 = np.concatenate([st["x"], st["q"]])
                     h.setSolution(x0.size, np.arange(x0.size, dtype=np.int32), x0)
             elif kept["h"] is None or kept["version"] != master.version:
-                h = kept["h"] = make_highs(master.form(), master_opts, relax=True, time_limit=clock.left())
-                kept["rows"], kept["version"] = len(master.rows), master.version
+                h = master_lp()
             else:  # warm: the new cuts added as rows, re-solved from the last basis
                 h = kept["h"]
                 _add_cuts(h, master.rows[kept["rows"]:], n1, S)
@@ -306,8 +310,7 @@ def lshaped(ts: TwoStage, opts: SolveOptions, *, workers: int = 2, scheduler: st
                     st["master_s"] += time.perf_counter() - t
                     return o
                 say(f"  master LP: the warm re-solve ended {o.termination} without a solution; built again, cold")
-                h = kept["h"] = make_highs(master.form(), master_opts, relax=True, time_limit=clock.left())
-                kept["rows"] = len(master.rows)
+                h = master_lp()
             state = run_within(h, clock, None, is_mip=mixed and not relax)
             st["master_s"] += time.perf_counter() - t
             return None if state == "abandoned" else read_outcome(h, mixed and not relax)
@@ -449,7 +452,6 @@ def _lp_phase(ts, master, solve_master, at, gather, client, payloads, opts, cloc
             kelley, stall = True, 0  # stalled at in-out points: Kelley's from here
     if o is None or o.x is None:
         return None
-    st["lb"] = max(st["lb"], o.objective)  # the LP relaxation's bound is a bound of the whole problem
     # the master MIP gets the cuts binding at the LP optimum only (the LP's optimum and bound are
     # the same with them alone; on the default with 20 scenarios 3,100 dense cuts kept its first
     # MIP from ending in 400 s)
